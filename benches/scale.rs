@@ -1,0 +1,146 @@
+//! Benchmarks at the scale of SPEC §3, on generated data (release build):
+//!
+//! ```text
+//! cargo bench --bench scale            # full scale
+//! cargo bench --bench scale -- quick   # a tenth of it, to check it runs
+//! ```
+//! Prints one line per measure with its target.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use encaisse::demo;
+use encaisse::ledger::InvoiceFilter;
+use encaisse::Ledger;
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let value = f();
+        best = best.min(start.elapsed());
+        last = Some(value);
+    }
+    (best, last.expect("at least one run"))
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<f64>()
+                    .unwrap_or(0.0)
+            })
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn report(what: &str, took: Duration, target_ms: u128) {
+    let ms = took.as_secs_f64() * 1000.0;
+    let verdict = if took.as_millis() < target_ms {
+        "ok"
+    } else {
+        "OVER TARGET"
+    };
+    println!("{what:<58} {ms:>10.1} ms   (target < {target_ms} ms) {verdict}");
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "quick");
+    let scale = if quick { 10 } else { 1 };
+    let dir = tempfile_dir();
+    let today = "2026-11-22".parse().expect("date");
+
+    // 1. FEC import.
+    let lines = 1_000_000 / scale;
+    let fec = demo::synthetic_fec(lines, 5_000 / scale);
+    let path = dir.join("bench.fec.txt");
+    std::fs::write(&path, &fec).expect("write FEC");
+    drop(fec);
+    let ledger_path = dir.join("fec.sqlite");
+    let start = Instant::now();
+    let bytes = std::fs::read(&path).expect("read FEC");
+    let plan = encaisse::import::fec::parse("bench.fec.txt", &bytes);
+    let parsed = start.elapsed();
+    assert!(
+        plan.issues.is_empty(),
+        "{:?}",
+        &plan.issues[..plan.issues.len().min(3)]
+    );
+    let mut ledger = Ledger::open(&ledger_path).expect("ledger");
+    let outcome = ledger
+        .commit_import(&plan, &HashMap::new(), &mut |_, _| true)
+        .expect("import");
+    let took = start.elapsed();
+    println!(
+        "FEC: {lines} lines, {} invoices, {} payments, {} allocations (parse {:.0} ms)",
+        outcome.invoices_created,
+        outcome.payments_created,
+        outcome.allocations_created,
+        parsed.as_secs_f64() * 1000.0
+    );
+    report(
+        &format!("import of a {lines}-line FEC (read, parse, write)"),
+        took,
+        3_000,
+    );
+    drop((plan, bytes, ledger));
+
+    // 2. Aged balance and invoice list at 5 000 clients / 100 000 invoices.
+    let clients = 5_000 / scale;
+    let invoices = 100_000 / scale;
+    let mut ledger = Ledger::open(&dir.join("scale.sqlite")).expect("ledger");
+    demo::populate_scale(&mut ledger, clients, invoices, today).expect("populate");
+    let policy = ledger.aging_policy().expect("policy");
+    let (took, aging) = best_of(5, || ledger.aged_balance(today, &policy).expect("aging"));
+    report(
+        &format!("aged balance, {clients} clients / {invoices} invoices"),
+        took,
+        100,
+    );
+    assert!(aging.rows.len() > clients / 2);
+    let filter = InvoiceFilter {
+        status: Some("open".into()),
+        search: Some("Client 12".into()),
+        limit: Some(200),
+        ..Default::default()
+    };
+    let (took, page) = best_of(5, || ledger.invoices(&filter).expect("filter"));
+    report(
+        &format!(
+            "invoice list filtered (open + text), first page of {}",
+            page.total_count
+        ),
+        took,
+        100,
+    );
+    let filter = InvoiceFilter {
+        status: Some("open".into()),
+        limit: Some(200),
+        offset: 50_000 / scale,
+        sort: Some("-amount".into()),
+        ..Default::default()
+    };
+    let (took, _) = best_of(5, || ledger.invoices(&filter).expect("filter"));
+    report(
+        "invoice list, open, sorted by amount, page at offset 50 000",
+        took,
+        100,
+    );
+    let (took, _) = best_of(3, || ledger.dashboard(today, &policy).expect("dashboard"));
+    report("dashboard", took, 100);
+    println!("peak memory (VmHWM): {:.0} MB (target < 200 MB)", rss_mb());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("encaisse-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}

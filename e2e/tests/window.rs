@@ -1,0 +1,380 @@
+//! End-to-end tests of the real `encaisse` window, driven through
+//! tauri-driver and WebKitWebDriver (run under Xvfb by the test command).
+//! Each test starts the application on its own temporary ledger.
+//!
+//! Needs `target/debug/encaisse` built and `tauri-driver` on the PATH (or
+//! `TAURI_DRIVER`); `ENCAISSE_APP` may point at another binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use encaisse::money::format_cents_fr;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+struct Driver {
+    child: Child,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SIGTERM, not SIGKILL: tauri-driver then stops WebKitWebDriver and frees its port.
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn app_binary() -> PathBuf {
+    std::env::var_os("ENCAISSE_APP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/debug/encaisse"))
+}
+
+fn start_driver() -> Driver {
+    let program = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
+    let child = Command::new(program)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tauri-driver must be installed (cargo install tauri-driver --locked)");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect("127.0.0.1:4444").is_err() {
+        assert!(Instant::now() < deadline, "tauri-driver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Driver { child }
+}
+
+struct App {
+    client: Client,
+    _driver: Driver,
+}
+
+async fn launch(ledger: &Path) -> App {
+    assert!(
+        app_binary().exists(),
+        "build the app first: {}",
+        app_binary().display()
+    );
+    let driver = start_driver();
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "wry".into());
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": app_binary(), "args": ["--ledger", ledger] }),
+    );
+    let mut client = None;
+    for _ in 0..20 {
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect("http://127.0.0.1:4444")
+            .await
+        {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+    App {
+        client: client.expect("WebDriver session"),
+        _driver: driver,
+    }
+}
+
+impl App {
+    async fn wait(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+    }
+
+    /// Waits until the element's text satisfies `ok`, and returns it.
+    async fn text_until(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(e) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = e.text().await {
+                    if ok(&text) {
+                        return text;
+                    }
+                    assert!(Instant::now() < deadline, "{css}: text stayed {text:?}");
+                }
+            }
+            assert!(Instant::now() < deadline, "{css} never appeared");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        self.wait(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    async fn h1(&self) -> String {
+        self.text_until("main h1", |t| !t.is_empty()).await
+    }
+
+    /// Sets an input's value the way typing would (date inputs included).
+    async fn set_value(&self, css: &str, value: &str) {
+        self.wait(css).await;
+        let script = "const el = document.querySelector(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('input', { bubbles: true })); el.dispatchEvent(new Event('change', { bubbles: true }));";
+        self.client
+            .execute(script, vec![css.into(), value.into()])
+            .await
+            .unwrap();
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+fn euros(cents: i64) -> String {
+    // WebDriver reports the no-break space before € as a plain space.
+    format!("{} €", format_cents_fr(cents))
+}
+
+#[tokio::test]
+async fn navigation_shows_every_screen_and_the_about_box() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("nav.sqlite");
+    let app = launch(&ledger).await;
+    let title = app.client.title().await.unwrap();
+    assert_eq!(title, "Encaisse");
+    app.wait("[data-testid=welcome]").await;
+    for (nav, heading) in [
+        ("reminders", "Relances"),
+        ("clients", "Clients"),
+        ("invoices", "Factures"),
+        ("payments", "Paiements"),
+        ("aging", "Balance âgée"),
+        ("templates", "Modèles de relance"),
+        ("settings", "Paramètres"),
+        ("import", "Importer"),
+        ("about", "À propos"),
+        ("dashboard", "Tableau de bord"),
+    ] {
+        app.click(&format!("[data-nav={nav}]")).await;
+        let h1 = app.h1().await;
+        assert!(h1.starts_with(heading), "screen {nav} shows {h1:?}");
+    }
+    // Screens not built yet say so plainly.
+    app.click("[data-nav=reminders]").await;
+    let text = app.text_until("main .placeholder", |t| !t.is_empty()).await;
+    assert!(text.contains("pas encore disponible"), "{text}");
+    app.click("[data-nav=about]").await;
+    let path = app
+        .text_until("[data-testid=ledger-path]", |t| !t.is_empty())
+        .await;
+    assert_eq!(
+        path,
+        ledger.display().to_string(),
+        "the About box shows the ledger in use"
+    );
+    let version = app
+        .text_until("[data-testid=version]", |t| !t.is_empty())
+        .await;
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    app.close().await;
+}
+
+#[tokio::test]
+async fn the_demo_ledger_fills_the_dashboard_and_the_aged_balance() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("demo.sqlite");
+    let app = launch(&ledger).await;
+    app.click("[data-testid=load-demo]").await;
+    app.text_until("[data-testid=notice]", |t| t.contains("démonstration"))
+        .await;
+    let outstanding = app
+        .text_until("[data-testid=kpi-outstanding]", |t| {
+            t.contains('€') && t != "0,00\u{a0}€"
+        })
+        .await;
+    // The same figure, computed by the core on the same ledger file.
+    let core = encaisse::Ledger::open(&ledger).unwrap();
+    let today = chrono::Local::now().date_naive();
+    let want = core.dashboard(today, &Default::default()).unwrap();
+    assert_eq!(outstanding, euros(want.outstanding.cents));
+    app.click("[data-nav=aging]").await;
+    let total = app
+        .text_until("[data-testid=aging-grand-total]", |t| !t.is_empty())
+        .await;
+    assert_eq!(total, euros(want.aging.totals[0].total.cents));
+    app.click("[data-testid=aging-table] tbody tr:first-child button.link")
+        .await;
+    app.wait("[data-testid=aging-drill] tbody tr").await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn a_fec_imported_through_the_wizard_shows_its_aged_balance() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("import.sqlite");
+    let fec = workspace().join("tests/fixtures/0000000001FEC20220831.txt");
+    let app = launch(&ledger).await;
+    app.click("[data-nav=import]").await;
+    app.click("[data-testid=kind-fec]").await;
+    app.set_value("[data-testid=import-path]", fec.to_str().unwrap())
+        .await;
+    app.click("[data-testid=import-analyze]").await;
+    let net = app
+        .text_until("[data-testid=preview-net]", |t| !t.is_empty())
+        .await;
+    assert_eq!(
+        net, "52\u{202f}517,24 €",
+        "the preview shows the balance the file brings"
+    );
+    app.click("[data-testid=import-commit]").await;
+    let result = app
+        .text_until("[data-testid=import-result]", |t| !t.is_empty())
+        .await;
+    assert!(result.contains("17 client(s)"), "{result}");
+    app.click("[data-nav=aging]").await;
+    app.set_value("[data-testid=as-of]", "2022-08-31").await;
+    let total = app
+        .text_until("[data-testid=aging-grand-total]", |t| t.contains("517"))
+        .await;
+    assert_eq!(total, "52\u{202f}517,24 €");
+    app.close().await;
+}
+
+#[tokio::test]
+async fn a_broken_file_is_listed_with_its_line_and_nothing_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("bad.sqlite");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "numero;client;date;montant_ttc\nF1;Alpha;01/02/2026;100,00\nF2;Alpha;31/02/2026;5,00\n",
+    )
+    .unwrap();
+    let app = launch(&ledger).await;
+    app.click("[data-nav=import]").await;
+    app.click("[data-testid=kind-csv]").await;
+    app.set_value("[data-testid=import-path]", bad.to_str().unwrap())
+        .await;
+    app.click("[data-testid=import-analyze]").await;
+    app.wait("[data-testid=import-mapping]").await;
+    app.click("[data-testid=import-mapping] .actions button.primary")
+        .await;
+    let issues = app
+        .text_until("[data-testid=import-issues]", |t| !t.is_empty())
+        .await;
+    assert!(issues.contains("1 erreur"), "{issues}");
+    let row = app
+        .text_until("[data-testid=import-preview] table tbody tr", |t| {
+            !t.is_empty()
+        })
+        .await;
+    assert!(
+        row.starts_with('3') && row.contains("date") && row.contains("31/02/2026"),
+        "{row}"
+    );
+    let disabled = app
+        .wait("[data-testid=import-commit]")
+        .await
+        .attr("disabled")
+        .await
+        .unwrap();
+    assert!(
+        disabled.is_some(),
+        "Importer stays disabled while the file has errors"
+    );
+    app.close().await;
+    let core = encaisse::Ledger::open(&ledger).unwrap();
+    assert!(core.invoices(&Default::default()).unwrap().rows.is_empty());
+}
+
+#[tokio::test]
+async fn a_hostile_client_name_is_shown_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("xss.sqlite");
+    let name = "<img src=x onerror=alert(1)>";
+    {
+        let core = encaisse::Ledger::open(&ledger).unwrap();
+        let id = core
+            .upsert_client(&encaisse::model::Client::new("XSS", name))
+            .unwrap();
+        core.add_invoice(&encaisse::ledger::NewInvoice {
+            client_id: id,
+            number: "<b>F1</b>".into(),
+            issue_date: "2026-01-01".parse().unwrap(),
+            due_date: None,
+            amount: encaisse::money::Money::new(12_000, encaisse::money::Currency::EUR),
+            label: String::new(),
+        })
+        .unwrap();
+    }
+    let app = launch(&ledger).await;
+    app.click("[data-nav=clients]").await;
+    let shown = app
+        .text_until("[data-testid=client-name]", |t| !t.is_empty())
+        .await;
+    assert_eq!(shown, name, "the name is displayed literally");
+    app.click("[data-nav=aging]").await;
+    app.wait("[data-testid=aging-table]").await;
+    app.click("[data-nav=invoices]").await;
+    app.wait("[data-testid=invoice-rows] [role=row] input")
+        .await;
+    let row: serde_json::Value = app
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=invoice-rows] [role=row]').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let row = row.as_str().unwrap_or_default().to_string();
+    assert!(
+        row.contains("<b>F1</b>") && row.contains(name),
+        "the invoice number and client name are shown as typed: {row}"
+    );
+    let images = app.client.find_all(Locator::Css("main img")).await.unwrap();
+    assert!(images.is_empty(), "no element was created from client data");
+    let bold = app.client.find_all(Locator::Css("main b")).await.unwrap();
+    assert!(bold.is_empty(), "no markup was interpreted");
+    app.close().await;
+}
+
+#[tokio::test]
+async fn a_ledger_from_a_newer_version_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("newer.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&ledger).unwrap();
+        conn.execute_batch("CREATE TABLE future (x INTEGER); PRAGMA user_version = 99;")
+            .unwrap();
+    }
+    let before = std::fs::read(&ledger).unwrap();
+    let app = launch(&ledger).await;
+    let text = app
+        .text_until("[data-testid=fatal]", |t| !t.is_empty())
+        .await;
+    assert!(text.contains("version plus récente"), "{text}");
+    app.close().await;
+    assert_eq!(
+        std::fs::read(&ledger).unwrap(),
+        before,
+        "the newer ledger is left untouched"
+    );
+}

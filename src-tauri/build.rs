@@ -1,0 +1,38 @@
+//! Build script: generates the Tauri context and one permission per app
+//! command, so the capability file can allow each command explicitly.
+
+/// Every command the window may call (must match `generate_handler!` in main.rs;
+/// a command missing here is refused at run time, which the end-to-end tests catch).
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "dashboard",
+    "aged_balance",
+    "aged_invoices",
+    "set_aging_bounds",
+    "export_aging_csv",
+    "clients",
+    "client",
+    "save_client",
+    "invoices",
+    "payments",
+    "record_payment",
+    "mark_paid",
+    "allocate",
+    "undo_allocation",
+    "allocations",
+    "company",
+    "save_company",
+    "load_demo",
+    "pick_import_file",
+    "csv_sample",
+    "import_analyze",
+    "import_commit",
+    "cancel_work",
+];
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .config_path("../tauri.conf.json")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    tauri_build::try_build(attributes).expect("tauri build script");
+}

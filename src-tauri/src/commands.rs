@@ -1,0 +1,460 @@
+//! Thin commands: validate input, call one core function, map the result.
+//! Commands that do long work or open dialogs are `async` (a sync command
+//! runs on the GTK main thread, where a native dialog would deadlock).
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use tauri::{AppHandle, Emitter, State};
+
+use crate::dto::*;
+use crate::state::App;
+use encaisse::import::{self, csv::Field};
+use encaisse::ledger::{InvoiceFilter, NewPayment};
+use encaisse::money::{parse_money, Currency};
+
+type Res<T> = Result<T, IpcError>;
+
+fn optional_date(text: &Option<String>) -> Res<Option<encaisse::dates::Date>> {
+    match text.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => parse_date(t).map(Some),
+    }
+}
+
+/// Version, ledger path and whether the ledger is still empty.
+#[tauri::command(async)]
+pub fn app_info(state: State<'_, App>) -> Res<AppInfoDto> {
+    let today = encaisse::dates::iso(chrono::Local::now().date_naive());
+    let path = state.ledger_path.display().to_string();
+    let ledger = state.ledger()?;
+    let empty = ledger
+        .clients(chrono::Local::now().date_naive(), None)?
+        .is_empty();
+    Ok(AppInfoDto {
+        version: env!("CARGO_PKG_VERSION").into(),
+        ledger_path: path,
+        schema_version: ledger.schema_version()?.to_string(),
+        empty,
+        today,
+    })
+}
+
+#[tauri::command(async)]
+pub fn dashboard(state: State<'_, App>, as_of: String) -> Res<DashboardDto> {
+    let as_of = parse_date(&as_of)?;
+    let ledger = state.ledger()?;
+    let policy = ledger.aging_policy()?;
+    let d = ledger.dashboard(as_of, &policy)?;
+    Ok(DashboardDto {
+        as_of: encaisse::dates::iso(d.as_of),
+        outstanding: d.outstanding.into(),
+        overdue: d.overdue.into(),
+        dso_days: d.dso_days.map(|v| v.to_string()),
+        collected_this_month: d.collected_this_month.into(),
+        clients_with_overdue: d.clients_with_overdue.to_string(),
+        open_invoices: d.open_invoices.to_string(),
+        aging: AgedBalanceDto::new(d.aging, &policy.bounds),
+    })
+}
+
+#[tauri::command(async)]
+pub fn aged_balance(state: State<'_, App>, as_of: String) -> Res<AgedBalanceDto> {
+    let as_of = parse_date(&as_of)?;
+    let ledger = state.ledger()?;
+    let policy = ledger.aging_policy()?;
+    Ok(AgedBalanceDto::new(
+        ledger.aged_balance(as_of, &policy)?,
+        &policy.bounds,
+    ))
+}
+
+#[tauri::command(async)]
+pub fn aged_invoices(
+    state: State<'_, App>,
+    client_id: String,
+    as_of: String,
+) -> Res<Vec<AgedInvoiceDto>> {
+    let ledger = state.ledger()?;
+    let policy = ledger.aging_policy()?;
+    Ok(ledger
+        .aged_invoices(parse_id(&client_id)?, parse_date(&as_of)?, &policy)?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// Saves the aging bucket bounds (`30,60,90`).
+#[tauri::command(async)]
+pub fn set_aging_bounds(state: State<'_, App>, bounds: String) -> Res<()> {
+    let policy = encaisse::aging::AgingPolicy::parse(&bounds)?;
+    Ok(state.ledger()?.set_aging_policy(&policy)?)
+}
+
+/// Exports the aged balance as CSV through the native save dialog. Returns the path, or `null` if cancelled.
+#[tauri::command(async)]
+pub fn export_aging_csv(state: State<'_, App>, as_of: String) -> Res<Option<String>> {
+    let as_of = parse_date(&as_of)?;
+    let csv = {
+        let ledger = state.ledger()?;
+        ledger
+            .aged_balance(as_of, &ledger.aging_policy()?)?
+            .to_csv()
+    };
+    let Some(path) = rfd::FileDialog::new()
+        .set_title("Exporter la balance âgée")
+        .set_file_name(format!("balance-agee-{}.csv", encaisse::dates::iso(as_of)))
+        .add_filter("CSV", &["csv"])
+        .save_file()
+    else {
+        return Ok(None);
+    };
+    std::fs::write(&path, csv)
+        .map_err(|e| IpcError::new("io", format!("{} : {e}", path.display())))?;
+    Ok(Some(path.display().to_string()))
+}
+
+#[tauri::command(async)]
+pub fn clients(
+    state: State<'_, App>,
+    as_of: String,
+    search: Option<String>,
+) -> Res<Vec<ClientRowDto>> {
+    let as_of = parse_date(&as_of)?;
+    Ok(state
+        .ledger()?
+        .clients(as_of, search.as_deref())?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+#[tauri::command(async)]
+pub fn client(state: State<'_, App>, id: String) -> Res<ClientDto> {
+    Ok(state.ledger()?.client(parse_id(&id)?)?.into())
+}
+
+/// Creates or updates a client file; returns its id.
+#[tauri::command(async)]
+pub fn save_client(state: State<'_, App>, client: ClientDto) -> Res<String> {
+    let client = encaisse::model::Client::try_from(client)?;
+    let ledger = state.ledger()?;
+    if client.id != 0 {
+        let existing = ledger.client(client.id)?;
+        if existing.code != client.code.trim() {
+            return Err(IpcError::new("invalid", "le code client ne se modifie pas : il relie le client à ses factures et à la comptabilité"));
+        }
+    }
+    Ok(ledger.upsert_client(&client)?.to_string())
+}
+
+#[tauri::command(async)]
+pub fn invoices(state: State<'_, App>, filter: InvoiceFilterDto) -> Res<InvoicePageDto> {
+    let f = InvoiceFilter {
+        client_id: filter
+            .client_id
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(parse_id)
+            .transpose()?,
+        status: filter.status,
+        due_from: optional_date(&filter.due_from)?,
+        due_to: optional_date(&filter.due_to)?,
+        search: filter.search,
+        sort: filter.sort,
+        offset: filter.offset.parse().unwrap_or(0),
+        limit: Some(filter.limit.parse().unwrap_or(200).min(1000)),
+    };
+    Ok(state.ledger()?.invoices(&f)?.into())
+}
+
+#[tauri::command(async)]
+pub fn payments(state: State<'_, App>, client_id: Option<String>) -> Res<Vec<PaymentDto>> {
+    let id = client_id
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(parse_id)
+        .transpose()?;
+    Ok(state
+        .ledger()?
+        .payments(id)?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// Records a payment, matched automatically if asked.
+#[tauri::command(async)]
+pub fn record_payment(state: State<'_, App>, payment: NewPaymentDto) -> Res<MatchOutcomeDto> {
+    let currency = Currency::parse(if payment.currency.is_empty() {
+        "EUR"
+    } else {
+        &payment.currency
+    })?;
+    let new = NewPayment {
+        client_id: parse_id(&payment.client_id)?,
+        date: parse_date(&payment.date)?,
+        amount: parse_money(&payment.amount, currency)?,
+        method: payment.method,
+        reference: payment.reference,
+    };
+    let mut ledger = state.ledger()?;
+    if payment.auto_match {
+        let (id, outcome) = ledger.record_payment_and_match(&new)?;
+        Ok(MatchOutcomeDto::from_outcome(id, Some(outcome)))
+    } else {
+        Ok(MatchOutcomeDto::from_outcome(
+            ledger.record_payment(&new)?,
+            None,
+        ))
+    }
+}
+
+/// "Marquer payée": a payment of what is open, matched to the invoice.
+#[tauri::command(async)]
+pub fn mark_paid(
+    state: State<'_, App>,
+    invoice_id: String,
+    date: String,
+    method: String,
+) -> Res<String> {
+    Ok(state
+        .ledger()?
+        .mark_paid(parse_id(&invoice_id)?, parse_date(&date)?, &method)?
+        .to_string())
+}
+
+#[tauri::command(async)]
+pub fn allocate(
+    state: State<'_, App>,
+    payment_id: String,
+    invoice_id: String,
+    amount: String,
+    date: String,
+) -> Res<String> {
+    let cents = encaisse::money::parse_amount(&amount).map_err(|m| IpcError::new("invalid", m))?;
+    Ok(state
+        .ledger()?
+        .allocate(
+            parse_id(&payment_id)?,
+            parse_id(&invoice_id)?,
+            cents,
+            parse_date(&date)?,
+        )?
+        .to_string())
+}
+
+#[tauri::command(async)]
+pub fn undo_allocation(state: State<'_, App>, allocation_id: String, date: String) -> Res<String> {
+    Ok(state
+        .ledger()?
+        .undo_allocation(parse_id(&allocation_id)?, parse_date(&date)?)?
+        .to_string())
+}
+
+#[tauri::command(async)]
+pub fn allocations(
+    state: State<'_, App>,
+    invoice_id: Option<String>,
+    payment_id: Option<String>,
+) -> Res<Vec<AllocationDto>> {
+    let i = invoice_id
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(parse_id)
+        .transpose()?;
+    let p = payment_id
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(parse_id)
+        .transpose()?;
+    Ok(state
+        .ledger()?
+        .allocations(i, p)?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+#[tauri::command(async)]
+pub fn company(state: State<'_, App>) -> Res<CompanyDto> {
+    Ok(state.ledger()?.company()?.into())
+}
+
+#[tauri::command(async)]
+pub fn save_company(state: State<'_, App>, company: CompanyDto) -> Res<()> {
+    Ok(state.ledger()?.set_company(&company.into())?)
+}
+
+/// Fills an empty ledger with the demonstration company.
+#[tauri::command(async)]
+pub fn load_demo(state: State<'_, App>, as_of: String) -> Res<()> {
+    let as_of = parse_date(&as_of)?;
+    encaisse::demo::populate(&mut *state.ledger()?, as_of)?;
+    Ok(())
+}
+
+/// Opens the native file dialog; returns the chosen path or `null`.
+#[tauri::command(async)]
+pub fn pick_import_file() -> Res<Option<String>> {
+    Ok(rfd::FileDialog::new()
+        .set_title("Choisir un fichier à importer")
+        .add_filter("FEC, CSV", &["txt", "csv", "tsv", "fec"])
+        .add_filter("Tous les fichiers", &["*"])
+        .pick_file()
+        .map(|p| p.display().to_string()))
+}
+
+fn read_file(path: &str) -> Res<(String, Vec<u8>)> {
+    let path = std::path::Path::new(path.trim());
+    let bytes = std::fs::read(path)
+        .map_err(|e| IpcError::new("io", format!("{} : {e}", path.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((name, bytes))
+}
+
+/// Headers, first rows and guessed mapping of a CSV file.
+#[tauri::command(async)]
+pub fn csv_sample(path: String) -> Res<CsvSampleDto> {
+    let (_, bytes) = read_file(&path)?;
+    let sample =
+        import::csv::sample(&bytes).map_err(|issue| IpcError::new("import", issue.to_string()))?;
+    Ok(CsvSampleDto {
+        separator: sample.separator.to_string(),
+        encoding: sample.encoding,
+        headers: sample.headers,
+        rows: sample.rows,
+        mapping: sample
+            .guess
+            .into_iter()
+            .map(|(f, i)| CsvColumnDto {
+                field: field_name(f).into(),
+                column: i.to_string(),
+            })
+            .collect(),
+    })
+}
+
+fn field_name(f: Field) -> &'static str {
+    match f {
+        Field::ClientCode => "client_code",
+        Field::ClientName => "client_name",
+        Field::Number => "number",
+        Field::IssueDate => "issue_date",
+        Field::DueDate => "due_date",
+        Field::Amount => "amount",
+        Field::Currency => "currency",
+        Field::Paid => "paid",
+        Field::Email => "email",
+    }
+}
+
+/// Reads and checks a file; keeps the result for [`import_commit`]. `kind` is
+/// `fec` or `csv`; `mapping` is the CSV column mapping (guessed if empty).
+#[tauri::command(async)]
+pub fn import_analyze(
+    state: State<'_, App>,
+    path: String,
+    kind: String,
+    mapping: Vec<CsvColumnDto>,
+) -> Res<ImportPreviewDto> {
+    let (name, bytes) = read_file(&path)?;
+    let plan = match kind.as_str() {
+        "fec" => import::fec::parse(&name, &bytes),
+        "csv" => {
+            let mut map = import::csv::Mapping::new();
+            for c in mapping {
+                let field = Field::ALL
+                    .into_iter()
+                    .find(|f| field_name(*f) == c.field)
+                    .ok_or_else(|| {
+                        IpcError::new("invalid", format!("champ « {} » inconnu", c.field))
+                    })?;
+                map.insert(
+                    field,
+                    c.column
+                        .parse()
+                        .map_err(|_| IpcError::new("invalid", "colonne invalide"))?,
+                );
+            }
+            import::csv::parse(
+                &name,
+                &bytes,
+                if map.is_empty() { None } else { Some(&map) },
+            )
+        }
+        other => {
+            return Err(IpcError::new(
+                "invalid",
+                format!("type d'import « {other} » inconnu"),
+            ))
+        }
+    };
+    let preview = state.ledger()?.preview_import(&plan, &HashMap::new())?;
+    *state
+        .pending_import
+        .lock()
+        .map_err(|_| IpcError::new("internal", "import indisponible"))? = Some(plan);
+    Ok(preview.into())
+}
+
+/// Writes the analysed file in one transaction, with the payment terms the
+/// user set per client. Sends `progress` events; [`cancel_work`] stops it
+/// and nothing is written.
+#[tauri::command(async)]
+pub fn import_commit(
+    app: AppHandle,
+    state: State<'_, App>,
+    terms: Vec<TermsDto>,
+) -> Res<ImportOutcomeDto> {
+    let plan = state
+        .pending_import
+        .lock()
+        .map_err(|_| IpcError::new("internal", "import indisponible"))?
+        .take()
+        .ok_or_else(|| {
+            IpcError::new(
+                "invalid",
+                "aucun fichier analysé : choisissez d'abord un fichier",
+            )
+        })?;
+    let mut overrides = HashMap::new();
+    for t in terms {
+        let days: u32 = t.days.trim().parse().map_err(|_| {
+            IpcError::new(
+                "invalid",
+                format!(
+                    "délai de {} : « {} » n'est pas un nombre de jours",
+                    t.code, t.days
+                ),
+            )
+        })?;
+        overrides.insert(t.code, days);
+    }
+    state.cancel.store(false, Ordering::SeqCst);
+    let cancel = &state.cancel;
+    let mut progress = |done: usize, total: usize| {
+        let _ = app.emit(
+            "progress",
+            ProgressDto {
+                task: "import".into(),
+                done: done.to_string(),
+                total: total.to_string(),
+            },
+        );
+        !cancel.load(Ordering::SeqCst)
+    };
+    let outcome = state
+        .ledger()?
+        .commit_import(&plan, &overrides, &mut progress);
+    Ok(outcome?.into())
+}
+
+/// Asks the running long task to stop (it rolls back).
+#[tauri::command(async)]
+pub fn cancel_work(state: State<'_, App>) {
+    state.cancel.store(true, Ordering::SeqCst);
+}

@@ -1,0 +1,694 @@
+//! Transport types: what crosses IPC. Money, ids and dates travel as strings.
+//! TypeScript twins are generated into `ui/src/lib/bindings/` by ts-rs
+//! (`cargo test -p encaisse-app`), and the test command checks they are current.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use encaisse::aging::{AgedBalance, AgedInvoice, AgingRow};
+use encaisse::dates;
+use encaisse::import::{ImportIssue, ImportOutcome, ImportPreview};
+use encaisse::ledger::{ClientSummary, InvoicePage, MatchOutcome};
+use encaisse::model::{Allocation, Client, ClientKind, Company, Invoice, Payment};
+use encaisse::money::{plain_cents, Money};
+
+/// An error as the UI sees it: branch on `code`, show `message`.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct IpcError {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<encaisse::Error> for IpcError {
+    fn from(e: encaisse::Error) -> Self {
+        IpcError {
+            code: e.code().to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl IpcError {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        IpcError {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An amount: `"-1234.56"` and its ISO currency.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MoneyDto {
+    pub amount: String,
+    pub currency: String,
+}
+
+impl From<Money> for MoneyDto {
+    fn from(m: Money) -> Self {
+        MoneyDto {
+            amount: m.to_plain(),
+            currency: m.currency.to_string(),
+        }
+    }
+}
+
+fn money(cents: i64, currency: encaisse::money::Currency) -> MoneyDto {
+    Money::new(cents, currency).into()
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct AppInfoDto {
+    pub version: String,
+    pub ledger_path: String,
+    pub schema_version: String,
+    /// No client and no invoice yet: the UI offers import or the demo.
+    pub empty: bool,
+    /// Today on this machine, `AAAA-MM-JJ` (the default "as of" date).
+    pub today: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CompanyDto {
+    pub legal_name: String,
+    pub legal_form: String,
+    pub capital: String,
+    pub siren: String,
+    pub siret: String,
+    pub rcs_city: String,
+    pub vat_number: String,
+    pub address: String,
+    pub postcode: String,
+    pub city: String,
+    pub email: String,
+    pub phone: String,
+    pub iban: String,
+    pub bic: String,
+    pub signature_name: String,
+}
+
+impl From<Company> for CompanyDto {
+    fn from(c: Company) -> Self {
+        CompanyDto {
+            legal_name: c.legal_name,
+            legal_form: c.legal_form,
+            capital: c.capital,
+            siren: c.siren,
+            siret: c.siret,
+            rcs_city: c.rcs_city,
+            vat_number: c.vat_number,
+            address: c.address,
+            postcode: c.postcode,
+            city: c.city,
+            email: c.email,
+            phone: c.phone,
+            iban: c.iban,
+            bic: c.bic,
+            signature_name: c.signature_name,
+        }
+    }
+}
+
+impl From<CompanyDto> for Company {
+    fn from(c: CompanyDto) -> Self {
+        Company {
+            legal_name: c.legal_name,
+            legal_form: c.legal_form,
+            capital: c.capital,
+            siren: c.siren,
+            siret: c.siret,
+            rcs_city: c.rcs_city,
+            vat_number: c.vat_number,
+            address: c.address,
+            postcode: c.postcode,
+            city: c.city,
+            email: c.email,
+            phone: c.phone,
+            iban: c.iban,
+            bic: c.bic,
+            signature_name: c.signature_name,
+        }
+    }
+}
+
+/// A client file. `id` is `""` for a new client.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ClientDto {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub contact: String,
+    pub email: String,
+    pub email_cc: String,
+    pub phone: String,
+    pub address: String,
+    pub postcode: String,
+    pub city: String,
+    pub country: String,
+    pub language: String,
+    /// `b2b` or `b2c`.
+    pub kind: String,
+    pub segment: String,
+    pub terms_days: String,
+    pub payment_days: String,
+    /// Amount or `""`.
+    pub credit_limit: String,
+    pub notes: String,
+    pub do_not_remind: bool,
+}
+
+impl From<Client> for ClientDto {
+    fn from(c: Client) -> Self {
+        ClientDto {
+            id: c.id.to_string(),
+            code: c.code,
+            name: c.name,
+            contact: c.contact,
+            email: c.email,
+            email_cc: c.email_cc,
+            phone: c.phone,
+            address: c.address,
+            postcode: c.postcode,
+            city: c.city,
+            country: c.country,
+            language: c.language,
+            kind: c.kind.as_str().to_string(),
+            segment: c.segment,
+            terms_days: c.terms_days.to_string(),
+            payment_days: c.payment_days,
+            credit_limit: c.credit_limit_cents.map(plain_cents).unwrap_or_default(),
+            notes: c.notes,
+            do_not_remind: c.do_not_remind,
+        }
+    }
+}
+
+impl TryFrom<ClientDto> for Client {
+    type Error = IpcError;
+    fn try_from(d: ClientDto) -> Result<Self, IpcError> {
+        let terms_days = d.terms_days.trim().parse().map_err(|_| {
+            IpcError::new(
+                "invalid",
+                format!(
+                    "délai de paiement : « {} » n'est pas un nombre de jours",
+                    d.terms_days
+                ),
+            )
+        })?;
+        let credit_limit_cents = match d.credit_limit.trim() {
+            "" => None,
+            text => Some(
+                encaisse::money::parse_amount(text)
+                    .map_err(|m| IpcError::new("invalid", format!("plafond de crédit : {m}")))?,
+            ),
+        };
+        Ok(Client {
+            id: if d.id.is_empty() { 0 } else { parse_id(&d.id)? },
+            code: d.code,
+            name: d.name,
+            contact: d.contact,
+            email: d.email,
+            email_cc: d.email_cc,
+            phone: d.phone,
+            address: d.address,
+            postcode: d.postcode,
+            city: d.city,
+            country: d.country,
+            language: d.language,
+            kind: ClientKind::parse(&d.kind),
+            segment: d.segment,
+            terms_days,
+            payment_days: d.payment_days,
+            credit_limit_cents,
+            notes: d.notes,
+            do_not_remind: d.do_not_remind,
+        })
+    }
+}
+
+/// Parses an id sent as text.
+pub fn parse_id(text: &str) -> Result<i64, IpcError> {
+    text.parse()
+        .map_err(|_| IpcError::new("invalid", format!("identifiant « {text} » invalide")))
+}
+
+/// Parses a date sent as `AAAA-MM-JJ` (or `jj/mm/aaaa`).
+pub fn parse_date(text: &str) -> Result<dates::Date, IpcError> {
+    dates::parse_date(text).map_err(|m| IpcError::new("invalid", m))
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ClientRowDto {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub city: String,
+    pub email: String,
+    pub segment: String,
+    pub kind: String,
+    pub terms_days: String,
+    pub open_invoices: String,
+    pub balance: Vec<MoneyDto>,
+    pub overdue: String,
+    pub do_not_remind: bool,
+}
+
+impl From<ClientSummary> for ClientRowDto {
+    fn from(s: ClientSummary) -> Self {
+        ClientRowDto {
+            id: s.client.id.to_string(),
+            code: s.client.code,
+            name: s.client.name,
+            city: s.client.city,
+            email: s.client.email,
+            segment: s.client.segment,
+            kind: s.client.kind.as_str().into(),
+            terms_days: s.client.terms_days.to_string(),
+            open_invoices: s.open_invoices.to_string(),
+            balance: s.balance.into_iter().map(Into::into).collect(),
+            overdue: plain_cents(s.overdue_cents),
+            do_not_remind: s.client.do_not_remind,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct InvoiceDto {
+    pub id: String,
+    pub client_id: String,
+    pub client_code: String,
+    pub client_name: String,
+    pub number: String,
+    /// `invoice`, `credit_note` or `opening`.
+    pub kind: String,
+    pub issue_date: String,
+    pub due_date: String,
+    pub amount: MoneyDto,
+    pub open: MoneyDto,
+    /// `open`, `partly_paid`, `paid` or `credit`.
+    pub status: String,
+    pub label: String,
+}
+
+impl From<Invoice> for InvoiceDto {
+    fn from(i: Invoice) -> Self {
+        InvoiceDto {
+            id: i.id.to_string(),
+            client_id: i.client_id.to_string(),
+            client_code: i.client_code,
+            client_name: i.client_name,
+            number: i.number,
+            kind: i.kind.as_str().into(),
+            issue_date: dates::iso(i.issue_date),
+            due_date: dates::iso(i.due_date),
+            amount: money(i.amount_cents, i.currency),
+            open: money(i.open_cents, i.currency),
+            status: i.status.as_str().into(),
+            label: i.label,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[ts(export)]
+pub struct InvoiceFilterDto {
+    pub client_id: Option<String>,
+    pub status: Option<String>,
+    pub due_from: Option<String>,
+    pub due_to: Option<String>,
+    pub search: Option<String>,
+    pub sort: Option<String>,
+    pub offset: String,
+    pub limit: String,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct InvoicePageDto {
+    pub rows: Vec<InvoiceDto>,
+    pub total_count: String,
+    pub total_open: Vec<MoneyDto>,
+}
+
+impl From<InvoicePage> for InvoicePageDto {
+    fn from(p: InvoicePage) -> Self {
+        InvoicePageDto {
+            rows: p.rows.into_iter().map(Into::into).collect(),
+            total_count: p.total_count.to_string(),
+            total_open: p.total_open.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct PaymentDto {
+    pub id: String,
+    pub client_id: String,
+    pub client_code: String,
+    pub client_name: String,
+    pub date: String,
+    pub amount: MoneyDto,
+    pub unallocated: MoneyDto,
+    pub method: String,
+    pub reference: String,
+}
+
+impl From<Payment> for PaymentDto {
+    fn from(p: Payment) -> Self {
+        PaymentDto {
+            id: p.id.to_string(),
+            client_id: p.client_id.to_string(),
+            client_code: p.client_code,
+            client_name: p.client_name,
+            date: dates::iso(p.date),
+            amount: money(p.amount_cents, p.currency),
+            unallocated: money(p.unallocated_cents, p.currency),
+            method: p.method,
+            reference: p.reference,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[ts(export)]
+pub struct NewPaymentDto {
+    pub client_id: String,
+    pub date: String,
+    pub amount: String,
+    pub currency: String,
+    pub method: String,
+    pub reference: String,
+    /// Match it automatically (exact amount, then oldest first).
+    pub auto_match: bool,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct MatchOutcomeDto {
+    pub payment_id: String,
+    /// `exact_amount`, `oldest_first`, `left_for_user` or `none` (not asked).
+    pub rule: String,
+    pub invoices: Vec<String>,
+    pub unallocated: String,
+}
+
+impl MatchOutcomeDto {
+    pub fn from_outcome(payment_id: i64, o: Option<MatchOutcome>) -> Self {
+        match o {
+            Some(o) => MatchOutcomeDto {
+                payment_id: payment_id.to_string(),
+                rule: serde_json::to_value(o.rule)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                invoices: o.allocations.iter().map(|(id, _)| id.to_string()).collect(),
+                unallocated: plain_cents(o.unallocated_cents),
+            },
+            None => MatchOutcomeDto {
+                payment_id: payment_id.to_string(),
+                rule: "none".into(),
+                invoices: vec![],
+                unallocated: String::new(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct AllocationDto {
+    pub id: String,
+    pub invoice_id: String,
+    pub invoice_number: String,
+    pub payment_id: Option<String>,
+    pub credit_note_id: Option<String>,
+    pub amount: String,
+    pub date: String,
+    pub reverses: Option<String>,
+    pub reversed: bool,
+}
+
+impl From<Allocation> for AllocationDto {
+    fn from(a: Allocation) -> Self {
+        AllocationDto {
+            id: a.id.to_string(),
+            invoice_id: a.invoice_id.to_string(),
+            invoice_number: a.invoice_number,
+            payment_id: a.payment_id.map(|v| v.to_string()),
+            credit_note_id: a.credit_note_id.map(|v| v.to_string()),
+            amount: plain_cents(a.amount_cents),
+            date: dates::iso(a.date),
+            reverses: a.reverses.map(|v| v.to_string()),
+            reversed: a.reversed,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct AgingRowDto {
+    pub client_id: Option<String>,
+    pub client_code: String,
+    pub client_name: String,
+    pub segment: String,
+    pub currency: String,
+    /// One amount per label.
+    pub buckets: Vec<String>,
+    pub unapplied: String,
+    pub total: String,
+    pub invoices: String,
+}
+
+impl From<AgingRow> for AgingRowDto {
+    fn from(r: AgingRow) -> Self {
+        AgingRowDto {
+            client_id: r.client_id.map(|v| v.to_string()),
+            client_code: r.client_code,
+            client_name: r.client_name,
+            segment: r.segment,
+            currency: r.currency.to_string(),
+            buckets: r.buckets.iter().map(|&c| plain_cents(c)).collect(),
+            unapplied: plain_cents(r.unapplied),
+            total: r.total.to_plain(),
+            invoices: r.invoices.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct AgedBalanceDto {
+    pub as_of: String,
+    pub labels: Vec<String>,
+    pub rows: Vec<AgingRowDto>,
+    pub totals: Vec<AgingRowDto>,
+    /// The bucket bounds in days (`30,60,90`).
+    pub bounds: String,
+}
+
+impl AgedBalanceDto {
+    pub fn new(a: AgedBalance, bounds: &[u32]) -> Self {
+        AgedBalanceDto {
+            as_of: dates::iso(a.as_of),
+            labels: a.labels,
+            rows: a.rows.into_iter().map(Into::into).collect(),
+            totals: a.totals.into_iter().map(Into::into).collect(),
+            bounds: bounds
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct AgedInvoiceDto {
+    pub invoice_id: String,
+    pub number: String,
+    pub issue_date: String,
+    pub due_date: String,
+    pub days_late: String,
+    pub bucket: String,
+    pub amount: MoneyDto,
+    pub open: MoneyDto,
+}
+
+impl From<AgedInvoice> for AgedInvoiceDto {
+    fn from(i: AgedInvoice) -> Self {
+        AgedInvoiceDto {
+            invoice_id: i.invoice_id.to_string(),
+            number: i.number,
+            issue_date: dates::iso(i.issue_date),
+            due_date: dates::iso(i.due_date),
+            days_late: i.days_late.to_string(),
+            bucket: i.bucket.to_string(),
+            amount: money(i.amount_cents, i.currency),
+            open: money(i.open_cents, i.currency),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct DashboardDto {
+    pub as_of: String,
+    pub outstanding: MoneyDto,
+    pub overdue: MoneyDto,
+    pub dso_days: Option<String>,
+    pub collected_this_month: MoneyDto,
+    pub clients_with_overdue: String,
+    pub open_invoices: String,
+    pub aging: AgedBalanceDto,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ImportIssueDto {
+    pub line: String,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl From<ImportIssue> for ImportIssueDto {
+    fn from(i: ImportIssue) -> Self {
+        ImportIssueDto {
+            line: i.line.to_string(),
+            column: i.column,
+            message: i.message,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct PreviewClientDto {
+    pub code: String,
+    pub name: String,
+    pub is_new: bool,
+    pub terms_days: String,
+    pub items: String,
+    pub net: String,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ImportPreviewDto {
+    /// `fec` or `csv`.
+    pub kind: String,
+    pub file_name: String,
+    pub encoding: String,
+    pub lines: String,
+    pub clients: Vec<PreviewClientDto>,
+    pub new_clients: String,
+    pub invoices: String,
+    pub credit_notes: String,
+    pub openings: String,
+    pub payments: String,
+    pub net_total: Vec<MoneyDto>,
+    pub already_present: String,
+    pub already_imported: bool,
+    pub issues: Vec<ImportIssueDto>,
+}
+
+impl From<ImportPreview> for ImportPreviewDto {
+    fn from(p: ImportPreview) -> Self {
+        ImportPreviewDto {
+            kind: serde_json::to_value(p.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            file_name: p.file_name,
+            encoding: p.encoding,
+            lines: p.lines.to_string(),
+            clients: p
+                .clients
+                .into_iter()
+                .map(|c| PreviewClientDto {
+                    code: c.code,
+                    name: c.name,
+                    is_new: c.is_new,
+                    terms_days: c.terms_days.to_string(),
+                    items: c.items.to_string(),
+                    net: plain_cents(c.net_cents),
+                })
+                .collect(),
+            new_clients: p.new_clients.to_string(),
+            invoices: p.invoices.to_string(),
+            credit_notes: p.credit_notes.to_string(),
+            openings: p.openings.to_string(),
+            payments: p.payments.to_string(),
+            net_total: p.net_total.into_iter().map(Into::into).collect(),
+            already_present: p.already_present.to_string(),
+            already_imported: p.already_imported,
+            issues: p.issues.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ImportOutcomeDto {
+    pub clients_created: String,
+    pub invoices_created: String,
+    pub payments_created: String,
+    pub allocations_created: String,
+    pub skipped: String,
+}
+
+impl From<ImportOutcome> for ImportOutcomeDto {
+    fn from(o: ImportOutcome) -> Self {
+        ImportOutcomeDto {
+            clients_created: o.clients_created.to_string(),
+            invoices_created: o.invoices_created.to_string(),
+            payments_created: o.payments_created.to_string(),
+            allocations_created: o.allocations_created.to_string(),
+            skipped: o.skipped.to_string(),
+        }
+    }
+}
+
+/// The mapping step of a CSV import.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct CsvSampleDto {
+    pub separator: String,
+    pub encoding: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Field name (`client_code`, `client_name`, `number`, `issue_date`,
+    /// `due_date`, `amount`, `currency`, `paid`, `email`) → column index.
+    pub mapping: Vec<CsvColumnDto>,
+}
+
+#[derive(Debug, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CsvColumnDto {
+    pub field: String,
+    pub column: String,
+}
+
+/// Progress of long work, sent as the `progress` event.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ProgressDto {
+    pub task: String,
+    pub done: String,
+    pub total: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[ts(export)]
+pub struct TermsDto {
+    pub code: String,
+    pub days: String,
+}

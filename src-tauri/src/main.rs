@@ -1,0 +1,40 @@
+//! Encaisse desktop shell: wires the core to the window. No business rules here.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod dto;
+mod state;
+
+fn main() {
+    let path = encaisse::paths::ledger_path(encaisse::paths::ledger_arg(std::env::args().skip(1)));
+    tauri::Builder::default()
+        .manage(state::App::open(path))
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::dashboard,
+            commands::aged_balance,
+            commands::aged_invoices,
+            commands::set_aging_bounds,
+            commands::export_aging_csv,
+            commands::clients,
+            commands::client,
+            commands::save_client,
+            commands::invoices,
+            commands::payments,
+            commands::record_payment,
+            commands::mark_paid,
+            commands::allocate,
+            commands::undo_allocation,
+            commands::allocations,
+            commands::company,
+            commands::save_company,
+            commands::load_demo,
+            commands::pick_import_file,
+            commands::csv_sample,
+            commands::import_analyze,
+            commands::import_commit,
+            commands::cancel_work,
+        ])
+        .run(tauri::generate_context!("../tauri.conf.json"))
+        .expect("Encaisse could not start");
+}

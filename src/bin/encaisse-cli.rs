@@ -1,0 +1,405 @@
+//! `encaisse-cli`: the command-line companion of Encaisse, over the same core.
+//!
+//! ```text
+//! encaisse-cli [--ledger PATH] COMMAND [OPTIONS]
+//! ```
+//! Run `encaisse-cli help` for the list. Reports take `--json`. Errors go to
+//! stderr (with file, line and column for imports) and the exit code is 1
+//! (2 for a usage error).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use encaisse::dates::{self, Date};
+use encaisse::import::{self, ImportPlan};
+use encaisse::ledger::InvoiceFilter;
+use encaisse::money::{format_cents_fr, Money};
+use encaisse::{Error, Ledger};
+
+const HELP: &str = "encaisse-cli — relances clients et balance âgée
+
+Usage : encaisse-cli [--ledger FICHIER] COMMANDE [OPTIONS]
+  (sans --ledger : variable ENCAISSE_LEDGER, sinon le dossier de données de l'application)
+
+Commandes :
+  import fec FICHIER [--dry-run] [--terms JOURS] [--json]   importer un FEC
+  import csv FICHIER [--dry-run] [--terms JOURS] [--json]   importer une liste de factures CSV
+  aging [--as-of AAAA-MM-JJ] [--json | --csv]               balance âgée
+  dashboard [--as-of AAAA-MM-JJ] [--json]                    chiffres du tableau de bord
+  clients [--json]                                           liste des clients
+  invoices [--open] [--client CODE] [--json]                 liste des factures
+  client set CODE [--email A] [--terms JOURS] [--segment S] [--b2c | --b2b]
+  demo [--as-of AAAA-MM-JJ]                                  remplir un grand livre neuf avec la démonstration
+  info                                                       chemin et version du grand livre
+";
+
+struct Args {
+    words: Vec<String>,
+    flags: HashMap<String, Option<String>>,
+}
+
+/// Options that take a value.
+const VALUED: &[&str] = &[
+    "--ledger",
+    "--as-of",
+    "--terms",
+    "--client",
+    "--email",
+    "--segment",
+];
+
+fn parse_args() -> Result<Args, String> {
+    let mut words = Vec::new();
+    let mut flags = HashMap::new();
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        if let Some((name, value)) = arg.split_once('=').filter(|(n, _)| n.starts_with("--")) {
+            flags.insert(name.to_string(), Some(value.to_string()));
+        } else if VALUED.contains(&arg.as_str()) {
+            let value = it
+                .next()
+                .ok_or_else(|| format!("{arg} attend une valeur"))?;
+            flags.insert(arg, Some(value));
+        } else if arg.starts_with("--") {
+            flags.insert(arg, None);
+        } else {
+            words.push(arg);
+        }
+    }
+    Ok(Args { words, flags })
+}
+
+impl Args {
+    fn has(&self, flag: &str) -> bool {
+        self.flags.contains_key(flag)
+    }
+    fn value(&self, flag: &str) -> Option<&str> {
+        self.flags.get(flag).and_then(|v| v.as_deref())
+    }
+    fn as_of(&self) -> Result<Date, Error> {
+        match self.value("--as-of") {
+            Some(text) => dates::parse_date(text).map_err(|m| Error::invalid("--as-of", m)),
+            None => Ok(chrono::Local::now().date_naive()),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(message) => {
+            eprintln!("encaisse-cli : {message}\n\n{HELP}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.words.is_empty() || args.words[0] == "help" || args.has("--help") {
+        print!("{HELP}");
+        return if args.words.is_empty() && !args.has("--help") {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("encaisse-cli : {message}\n\n{HELP}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Core(error, file)) => {
+            match (&error, file) {
+                (Error::Import(issues), Some(file)) => {
+                    eprintln!(
+                        "encaisse-cli : {} erreur(s), rien n'a été importé",
+                        issues.len()
+                    );
+                    for issue in issues {
+                        eprintln!("{}:{}", file.display(), issue_location(issue));
+                    }
+                }
+                _ => eprintln!("encaisse-cli : {error}"),
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `12:Debit: message` — file:line:column: message, as compilers print it.
+fn issue_location(issue: &import::ImportIssue) -> String {
+    match &issue.column {
+        Some(column) => format!("{}:{column}: {}", issue.line, issue.message),
+        None => format!("{}: {}", issue.line, issue.message),
+    }
+}
+
+enum Failure {
+    Usage(String),
+    Core(Error, Option<PathBuf>),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Core(e, None)
+    }
+}
+
+fn open(args: &Args) -> Result<Ledger, Failure> {
+    let path = encaisse::paths::ledger_path(args.value("--ledger").map(PathBuf::from));
+    Ok(Ledger::open(&path)?)
+}
+
+fn json<T: serde::Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("reports serialise")
+    );
+}
+
+fn eur(cents: i64) -> String {
+    format!("{} €", format_cents_fr(cents))
+}
+
+fn run(args: &Args) -> Result<(), Failure> {
+    let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["import", kind @ ("fec" | "csv"), file] => import_file(args, kind, PathBuf::from(file)),
+        ["import", ..] => Err(Failure::Usage(
+            "import fec FICHIER ou import csv FICHIER".into(),
+        )),
+        ["aging"] => {
+            let ledger = open(args)?;
+            let policy = ledger.aging_policy()?;
+            let aging = ledger.aged_balance(args.as_of()?, &policy)?;
+            if args.has("--json") {
+                json(&aging);
+            } else if args.has("--csv") {
+                print!("{}", aging.to_csv());
+            } else {
+                println!("Balance âgée au {}", dates::format_fr(aging.as_of));
+                print!("{:<32}", "Client");
+                for label in &aging.labels {
+                    print!("{label:>14}");
+                }
+                println!("{:>14}{:>16}", "Non lettré", "Total");
+                for row in aging.rows.iter().chain(&aging.totals) {
+                    print!(
+                        "{:<32}",
+                        row.client_name.chars().take(31).collect::<String>()
+                    );
+                    for b in &row.buckets {
+                        print!("{:>14}", format_cents_fr(*b));
+                    }
+                    println!(
+                        "{:>14}{:>16}",
+                        format_cents_fr(row.unapplied),
+                        row.total.format_fr()
+                    );
+                }
+            }
+            Ok(())
+        }
+        ["dashboard"] => {
+            let ledger = open(args)?;
+            let d = ledger.dashboard(args.as_of()?, &ledger.aging_policy()?)?;
+            if args.has("--json") {
+                json(&d);
+            } else {
+                println!("Au {}", dates::format_fr(d.as_of));
+                println!("Encours           {}", d.outstanding.format_fr());
+                println!("Échu              {}", d.overdue.format_fr());
+                println!(
+                    "DSO               {}",
+                    d.dso_days
+                        .map(|v| format!("{v} j"))
+                        .unwrap_or_else(|| "—".into())
+                );
+                println!("Encaissé ce mois  {}", d.collected_this_month.format_fr());
+            }
+            Ok(())
+        }
+        ["clients"] => {
+            let ledger = open(args)?;
+            let clients = ledger.clients(args.as_of()?, None)?;
+            if args.has("--json") {
+                json(&clients);
+            } else {
+                for c in clients {
+                    let balance: Vec<String> = c.balance.iter().map(|m| m.format_fr()).collect();
+                    println!(
+                        "{:<12} {:<40} {:>4} j  {}",
+                        c.client.code,
+                        c.client.name,
+                        c.client.terms_days,
+                        balance.join(" + ")
+                    );
+                }
+            }
+            Ok(())
+        }
+        ["invoices"] => {
+            let ledger = open(args)?;
+            let client_id = match args.value("--client") {
+                Some(code) => Some(ledger.client_by_code(code)?.id),
+                None => None,
+            };
+            let filter = InvoiceFilter {
+                client_id,
+                status: args.has("--open").then(|| "open".to_string()),
+                ..Default::default()
+            };
+            let page = ledger.invoices(&filter)?;
+            if args.has("--json") {
+                json(&page);
+            } else {
+                for i in &page.rows {
+                    println!(
+                        "{:<24} {:<10} {} {} {:>14} {:>14}",
+                        i.number,
+                        i.client_code,
+                        dates::format_fr(i.issue_date),
+                        dates::format_fr(i.due_date),
+                        Money::new(i.amount_cents, i.currency).format_fr(),
+                        Money::new(i.open_cents, i.currency).format_fr()
+                    );
+                }
+                let totals: Vec<String> = page.total_open.iter().map(|m| m.format_fr()).collect();
+                println!(
+                    "{} facture(s), reste dû {}",
+                    page.total_count,
+                    totals.join(" + ")
+                );
+            }
+            Ok(())
+        }
+        ["client", "set", code] => {
+            let ledger = open(args)?;
+            let mut client = ledger.client_by_code(code)?;
+            if let Some(email) = args.value("--email") {
+                client.email = email.to_string();
+            }
+            if let Some(terms) = args.value("--terms") {
+                client.terms_days = terms.parse().map_err(|_| {
+                    Error::invalid(
+                        "--terms",
+                        format!("« {terms} » n'est pas un nombre de jours"),
+                    )
+                })?;
+            }
+            if let Some(segment) = args.value("--segment") {
+                client.segment = segment.to_string();
+            }
+            if args.has("--b2c") {
+                client.kind = encaisse::model::ClientKind::B2c;
+            }
+            if args.has("--b2b") {
+                client.kind = encaisse::model::ClientKind::B2b;
+            }
+            ledger.upsert_client(&client)?;
+            println!("Client {} mis à jour", client.code);
+            Ok(())
+        }
+        ["demo"] => {
+            let mut ledger = open(args)?;
+            let summary = encaisse::demo::populate(&mut ledger, args.as_of()?)?;
+            if args.has("--json") {
+                json(&summary);
+            } else {
+                println!(
+                    "Démonstration : {} clients, {} factures, {} avoirs, {} paiements",
+                    summary.clients, summary.invoices, summary.credit_notes, summary.payments
+                );
+            }
+            Ok(())
+        }
+        ["info"] => {
+            let ledger = open(args)?;
+            let path = ledger
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            println!(
+                "Encaisse {}\nGrand livre : {path}\nSchéma : {}",
+                env!("CARGO_PKG_VERSION"),
+                ledger.schema_version()?
+            );
+            Ok(())
+        }
+        _ => Err(Failure::Usage(format!(
+            "commande inconnue : {}",
+            words.join(" ")
+        ))),
+    }
+}
+
+fn import_file(args: &Args, kind: &str, file: PathBuf) -> Result<(), Failure> {
+    let bytes = std::fs::read(&file).map_err(|source| {
+        Failure::Core(
+            Error::Io {
+                path: file.clone(),
+                source,
+            },
+            None,
+        )
+    })?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let plan: ImportPlan = if kind == "fec" {
+        import::fec::parse(&name, &bytes)
+    } else {
+        import::csv::parse(&name, &bytes, None)
+    };
+    if !plan.issues.is_empty() {
+        return Err(Failure::Core(Error::Import(plan.issues), Some(file)));
+    }
+    let mut ledger = open(args)?;
+    let mut terms = HashMap::new();
+    if let Some(days) = args.value("--terms") {
+        let days: u32 = days.parse().map_err(|_| {
+            Failure::Usage(format!("--terms : « {days} » n'est pas un nombre de jours"))
+        })?;
+        for c in &plan.clients {
+            if ledger.client_by_code(&c.code).is_err() {
+                terms.insert(c.code.clone(), days);
+            }
+        }
+    }
+    let preview = ledger.preview_import(&plan, &terms)?;
+    if args.has("--dry-run") {
+        if args.has("--json") {
+            json(&preview);
+        } else {
+            let net: Vec<String> = preview.net_total.iter().map(|m| m.format_fr()).collect();
+            println!(
+                "{} : {} lignes, {} clients ({} nouveaux), {} factures, {} avoirs, {} à-nouveaux, {} paiements, solde {}{}",
+                preview.file_name,
+                preview.lines,
+                preview.clients.len(),
+                preview.new_clients,
+                preview.invoices,
+                preview.credit_notes,
+                preview.openings,
+                preview.payments,
+                net.join(" + "),
+                if preview.already_imported { " (déjà importé)" } else { "" }
+            );
+            println!("Rien n'a été écrit (--dry-run).");
+        }
+        return Ok(());
+    }
+    let outcome = ledger
+        .commit_import(&plan, &terms, &mut |_, _| true)
+        .map_err(|e| Failure::Core(e, Some(file.clone())))?;
+    if args.has("--json") {
+        json(&outcome);
+    } else {
+        println!(
+            "Importé : {} clients, {} factures/avoirs, {} paiements, {} lettrages ({} lignes déjà présentes)",
+            outcome.clients_created, outcome.invoices_created, outcome.payments_created, outcome.allocations_created, outcome.skipped
+        );
+        let _ = eur;
+    }
+    Ok(())
+}

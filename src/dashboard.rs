@@ -1,0 +1,71 @@
+//! The figures of the "Tableau de bord" on a given day.
+
+use serde::Serialize;
+
+use crate::aging::{AgedBalance, AgingPolicy};
+use crate::dates::{self, Date};
+use crate::error::Result;
+use crate::money::{Currency, Money};
+use crate::store::Ledger;
+use chrono::Datelike;
+
+/// Headline figures in euros (other currencies appear in the aged balance).
+#[derive(Clone, Debug, Serialize)]
+pub struct Dashboard {
+    pub as_of: Date,
+    /// Everything still owed (open invoices less unmatched credits).
+    pub outstanding: Money,
+    /// Open amounts past their due date.
+    pub overdue: Money,
+    /// Days sales outstanding: outstanding ÷ invoiced over the last 365 days × 365.
+    /// `None` when nothing was invoiced in that period.
+    pub dso_days: Option<i64>,
+    /// Payments dated from the 1st of the month to `as_of`.
+    pub collected_this_month: Money,
+    pub clients_with_overdue: usize,
+    pub open_invoices: usize,
+    pub aging: AgedBalance,
+}
+
+impl Ledger {
+    /// The dashboard on `as_of`.
+    pub fn dashboard(&self, as_of: Date, policy: &AgingPolicy) -> Result<Dashboard> {
+        let aging = self.aged_balance(as_of, policy)?;
+        let eur = aging.totals.iter().find(|t| t.currency == Currency::EUR);
+        let outstanding = eur.map(|t| t.total).unwrap_or(Money::zero_eur());
+        let overdue = Money::new(eur.map(|t| t.overdue()).unwrap_or(0), Currency::EUR);
+        let open_invoices = eur.map(|t| t.invoices).unwrap_or(0);
+        let clients_with_overdue = aging
+            .rows
+            .iter()
+            .filter(|r| r.currency == Currency::EUR && r.overdue() > 0)
+            .count();
+        let year_ago = as_of - chrono::Days::new(365);
+        let invoiced: i64 = self.conn.query_row(
+            "SELECT COALESCE(SUM(amount), 0) FROM invoice WHERE currency = 'EUR' AND kind <> 'opening' AND issue_date > ?1 AND issue_date <= ?2",
+            [dates::iso(year_ago), dates::iso(as_of)],
+            |r| r.get(0),
+        )?;
+        // DSO by the account-balance method, over a rolling year; rounded to the day.
+        let dso_days = (invoiced > 0).then(|| {
+            ((outstanding.cents.max(0) as i128 * 365 + invoiced as i128 / 2) / invoiced as i128)
+                as i64
+        });
+        let month_start = as_of.with_day(1).unwrap_or(as_of);
+        let collected: i64 = self.conn.query_row(
+            "SELECT COALESCE(SUM(amount), 0) FROM payment WHERE currency = 'EUR' AND date >= ?1 AND date <= ?2 AND method <> 'import'",
+            [dates::iso(month_start), dates::iso(as_of)],
+            |r| r.get(0),
+        )?;
+        Ok(Dashboard {
+            as_of,
+            outstanding,
+            overdue,
+            dso_days,
+            collected_this_month: Money::new(collected, Currency::EUR),
+            clients_with_overdue,
+            open_invoices,
+            aging,
+        })
+    }
+}

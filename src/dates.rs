@@ -1,0 +1,85 @@
+//! Calendar dates as they appear in French files and on screen.
+//!
+//! The ledger stores ISO dates (`2026-11-22`), which sort as text. Files bring
+//! `22/11/2026`, `20261122` (FEC), `22-11-2026`, `22.11.26`…
+
+use chrono::Datelike;
+pub use chrono::NaiveDate as Date;
+
+/// Parses `dd/mm/yyyy`, `dd-mm-yyyy`, `dd.mm.yyyy`, `dd/mm/yy`, `yyyy-mm-dd`
+/// or `yyyymmdd` (FEC). Returns a message in French on failure.
+pub fn parse_date(text: &str) -> Result<Date, String> {
+    let t = text.trim();
+    let bad = || format!("« {t} » n'est pas une date (jj/mm/aaaa ou aaaa-mm-jj)");
+    if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+        let (y, m, d) = (&t[0..4], &t[4..6], &t[6..8]);
+        return ymd(y, m, d).ok_or_else(bad);
+    }
+    // Excel sometimes appends a time: "22/11/2026 00:00:00".
+    let t_date = t.split([' ', 'T']).next().unwrap_or(t);
+    let parts: Vec<&str> = t_date.split(['/', '-', '.']).collect();
+    if parts.len() != 3 {
+        return Err(bad());
+    }
+    if parts[0].len() == 4 {
+        return ymd(parts[0], parts[1], parts[2]).ok_or_else(bad);
+    }
+    let year = match parts[2].len() {
+        4 => parts[2].to_string(),
+        2 => format!("20{}", parts[2]),
+        _ => return Err(bad()),
+    };
+    ymd(&year, parts[1], parts[0]).ok_or_else(bad)
+}
+
+fn ymd(y: &str, m: &str, d: &str) -> Option<Date> {
+    let y: i32 = y.parse().ok()?;
+    let m: u32 = m.parse().ok()?;
+    let d: u32 = d.parse().ok()?;
+    if !(1900..=2200).contains(&y) {
+        return None;
+    }
+    Date::from_ymd_opt(y, m, d)
+}
+
+/// `22/11/2026`.
+pub fn format_fr(date: Date) -> String {
+    format!("{:02}/{:02}/{:04}", date.day(), date.month(), date.year())
+}
+
+/// `2026-11-22`.
+pub fn iso(date: Date) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// Parses an ISO date from storage or IPC.
+pub fn parse_iso(text: &str) -> crate::Result<Date> {
+    text.parse::<Date>().map_err(|_| {
+        crate::Error::invalid("date", format!("« {text} » n'est pas une date AAAA-MM-JJ"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_french_and_fec_dates() {
+        let want = Date::from_ymd_opt(2026, 11, 22).unwrap();
+        for text in [
+            "22/11/2026",
+            "22-11-2026",
+            "22.11.2026",
+            "22/11/26",
+            "2026-11-22",
+            "20261122",
+            "22/11/2026 00:00:00",
+        ] {
+            assert_eq!(parse_date(text), Ok(want), "{text}");
+        }
+        for bad in ["31/02/2026", "2026-13-01", "hier", "", "1/1", "00000000"] {
+            assert!(parse_date(bad).is_err(), "{bad} must be refused");
+        }
+        assert_eq!(format_fr(want), "22/11/2026");
+    }
+}

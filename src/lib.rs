@@ -1,0 +1,36 @@
+//! # Encaisse core
+//!
+//! The ledger of what customers owe, and everything derived from it: imports
+//! (CSV, FEC), matching of payments to invoices (lettrage), the aged balance
+//! and the dashboard figures. The core knows nothing of the desktop shell: the
+//! Tauri commands and the `encaisse-cli` binary are thin layers over it.
+//!
+//! Business rules are pure functions of stored facts and a date passed in;
+//! nothing here reads the clock to decide what is due.
+//!
+//! ```
+//! use encaisse::{demo, Ledger};
+//! let mut ledger = Ledger::open_in_memory().unwrap();
+//! let today = "2026-11-22".parse().unwrap();
+//! demo::populate(&mut ledger, today).unwrap();
+//! let aging = ledger.aged_balance(today, &Default::default()).unwrap();
+//! println!("encours : {}", aging.totals[0].total.format_fr());
+//! ```
+
+// Amounts in cents are written `1_500_00` (euros, then cents) on purpose.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+pub mod aging;
+pub mod dashboard;
+pub mod dates;
+pub mod demo;
+pub mod error;
+pub mod import;
+pub mod ledger;
+pub mod model;
+pub mod money;
+pub mod paths;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use store::Ledger;

@@ -1,0 +1,221 @@
+//! The ledger's records as the rest of the program sees them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dates::Date;
+use crate::money::Currency;
+
+/// The user's own company, printed on every letter (art. R123-237 C. com.).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Company {
+    pub legal_name: String,
+    pub legal_form: String,
+    pub capital: String,
+    pub siren: String,
+    pub siret: String,
+    pub rcs_city: String,
+    pub vat_number: String,
+    pub address: String,
+    pub postcode: String,
+    pub city: String,
+    pub email: String,
+    pub phone: String,
+    pub iban: String,
+    pub bic: String,
+    pub signature_name: String,
+}
+
+/// Business or consumer customer: the late-payment rules differ (L441-10 vs. Code civil).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientKind {
+    #[default]
+    B2b,
+    B2c,
+}
+
+impl ClientKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::B2b => "b2b",
+            ClientKind::B2c => "b2c",
+        }
+    }
+    pub fn parse(text: &str) -> Self {
+        if text == "b2c" {
+            ClientKind::B2c
+        } else {
+            ClientKind::B2b
+        }
+    }
+}
+
+/// A client file ("fiche client").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub contact: String,
+    pub email: String,
+    pub email_cc: String,
+    pub phone: String,
+    /// Street lines, separated by `\n` (at most 4, the window holds 6 with name and city).
+    pub address: String,
+    pub postcode: String,
+    pub city: String,
+    pub country: String,
+    pub language: String,
+    pub kind: ClientKind,
+    pub segment: String,
+    pub terms_days: u32,
+    pub payment_days: String,
+    pub credit_limit_cents: Option<i64>,
+    pub notes: String,
+    pub do_not_remind: bool,
+}
+
+impl Client {
+    /// A client with only a code and a name; everything else at its default.
+    pub fn new(code: &str, name: &str) -> Client {
+        Client {
+            id: 0,
+            code: code.to_string(),
+            name: name.to_string(),
+            contact: String::new(),
+            email: String::new(),
+            email_cc: String::new(),
+            phone: String::new(),
+            address: String::new(),
+            postcode: String::new(),
+            city: String::new(),
+            country: "FR".into(),
+            language: "fr".into(),
+            kind: ClientKind::B2b,
+            segment: "standard".into(),
+            terms_days: 30,
+            payment_days: String::new(),
+            credit_limit_cents: None,
+            notes: String::new(),
+            do_not_remind: false,
+        }
+    }
+}
+
+/// What an invoice row is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceKind {
+    Invoice,
+    CreditNote,
+    /// An opening balance carried over ("à nouveaux") from an accounting export.
+    Opening,
+}
+
+impl InvoiceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceKind::Invoice => "invoice",
+            InvoiceKind::CreditNote => "credit_note",
+            InvoiceKind::Opening => "opening",
+        }
+    }
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "credit_note" => InvoiceKind::CreditNote,
+            "opening" => InvoiceKind::Opening,
+            _ => InvoiceKind::Invoice,
+        }
+    }
+}
+
+/// Derived state of an invoice (never stored).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    Open,
+    PartlyPaid,
+    Paid,
+    /// A credit note or opening credit with credit left to use.
+    Credit,
+}
+
+impl InvoiceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceStatus::Open => "open",
+            InvoiceStatus::PartlyPaid => "partly_paid",
+            InvoiceStatus::Paid => "paid",
+            InvoiceStatus::Credit => "credit",
+        }
+    }
+
+    /// Derives the status from the amount and what is still open.
+    pub fn derive(amount_cents: i64, open_cents: i64) -> Self {
+        if amount_cents < 0 {
+            if open_cents == 0 {
+                InvoiceStatus::Paid
+            } else {
+                InvoiceStatus::Credit
+            }
+        } else if open_cents == 0 {
+            InvoiceStatus::Paid
+        } else if open_cents < amount_cents {
+            InvoiceStatus::PartlyPaid
+        } else {
+            InvoiceStatus::Open
+        }
+    }
+}
+
+/// An invoice (or credit note) with its derived open amount.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Invoice {
+    pub id: i64,
+    pub client_id: i64,
+    pub client_code: String,
+    pub client_name: String,
+    pub number: String,
+    pub kind: InvoiceKind,
+    pub issue_date: Date,
+    pub due_date: Date,
+    /// Amount including VAT, in cents (negative for a credit note).
+    pub amount_cents: i64,
+    /// What is still owed (or, for a credit, still to use), in cents.
+    pub open_cents: i64,
+    pub currency: Currency,
+    pub label: String,
+    pub status: InvoiceStatus,
+}
+
+/// A payment received.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Payment {
+    pub id: i64,
+    pub client_id: i64,
+    pub client_code: String,
+    pub client_name: String,
+    pub date: Date,
+    pub amount_cents: i64,
+    /// Part not yet matched to an invoice.
+    pub unallocated_cents: i64,
+    pub currency: Currency,
+    pub method: String,
+    pub reference: String,
+}
+
+/// One matching row (payment or credit note → invoice).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Allocation {
+    pub id: i64,
+    pub invoice_id: i64,
+    pub invoice_number: String,
+    pub payment_id: Option<i64>,
+    pub credit_note_id: Option<i64>,
+    pub amount_cents: i64,
+    pub date: Date,
+    /// The allocation this row cancels (an undo), if any.
+    pub reverses: Option<i64>,
+    /// Whether a later row cancelled this one.
+    pub reversed: bool,
+}

@@ -1,0 +1,35 @@
+//! Where the ledger lives: the OS app-data folder unless told otherwise.
+
+use std::path::PathBuf;
+
+/// Environment variable that overrides the ledger path (tests, scripts).
+pub const LEDGER_ENV: &str = "ENCAISSE_LEDGER";
+
+/// The ledger path: `explicit` (from `--ledger`), else `ENCAISSE_LEDGER`, else
+/// `<app data>/fr.encaisse.app/encaisse.sqlite` (e.g. `~/.local/share/…` on Linux).
+pub fn ledger_path(explicit: Option<PathBuf>) -> PathBuf {
+    if let Some(path) = explicit {
+        return path;
+    }
+    if let Some(path) = std::env::var_os(LEDGER_ENV).filter(|v| !v.is_empty()) {
+        return PathBuf::from(path);
+    }
+    let base = directories::ProjectDirs::from("fr", "encaisse", "app")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("encaisse.sqlite")
+}
+
+/// Reads `--ledger PATH` or `--ledger=PATH` from a list of arguments.
+pub fn ledger_arg<I: IntoIterator<Item = String>>(args: I) -> Option<PathBuf> {
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if arg == "--ledger" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(value) = arg.strip_prefix("--ledger=") {
+            return Some(PathBuf::from(value));
+        }
+    }
+    None
+}

@@ -1,0 +1,163 @@
+//! The aged balance.
+
+use encaisse::aging::AgingPolicy;
+use encaisse::ledger::{NewInvoice, NewPayment};
+use encaisse::model::Client;
+use encaisse::money::{Currency, Money};
+
+use crate::common::*;
+
+fn one_invoice_due(due: &str) -> encaisse::Ledger {
+    let ledger = ledger();
+    let id = ledger.upsert_client(&Client::new("C", "Client")).unwrap();
+    ledger
+        .add_invoice(&NewInvoice {
+            client_id: id,
+            number: "F".into(),
+            issue_date: date("2026-01-01"),
+            due_date: Some(date(due)),
+            amount: Money::new(10_000, Currency::EUR),
+            label: String::new(),
+        })
+        .unwrap();
+    ledger
+}
+
+fn bucket_of(ledger: &encaisse::Ledger, as_of: &str, policy: &AgingPolicy) -> usize {
+    let aging = ledger.aged_balance(date(as_of), policy).unwrap();
+    aging.totals[0]
+        .buckets
+        .iter()
+        .position(|&c| c != 0)
+        .unwrap()
+}
+
+#[test]
+fn bucket_bounds_are_days_past_due() {
+    let ledger = one_invoice_due("2026-03-01");
+    let p = AgingPolicy::default();
+    assert_eq!(
+        p.labels(),
+        vec!["Non échu", "1–30 j", "31–60 j", "61–90 j", "> 90 j"]
+    );
+    for (as_of, bucket) in [
+        ("2026-03-01", 0),
+        ("2026-03-02", 1),
+        ("2026-03-31", 1),
+        ("2026-04-01", 2),
+        ("2026-05-30", 3),
+        ("2026-05-31", 4),
+    ] {
+        assert_eq!(bucket_of(&ledger, as_of, &p), bucket, "as of {as_of}");
+    }
+}
+
+#[test]
+fn bounds_are_configurable_and_saved() {
+    let ledger = one_invoice_due("2026-03-01");
+    let p = AgingPolicy::parse("15,45").unwrap();
+    assert_eq!(p.labels(), vec!["Non échu", "1–15 j", "16–45 j", "> 45 j"]);
+    assert_eq!(bucket_of(&ledger, "2026-03-20", &p), 2);
+    ledger.set_aging_policy(&p).unwrap();
+    assert_eq!(ledger.aging_policy().unwrap(), p);
+    assert!(AgingPolicy::parse("60,30").is_err(), "bounds must increase");
+    assert!(AgingPolicy::parse("a").is_err());
+}
+
+#[test]
+fn any_as_of_date_ignores_later_invoices_and_later_payments() {
+    let mut ledger = one_invoice_due("2026-03-01");
+    let client = ledger.client_by_code("C").unwrap().id;
+    let (_, _) = ledger
+        .record_payment_and_match(&NewPayment {
+            client_id: client,
+            date: date("2026-04-10"),
+            amount: Money::new(4_000, Currency::EUR),
+            method: String::new(),
+            reference: String::new(),
+        })
+        .unwrap();
+    assert_eq!(
+        aging_total(&ledger, date("2025-12-31")),
+        0,
+        "before the invoice existed"
+    );
+    assert_eq!(
+        aging_total(&ledger, date("2026-04-09")),
+        10_000,
+        "before the payment"
+    );
+    assert_eq!(
+        aging_total(&ledger, date("2026-04-10")),
+        6_000,
+        "after the payment"
+    );
+    let drill = ledger
+        .aged_invoices(client, date("2026-04-10"), &AgingPolicy::default())
+        .unwrap();
+    assert_eq!(
+        (drill[0].open_cents, drill[0].days_late, drill[0].bucket),
+        (6_000, 40, 2)
+    );
+}
+
+#[test]
+fn unmatched_payments_reduce_the_total_in_their_own_column() {
+    let ledger = one_invoice_due("2026-03-01");
+    let client = ledger.client_by_code("C").unwrap().id;
+    ledger
+        .record_payment(&NewPayment {
+            client_id: client,
+            date: date("2026-03-05"),
+            amount: Money::new(2_500, Currency::EUR),
+            method: String::new(),
+            reference: String::new(),
+        })
+        .unwrap();
+    let aging = ledger
+        .aged_balance(date("2026-03-10"), &AgingPolicy::default())
+        .unwrap();
+    assert_eq!(aging.rows[0].unapplied, -2_500);
+    assert_eq!(aging.rows[0].total.cents, 7_500);
+}
+
+#[test]
+fn csv_export_follows_french_excel_conventions() {
+    let ledger = one_invoice_due("2026-03-01");
+    let csv = ledger
+        .aged_balance(date("2026-03-10"), &AgingPolicy::default())
+        .unwrap()
+        .to_csv();
+    assert!(csv.starts_with('\u{feff}'), "BOM so Excel reads UTF-8");
+    assert!(
+        csv.contains("Code client;Client;Devise;Non échu;1–30 j"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("C;Client;EUR;0,00;100,00;0,00;0,00;0,00;0,00;100,00\r\n"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn csv_export_never_lets_a_client_name_become_a_formula() {
+    let ledger = ledger();
+    let id = ledger
+        .upsert_client(&Client::new("Z", "=HYPERLINK(\"http://x\")"))
+        .unwrap();
+    ledger
+        .add_invoice(&NewInvoice {
+            client_id: id,
+            number: "F".into(),
+            issue_date: date("2026-01-01"),
+            due_date: None,
+            amount: Money::new(100, Currency::EUR),
+            label: String::new(),
+        })
+        .unwrap();
+    let csv = ledger
+        .aged_balance(date("2026-03-10"), &AgingPolicy::default())
+        .unwrap()
+        .to_csv();
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{csv}");
+}

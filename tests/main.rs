@@ -1,0 +1,24 @@
+//! Scenario tests of the Encaisse core, compiled as one binary.
+//!
+//! Table of contents:
+//! - `store`      — opening a ledger: migrations, WAL, STRICT tables, newer ledgers refused untouched
+//! - `import_fec` — the FEC fixtures and every variant (encodings, separators, line endings, Montant/Sens)
+//! - `import_csv` — spreadsheet exports, column mapping, the Encaisse CSV layout
+//! - `bad_input`  — each malformed file gives a located error and writes nothing
+//! - `matching`   — payments, partial payments, undo as a reversing fact, auto-match, "marquer payée"
+//! - `properties` — property tests for money and allocation
+//! - `aging`      — the aged balance: buckets, bounds, any "as of" date
+//! - `demo`       — the demonstration ledger
+//! - `cli`        — the `encaisse-cli` binary
+
+mod common;
+
+mod aging;
+mod bad_input;
+mod cli;
+mod demo;
+mod import_csv;
+mod import_fec;
+mod matching;
+mod properties;
+mod store;

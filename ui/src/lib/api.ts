@@ -1,0 +1,75 @@
+// The only door to the backend. Components import these typed functions,
+// never `invoke` itself, so a test can swap this module for a fake.
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { AgedBalanceDto } from './bindings/AgedBalanceDto';
+import type { AgedInvoiceDto } from './bindings/AgedInvoiceDto';
+import type { AllocationDto } from './bindings/AllocationDto';
+import type { AppInfoDto } from './bindings/AppInfoDto';
+import type { ClientDto } from './bindings/ClientDto';
+import type { ClientRowDto } from './bindings/ClientRowDto';
+import type { CompanyDto } from './bindings/CompanyDto';
+import type { CsvColumnDto } from './bindings/CsvColumnDto';
+import type { CsvSampleDto } from './bindings/CsvSampleDto';
+import type { DashboardDto } from './bindings/DashboardDto';
+import type { ImportOutcomeDto } from './bindings/ImportOutcomeDto';
+import type { ImportPreviewDto } from './bindings/ImportPreviewDto';
+import type { InvoiceFilterDto } from './bindings/InvoiceFilterDto';
+import type { InvoicePageDto } from './bindings/InvoicePageDto';
+import type { IpcError } from './bindings/IpcError';
+import type { MatchOutcomeDto } from './bindings/MatchOutcomeDto';
+import type { NewPaymentDto } from './bindings/NewPaymentDto';
+import type { PaymentDto } from './bindings/PaymentDto';
+import type { ProgressDto } from './bindings/ProgressDto';
+import type { TermsDto } from './bindings/TermsDto';
+
+export type * from './bindings/IpcError';
+
+/** Turns whatever the backend threw into an `IpcError`. */
+export function asIpcError(e: unknown): IpcError {
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) return e as IpcError;
+  return { code: 'internal', message: String(e) };
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw asIpcError(e);
+  }
+}
+
+export const api = {
+  appInfo: () => call<AppInfoDto>('app_info'),
+  dashboard: (asOf: string) => call<DashboardDto>('dashboard', { asOf }),
+  agedBalance: (asOf: string) => call<AgedBalanceDto>('aged_balance', { asOf }),
+  agedInvoices: (clientId: string, asOf: string) => call<AgedInvoiceDto[]>('aged_invoices', { clientId, asOf }),
+  setAgingBounds: (bounds: string) => call<null>('set_aging_bounds', { bounds }),
+  exportAgingCsv: (asOf: string) => call<string | null>('export_aging_csv', { asOf }),
+  clients: (asOf: string, search: string | null) => call<ClientRowDto[]>('clients', { asOf, search }),
+  client: (id: string) => call<ClientDto>('client', { id }),
+  saveClient: (client: ClientDto) => call<string>('save_client', { client }),
+  invoices: (filter: InvoiceFilterDto) => call<InvoicePageDto>('invoices', { filter }),
+  payments: (clientId: string | null) => call<PaymentDto[]>('payments', { clientId }),
+  recordPayment: (payment: NewPaymentDto) => call<MatchOutcomeDto>('record_payment', { payment }),
+  markPaid: (invoiceId: string, date: string, method: string) => call<string>('mark_paid', { invoiceId, date, method }),
+  allocate: (paymentId: string, invoiceId: string, amount: string, date: string) =>
+    call<string>('allocate', { paymentId, invoiceId, amount, date }),
+  undoAllocation: (allocationId: string, date: string) => call<string>('undo_allocation', { allocationId, date }),
+  allocations: (invoiceId: string | null, paymentId: string | null) =>
+    call<AllocationDto[]>('allocations', { invoiceId, paymentId }),
+  company: () => call<CompanyDto>('company'),
+  saveCompany: (company: CompanyDto) => call<null>('save_company', { company }),
+  loadDemo: (asOf: string) => call<null>('load_demo', { asOf }),
+  pickImportFile: () => call<string | null>('pick_import_file'),
+  csvSample: (path: string) => call<CsvSampleDto>('csv_sample', { path }),
+  importAnalyze: (path: string, kind: 'fec' | 'csv', mapping: CsvColumnDto[]) =>
+    call<ImportPreviewDto>('import_analyze', { path, kind, mapping }),
+  importCommit: (terms: TermsDto[]) => call<ImportOutcomeDto>('import_commit', { terms }),
+  cancelWork: () => call<null>('cancel_work'),
+  onProgress: (handler: (p: ProgressDto) => void): Promise<UnlistenFn> =>
+    listen<ProgressDto>('progress', (event) => handler(event.payload)),
+};
+
+export type Api = typeof api;

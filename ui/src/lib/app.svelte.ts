@@ -1,0 +1,51 @@
+// Application-wide UI state: the current screen, the "as of" date, messages.
+import type { AppInfoDto } from './bindings/AppInfoDto';
+
+export type Screen =
+  | 'dashboard'
+  | 'reminders'
+  | 'clients'
+  | 'client'
+  | 'invoices'
+  | 'payments'
+  | 'aging'
+  | 'templates'
+  | 'settings'
+  | 'import'
+  | 'about';
+
+export const ui = $state({
+  screen: 'dashboard' as Screen,
+  /** The day the figures are computed for (AAAA-MM-JJ). */
+  asOf: '',
+  today: '',
+  clientId: null as string | null,
+  invoiceSearch: '',
+  info: null as AppInfoDto | null,
+  /** Bumped after any change to the ledger so screens reload. */
+  version: 0,
+  notice: '' as string,
+  error: '' as string,
+});
+
+export function go(screen: Screen, params: { clientId?: string; invoiceSearch?: string } = {}) {
+  if (params.clientId !== undefined) ui.clientId = params.clientId;
+  if (params.invoiceSearch !== undefined) ui.invoiceSearch = params.invoiceSearch;
+  ui.screen = screen;
+  ui.notice = '';
+  ui.error = '';
+}
+
+export function changed() {
+  ui.version += 1;
+}
+
+export function showError(e: unknown) {
+  const message = e && typeof e === 'object' && 'message' in e ? String((e as { message: unknown }).message) : String(e);
+  ui.error = message;
+}
+
+export function notify(message: string) {
+  ui.notice = message;
+  ui.error = '';
+}

@@ -1,0 +1,8 @@
+// Filters that stay when the user leaves a screen and comes back.
+export const invoiceFilters = $state({
+  search: '',
+  status: 'open',
+  dueFrom: '',
+  dueTo: '',
+  sort: 'due_date',
+});
