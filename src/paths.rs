@@ -6,7 +6,8 @@ use std::path::PathBuf;
 pub const LEDGER_ENV: &str = "ENCAISSE_LEDGER";
 
 /// The ledger path: `explicit` (from `--ledger`), else `ENCAISSE_LEDGER`, else
-/// `<app data>/fr.encaisse.app/encaisse.sqlite` (e.g. `~/.local/share/…` on Linux).
+/// `<app data>/encaisse.sqlite`: `~/.local/share/encaisse/` on Linux,
+/// `~/Library/Application Support/fr.Encaisse.Encaisse/` on macOS, `%APPDATA%\\Encaisse\\Encaisse\\data\\` on Windows.
 pub fn ledger_path(explicit: Option<PathBuf>) -> PathBuf {
     if let Some(path) = explicit {
         return path;
@@ -14,7 +15,7 @@ pub fn ledger_path(explicit: Option<PathBuf>) -> PathBuf {
     if let Some(path) = std::env::var_os(LEDGER_ENV).filter(|v| !v.is_empty()) {
         return PathBuf::from(path);
     }
-    let base = directories::ProjectDirs::from("fr", "encaisse", "app")
+    let base = directories::ProjectDirs::from("fr", "Encaisse", "Encaisse")
         .map(|dirs| dirs.data_dir().to_path_buf())
         .unwrap_or_else(|| PathBuf::from("."));
     base.join("encaisse.sqlite")
@@ -32,4 +33,28 @@ pub fn ledger_arg<I: IntoIterator<Item = String>>(args: I) -> Option<PathBuf> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_ledger_argument_in_both_spellings() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            ledger_arg(args(&["--ledger", "/tmp/a.sqlite"])),
+            Some(PathBuf::from("/tmp/a.sqlite"))
+        );
+        assert_eq!(
+            ledger_arg(args(&["x", "--ledger=/tmp/b.sqlite"])),
+            Some(PathBuf::from("/tmp/b.sqlite"))
+        );
+        assert_eq!(ledger_arg(args(&["--other"])), None);
+        assert_eq!(
+            ledger_path(Some(PathBuf::from("/explicit"))),
+            PathBuf::from("/explicit"),
+            "an explicit path wins"
+        );
+    }
 }
