@@ -10,6 +10,7 @@ const COMMANDS: &[&str] = &[
     "aged_invoices",
     "set_aging_bounds",
     "export_aging_csv",
+    "export_aging_pdf",
     "clients",
     "client",
     "save_client",

@@ -21,6 +21,7 @@
 #![allow(clippy::inconsistent_digit_grouping)]
 
 pub mod aging;
+pub mod charges;
 pub mod dashboard;
 pub mod dates;
 pub mod demo;
@@ -30,6 +31,7 @@ pub mod ledger;
 pub mod model;
 pub mod money;
 pub mod paths;
+pub mod pdf;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -161,3 +161,70 @@ fn csv_export_never_lets_a_client_name_become_a_formula() {
         .to_csv();
     assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{csv}");
 }
+
+#[test]
+fn pdf_export_has_extractable_french_text_and_repeats_its_header() {
+    let mut ledger = ledger();
+    encaisse::demo::populate(&mut ledger, date("2026-11-22")).unwrap();
+    // Enough clients to need a second page.
+    for i in 0..40 {
+        let id = ledger
+            .upsert_client(&Client::new(
+                &format!("Z{i:02}"),
+                &format!("Société Œuvre « {i} »"),
+            ))
+            .unwrap();
+        ledger
+            .add_invoice(&NewInvoice {
+                client_id: id,
+                number: format!("Z{i}"),
+                issue_date: date("2026-01-01"),
+                due_date: None,
+                amount: Money::new(123_456, Currency::EUR),
+                label: String::new(),
+            })
+            .unwrap();
+    }
+    let aging = ledger
+        .aged_balance(date("2026-11-22"), &AgingPolicy::default())
+        .unwrap();
+    let pdf = aging
+        .to_pdf(&ledger.company().unwrap(), date("2026-11-22"))
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    assert!(
+        pdf.len() < 200_000,
+        "the font is subset, not embedded whole: {} bytes",
+        pdf.len()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aging.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Balance âgée au 22/11/2026"), "{text}");
+    assert!(
+        text.contains("Société Œuvre « 7 »"),
+        "accents, ligatures and French quotes survive"
+    );
+    // pdftotext turns the narrow no-break space of "1 234,56" into a plain space.
+    let total =
+        encaisse::money::format_cents_fr(aging.totals[0].total.cents).replace('\u{202f}', " ");
+    assert!(text.contains(&total), "the grand total {total} is printed");
+    let pages = text.matches("Page ").count();
+    assert!(pages >= 2, "80 clients need more than one page");
+    assert_eq!(
+        text.matches("Non lettré").count(),
+        pages,
+        "the header is repeated on every page"
+    );
+    assert!(
+        text.contains(&format!("Page {pages} / {pages}")),
+        "pages are numbered"
+    );
+}

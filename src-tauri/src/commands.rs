@@ -114,6 +114,28 @@ pub fn export_aging_csv(state: State<'_, App>, as_of: String) -> Res<Option<Stri
     Ok(Some(path.display().to_string()))
 }
 
+/// Exports the aged balance as PDF through the native save dialog. Returns the path, or `null` if cancelled.
+#[tauri::command(async)]
+pub fn export_aging_pdf(state: State<'_, App>, as_of: String) -> Res<Option<String>> {
+    let as_of = parse_date(&as_of)?;
+    let pdf = {
+        let ledger = state.ledger()?;
+        let aging = ledger.aged_balance(as_of, &ledger.aging_policy()?)?;
+        aging.to_pdf(&ledger.company()?, chrono::Local::now().date_naive())?
+    };
+    let Some(path) = rfd::FileDialog::new()
+        .set_title("Exporter la balance âgée")
+        .set_file_name(format!("balance-agee-{}.pdf", encaisse::dates::iso(as_of)))
+        .add_filter("PDF", &["pdf"])
+        .save_file()
+    else {
+        return Ok(None);
+    };
+    std::fs::write(&path, pdf)
+        .map_err(|e| IpcError::new("io", format!("{} : {e}", path.display())))?;
+    Ok(Some(path.display().to_string()))
+}
+
 #[tauri::command(async)]
 pub fn clients(
     state: State<'_, App>,

@@ -16,6 +16,7 @@ fn main() {
             commands::aged_invoices,
             commands::set_aging_bounds,
             commands::export_aging_csv,
+            commands::export_aging_pdf,
             commands::clients,
             commands::client,
             commands::save_client,

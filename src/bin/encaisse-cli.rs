@@ -25,7 +25,7 @@ Usage : encaisse-cli [--ledger FICHIER] COMMANDE [OPTIONS]
 Commandes :
   import fec FICHIER [--dry-run] [--terms JOURS] [--json]   importer un FEC
   import csv FICHIER [--dry-run] [--terms JOURS] [--json]   importer une liste de factures CSV
-  aging [--as-of AAAA-MM-JJ] [--json | --csv]               balance âgée
+  aging [--as-of AAAA-MM-JJ] [--json | --csv | --pdf FICHIER] balance âgée
   dashboard [--as-of AAAA-MM-JJ] [--json]                    chiffres du tableau de bord
   clients [--json]                                           liste des clients
   invoices [--open] [--client CODE] [--json]                 liste des factures
@@ -42,6 +42,7 @@ struct Args {
 /// Options that take a value.
 const VALUED: &[&str] = &[
     "--ledger",
+    "--pdf",
     "--as-of",
     "--terms",
     "--client",
@@ -171,7 +172,14 @@ fn run(args: &Args) -> Result<(), Failure> {
             let ledger = open(args)?;
             let policy = ledger.aging_policy()?;
             let aging = ledger.aged_balance(args.as_of()?, &policy)?;
-            if args.has("--json") {
+            if let Some(file) = args.value("--pdf") {
+                let pdf = aging.to_pdf(&ledger.company()?, chrono::Local::now().date_naive())?;
+                std::fs::write(file, pdf).map_err(|source| Error::Io {
+                    path: file.into(),
+                    source,
+                })?;
+                println!("Balance âgée enregistrée : {file}");
+            } else if args.has("--json") {
                 json(&aging);
             } else if args.has("--csv") {
                 print!("{}", aging.to_csv());

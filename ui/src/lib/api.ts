@@ -47,6 +47,7 @@ export const api = {
   agedInvoices: (clientId: string, asOf: string) => call<AgedInvoiceDto[]>('aged_invoices', { clientId, asOf }),
   setAgingBounds: (bounds: string) => call<null>('set_aging_bounds', { bounds }),
   exportAgingCsv: (asOf: string) => call<string | null>('export_aging_csv', { asOf }),
+  exportAgingPdf: (asOf: string) => call<string | null>('export_aging_pdf', { asOf }),
   clients: (asOf: string, search: string | null) => call<ClientRowDto[]>('clients', { asOf, search }),
   client: (id: string) => call<ClientDto>('client', { id }),
   saveClient: (client: ClientDto) => call<string>('save_client', { client }),

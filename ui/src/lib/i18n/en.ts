@@ -139,6 +139,7 @@ export const en: Record<Key, string> = {
   'aging.unapplied': 'Unmatched',
   'aging.total': 'Total',
   'aging.exportCsv': 'Export to CSV',
+  'aging.exportPdf': 'Export to PDF',
   'aging.exported': 'Exported: {path}',
   'aging.empty': 'Nothing receivable on this date.',
   'aging.drill': 'Open invoices of {name} on {date}',

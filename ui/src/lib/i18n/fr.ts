@@ -138,6 +138,7 @@ export const fr = {
   'aging.unapplied': 'Non lettré',
   'aging.total': 'Total',
   'aging.exportCsv': 'Exporter en CSV',
+  'aging.exportPdf': 'Exporter en PDF',
   'aging.exported': 'Exporté : {path}',
   'aging.empty': 'Rien à recevoir à cette date.',
   'aging.drill': 'Factures ouvertes de {name} au {date}',
