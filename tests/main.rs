@@ -7,14 +7,19 @@
 //! - `bad_input`  — each malformed file gives a located error and writes nothing
 //! - `matching`   — payments, partial payments, undo as a reversing fact, auto-match, "marquer payée"
 //! - `properties` — property tests for money and allocation
-//! - `aging`      — the aged balance: buckets, bounds, any "as of" date
+//! - `aging`      — the aged balance: buckets, bounds, any "as of" date, CSV and PDF exports
+//! - `charges`    — late-payment interest and indemnities (FR B2B/B2C, DE, UK), prescription
 //! - `demo`       — the demonstration ledger
 //! - `cli`        — the `encaisse-cli` binary
+
+// Amounts in cents are written `1_000_00` (units, then cents) on purpose.
+#![allow(clippy::inconsistent_digit_grouping)]
 
 mod common;
 
 mod aging;
 mod bad_input;
+mod charges;
 mod cli;
 mod demo;
 mod import_csv;

@@ -1,0 +1,253 @@
+//! Late-payment charges (D1–D5). Expected figures are worked by hand in the comments.
+
+use encaisse::charges::{charges, prescription, RateMode, RateTables, RuleSet, Terms};
+use rust_decimal::Decimal;
+
+use crate::common::*;
+
+fn fr(
+    amount: i64,
+    due: &str,
+    as_of: &str,
+    payments: &[(&str, i64)],
+    terms: &Terms,
+) -> encaisse::charges::Charges {
+    let payments: Vec<_> = payments.iter().map(|(d, c)| (date(d), *c)).collect();
+    charges(
+        amount,
+        date(due),
+        date(as_of),
+        &payments,
+        &RuleSet::fr_b2b(),
+        terms,
+        &RateTables::default(),
+    )
+}
+
+#[test]
+fn the_worked_example_of_the_specification() {
+    // 1 200 € due 15/01/2026, on 01/03/2026: 16 + 28 + 1 = 45 days at 2,15 % + 10 = 12,15 %:
+    // 1 200 × 12,15 % × 45 / 365 = 17,975… → 17,98 €, plus 40 €.
+    let c = fr(120_000, "2026-01-15", "2026-03-01", &[], &Terms::default());
+    assert_eq!(c.days_late, 45);
+    assert_eq!(c.segments[0].percent, Decimal::new(1215, 2));
+    assert_eq!(c.interest.cents, 17_98);
+    assert_eq!(c.indemnity.cents, 40_00);
+    assert!(c.rates_to_confirm.is_empty(), "H1 2026 is in the table");
+}
+
+#[test]
+fn penalties_run_from_the_day_after_the_due_date() {
+    let on_due = fr(100_000, "2026-01-15", "2026-01-15", &[], &Terms::default());
+    assert_eq!(
+        (
+            on_due.days_late,
+            on_due.interest.cents,
+            on_due.indemnity.cents
+        ),
+        (0, 0, 0),
+        "nothing on the due date itself"
+    );
+    let next = fr(365_000, "2026-01-15", "2026-01-16", &[], &Terms::default());
+    // 3 650 € × 12,15 % × 1 / 365 = 1,215 → 1,22 (half away from zero).
+    assert_eq!((next.days_late, next.interest.cents), (1, 1_22));
+}
+
+#[test]
+fn each_half_year_at_its_own_rate_or_frozen_at_the_start() {
+    // Due 01/06/2025. H1: 2–30 June = 29 days at 3,15 % + 10 (ECB on 1 January 2025).
+    // H2: 1–31 July = 31 days at 2,15 % + 10 (ECB on 1 July 2025).
+    // 1 000 × (13,15 % × 29 + 12,15 % × 31) / 365 = 20,767… → 20,77.
+    let split = fr(100_000, "2025-06-01", "2025-07-31", &[], &Terms::default());
+    assert_eq!(split.segments.len(), 2);
+    assert_eq!((split.segments[0].days, split.segments[1].days), (29, 31));
+    assert_eq!(split.interest.cents, 20_77);
+    // Frozen: 13,15 % for all 60 days: 1 000 × 13,15 % × 60 / 365 = 21,616… → 21,62.
+    let frozen = fr(
+        100_000,
+        "2025-06-01",
+        "2025-07-31",
+        &[],
+        &Terms {
+            mode: RateMode::FrozenAtStart,
+            ..Default::default()
+        },
+    );
+    assert_eq!(frozen.interest.cents, 21_62);
+}
+
+#[test]
+fn a_partial_payment_reduces_the_base_from_the_next_day() {
+    // 1 000 € due 15/01/2026, 400 € paid on 14/02/2026, on 01/03/2026:
+    // 16/01–14/02 = 30 days on 1 000, 15/02–01/03 = 15 days on 600, at 12,15 %:
+    // (1 000 × 30 + 600 × 15) × 12,15 % / 365 = 12,982… → 12,98.
+    let c = fr(
+        100_000,
+        "2026-01-15",
+        "2026-03-01",
+        &[("2026-02-14", 40_000)],
+        &Terms::default(),
+    );
+    assert_eq!(
+        c.segments
+            .iter()
+            .map(|s| (s.days, s.base_cents))
+            .collect::<Vec<_>>(),
+        vec![(30, 100_000), (15, 60_000)]
+    );
+    assert_eq!(c.interest.cents, 12_98);
+}
+
+#[test]
+fn a_contractual_rate_never_below_three_times_the_legal_rate() {
+    // H1 2026 legal rate 2,62 % → floor 7,86 %.
+    let low = fr(
+        100_000,
+        "2026-01-15",
+        "2026-03-01",
+        &[],
+        &Terms {
+            contractual_percent: Some(Decimal::new(5, 0)),
+            ..Default::default()
+        },
+    );
+    assert!(low.floor_applied);
+    assert_eq!(low.segments[0].percent, Decimal::new(786, 2));
+    let high = fr(
+        100_000,
+        "2026-01-15",
+        "2026-03-01",
+        &[],
+        &Terms {
+            contractual_percent: Some(Decimal::new(15, 0)),
+            ..Default::default()
+        },
+    );
+    assert!(!high.floor_applied);
+    assert_eq!(high.segments[0].percent, Decimal::new(15, 0));
+}
+
+#[test]
+fn consumers_owe_no_indemnity_and_interest_only_from_the_formal_notice() {
+    let rules = RuleSet::fr_b2c();
+    let rates = RateTables::default();
+    let none = charges(
+        100_000,
+        date("2026-01-15"),
+        date("2026-03-01"),
+        &[],
+        &rules,
+        &Terms::default(),
+        &rates,
+    );
+    assert_eq!((none.interest.cents, none.indemnity.cents), (0, 0));
+    // Notice on 01/02/2026: 02/02–01/03 = 28 days at the legal rate 2,62 %: 1 000 × 2,62 % × 28 / 365 = 2,009… → 2,01.
+    let terms = Terms {
+        formal_notice: Some(date("2026-02-01")),
+        ..Default::default()
+    };
+    let c = charges(
+        100_000,
+        date("2026-01-15"),
+        date("2026-03-01"),
+        &[],
+        &rules,
+        &terms,
+        &rates,
+    );
+    assert_eq!(
+        (c.segments[0].days, c.interest.cents, c.indemnity.cents),
+        (28, 2_01, 0)
+    );
+}
+
+#[test]
+fn waivers_per_client_or_invoice() {
+    let c = fr(
+        120_000,
+        "2026-01-15",
+        "2026-03-01",
+        &[],
+        &Terms {
+            waive_interest: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!((c.interest.cents, c.indemnity.cents), (0, 40_00));
+    let c = fr(
+        120_000,
+        "2026-01-15",
+        "2026-03-01",
+        &[],
+        &Terms {
+            waive_indemnity: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!((c.interest.cents, c.indemnity.cents), (17_98, 0));
+}
+
+#[test]
+fn a_rate_not_yet_in_the_table_is_carried_forward_and_flagged() {
+    let c = fr(100_000, "2026-08-01", "2026-09-01", &[], &Terms::default());
+    assert_eq!(
+        c.segments[0].percent,
+        Decimal::new(1215, 2),
+        "the latest known ECB rate is used"
+    );
+    assert_eq!(c.rates_to_confirm.len(), 1);
+    assert!(
+        c.rates_to_confirm[0].contains("01/07/2026") && c.rates_to_confirm[0].contains("2.15"),
+        "{:?}",
+        c.rates_to_confirm
+    );
+}
+
+#[test]
+fn other_countries_are_data() {
+    let rates = RateTables::default();
+    let de = charges(
+        100_000,
+        date("2025-01-31"),
+        date("2025-03-01"),
+        &[],
+        &RuleSet::de_b2b(),
+        &Terms::default(),
+        &rates,
+    );
+    // 29 days at 2,27 % + 9 = 11,27 %: 1 000 × 11,27 % × 29 / 365 = 8,954… → 8,95 €, plus 40 €.
+    assert_eq!((de.interest.cents, de.indemnity.cents), (8_95, 40_00));
+    let uk = RuleSet::uk_b2b();
+    for (amount, fee) in [
+        (999_99, 40_00),
+        (1_000_00, 70_00),
+        (9_999_99, 70_00),
+        (10_000_00, 100_00),
+    ] {
+        let c = charges(
+            amount,
+            date("2025-09-01"),
+            date("2025-09-10"),
+            &[],
+            &uk,
+            &Terms::default(),
+            &rates,
+        );
+        assert_eq!(c.indemnity.cents, fee, "UK fixed sum for £{amount}");
+        assert_eq!(c.interest.currency.as_str(), "GBP");
+    }
+    assert!(
+        RuleSet::for_client("IT", false).is_none(),
+        "an unknown country has no invented rules"
+    );
+}
+
+#[test]
+fn prescription_warns_before_the_claim_expires() {
+    let b2b = prescription(date("2021-06-15"), false, date("2026-01-01"));
+    assert_eq!(b2b.expires, date("2026-06-15"));
+    assert!(b2b.warn, "165 days left: warn");
+    let b2c = prescription(date("2025-06-15"), true, date("2026-01-01"));
+    assert_eq!(b2c.expires, date("2027-06-15"));
+    assert!(!b2c.warn);
+}
