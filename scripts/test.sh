@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -25,7 +27,7 @@ npm --prefix ui run check --silent
 npm --prefix ui test --silent
 
 step "core and shell tests (also regenerates the TypeScript bindings)"
-cargo test --quiet
+cargo test --quiet 2>&1 | tee -a "$results"
 
 step "TypeScript bindings are current"
 if [ -n "$(git status --porcelain -- ui/src/lib/bindings)" ]; then
@@ -36,7 +38,8 @@ fi
 
 step "end-to-end tests in the real window"
 cargo build --quiet -p encaisse-app
-xvfb-run -a -s "-screen 0 1280x800x24" cargo test --quiet -p encaisse-e2e -- --test-threads=1
+xvfb-run -a -s "-screen 0 1280x800x24" cargo test --quiet -p encaisse-e2e --test window -- --test-threads=1 2>&1 | tee -a "$results"
 
 echo
 echo "All checks passed in $(( $(date +%s) - start )) s."
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { printf "Tests: %d passed, %d failed\n", p, f }' "$results"

@@ -613,3 +613,95 @@ pub fn prescription(delivery: Date, b2c: bool, as_of: Date) -> Prescription {
         warn: days_left <= 183,
     }
 }
+
+/// The charges of one open invoice, for reports and letters.
+#[derive(Clone, Debug, Serialize)]
+pub struct InvoiceCharges {
+    pub invoice_id: i64,
+    pub number: String,
+    pub client_code: String,
+    pub client_name: String,
+    pub due_date: Date,
+    pub amount: Money,
+    pub open: Money,
+    /// `None` when Encaisse has no rule set for the client's country.
+    pub rules: Option<&'static str>,
+    pub charges: Option<Charges>,
+    pub prescription: Prescription,
+}
+
+impl crate::store::Ledger {
+    /// Charges on `as_of` for every invoice still open then, oldest due first.
+    pub fn charges_report(
+        &self,
+        as_of: Date,
+        rates: &RateTables,
+    ) -> crate::Result<Vec<InvoiceCharges>> {
+        use std::collections::HashMap;
+        // Settlements of each invoice (payments and credit notes), net of undos, by date.
+        let mut settled: HashMap<i64, Vec<(Date, i64)>> = HashMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT invoice_id, date, amount FROM allocation WHERE date <= ?1")?;
+            let rows = stmt.query_map([crate::dates::iso(as_of)], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Date>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (invoice, date, cents) = row?;
+                settled.entry(invoice).or_default().push((date, cents));
+            }
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT i.id, i.number, c.code, c.name, c.country, c.kind, i.issue_date, i.due_date, i.amount, i.currency
+             FROM invoice i JOIN client c ON c.id = i.client_id
+             WHERE i.amount > 0 AND i.issue_date <= ?1 ORDER BY i.due_date, i.number",
+        )?;
+        let rows = stmt.query_map([crate::dates::iso(as_of)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Date>(6)?,
+                r.get::<_, Date>(7)?,
+                r.get::<_, i64>(8)?,
+                r.get::<_, String>(9)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, number, code, name, country, kind, issue, due, amount, currency) = row?;
+            let payments = settled.remove(&id).unwrap_or_default();
+            let open = amount - payments.iter().map(|(_, c)| c).sum::<i64>();
+            if open <= 0 {
+                continue;
+            }
+            let currency = Currency::parse(&currency)?;
+            let b2c = kind == "b2c";
+            let rules = RuleSet::for_client(&country, b2c).filter(|r| r.currency == currency);
+            let charges = rules
+                .as_ref()
+                .map(|r| charges(amount, due, as_of, &payments, r, &Terms::default(), rates));
+            out.push(InvoiceCharges {
+                invoice_id: id,
+                number,
+                client_code: code,
+                client_name: name,
+                due_date: due,
+                amount: Money::new(amount, currency),
+                open: Money::new(open, currency),
+                rules: rules.map(|r| r.name),
+                charges,
+                prescription: prescription(issue, b2c, as_of),
+            });
+        }
+        Ok(out)
+    }
+}

@@ -128,3 +128,31 @@ fn client_set_demo_and_usage_errors() {
     );
     assert_eq!(cli(&ledger, &["frobnicate"]).status.code(), Some(2));
 }
+
+#[test]
+fn charges_per_open_invoice_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.sqlite");
+    let csv = dir.path().join("f.csv");
+    // The worked example: 1 200 € due 15/01/2026, 45 days late on 01/03/2026.
+    std::fs::write(
+        &csv,
+        "numero;client;date;echeance;montant_ttc\nF1;Alpha;15/12/2025;15/01/2026;1 200,00\n",
+    )
+    .unwrap();
+    assert!(cli(&ledger, &["import", "csv", csv.to_str().unwrap()])
+        .status
+        .success());
+    let out = cli(&ledger, &["charges", "--as-of", "2026-03-01", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &json[0]["charges"];
+    assert_eq!(c["days_late"], 45);
+    assert_eq!(c["interest"]["amount"], "17.98");
+    assert_eq!(c["indemnity"]["amount"], "40.00");
+    assert_eq!(json[0]["rules"], "FR B2B");
+}

@@ -27,6 +27,7 @@ Commandes :
   import csv FICHIER [--dry-run] [--terms JOURS] [--json]   importer une liste de factures CSV
   aging [--as-of AAAA-MM-JJ] [--json | --csv | --pdf FICHIER] balance âgée
   dashboard [--as-of AAAA-MM-JJ] [--json]                    chiffres du tableau de bord
+  charges [--as-of AAAA-MM-JJ] [--json]                      pénalités de retard et indemnité de 40 € par facture
   clients [--json]                                           liste des clients
   invoices [--open] [--client CODE] [--json]                 liste des factures
   client set CODE [--email A] [--terms JOURS] [--segment S] [--b2c | --b2b]
@@ -223,6 +224,44 @@ fn run(args: &Args) -> Result<(), Failure> {
                         .unwrap_or_else(|| "—".into())
                 );
                 println!("Encaissé ce mois  {}", d.collected_this_month.format_fr());
+            }
+            Ok(())
+        }
+        ["charges"] => {
+            let ledger = open(args)?;
+            let report =
+                ledger.charges_report(args.as_of()?, &encaisse::charges::RateTables::default())?;
+            if args.has("--json") {
+                json(&report);
+            } else {
+                for r in &report {
+                    let (days, interest, indemnity) = match &r.charges {
+                        Some(c) => (
+                            c.days_late.to_string(),
+                            c.interest.format_fr(),
+                            c.indemnity.format_fr(),
+                        ),
+                        None => ("—".into(), "règles inconnues".into(), String::new()),
+                    };
+                    println!(
+                        "{:<24} {:<10} {} {:>5} j {:>14} {:>12} {:>10}",
+                        r.number,
+                        r.client_code,
+                        dates::format_fr(r.due_date),
+                        days,
+                        r.open.format_fr(),
+                        interest,
+                        indemnity
+                    );
+                }
+                let confirm: std::collections::BTreeSet<&String> = report
+                    .iter()
+                    .filter_map(|r| r.charges.as_ref())
+                    .flat_map(|c| &c.rates_to_confirm)
+                    .collect();
+                for line in confirm {
+                    println!("À confirmer : {line}");
+                }
             }
             Ok(())
         }
