@@ -9,7 +9,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 echo "== build"
 npm --prefix ui run build --silent
-cargo build --release -p encaisse-app -p encaisse --bins
+cargo build --release -p encaisse-app -p encaisse-cli
 
 ledger="${XDG_DATA_HOME:-$HOME/.local/share}/encaisse-demo/demo.sqlite"
 if [ "${1:-}" = "--ledger" ] && [ -n "${2:-}" ]; then

@@ -9,8 +9,8 @@
 //! - `properties` — property tests for money and allocation
 //! - `aging`      — the aged balance: buckets, bounds, any "as of" date, CSV and PDF exports
 //! - `charges`    — late-payment interest and indemnities (FR B2B/B2C, DE, UK), prescription
+//! - `engine`     — the reminder work list: catch-up, grouping, levels, holds
 //! - `demo`       — the demonstration ledger
-//! - `cli`        — the `encaisse-cli` binary
 
 // Amounts in cents are written `1_000_00` (units, then cents) on purpose.
 #![allow(clippy::inconsistent_digit_grouping)]
@@ -20,8 +20,8 @@ mod common;
 mod aging;
 mod bad_input;
 mod charges;
-mod cli;
 mod demo;
+mod engine;
 mod import_csv;
 mod import_fec;
 mod matching;

@@ -5,4 +5,7 @@ export const invoiceFilters = $state({
   dueFrom: '',
   dueTo: '',
   sort: 'due_date',
+  /** Restricts the list to one client (set from the client file). */
+  clientId: '',
+  clientName: '',
 });

@@ -85,6 +85,7 @@ export const en: Record<Key, string> = {
   'client.creditLimit': 'Credit limit',
   'client.notes': 'Notes',
   'client.openInvoices': 'Open invoices',
+  'client.allInvoices': 'All their invoices →',
   'client.payments': 'Payments',
   'client.balance': 'Balance',
   'segment.grands_comptes': 'Key accounts',

@@ -84,6 +84,7 @@ export const fr = {
   'client.creditLimit': 'Plafond de crédit',
   'client.notes': 'Notes',
   'client.openInvoices': 'Factures ouvertes',
+  'client.allInvoices': 'Toutes ses factures →',
   'client.payments': 'Paiements',
   'client.balance': 'Solde',
   'segment.grands_comptes': 'Grands comptes',

@@ -1,8 +1,14 @@
 //! The `encaisse-cli` binary.
+#![allow(clippy::inconsistent_digit_grouping)]
 
+use std::path::PathBuf;
 use std::process::Command;
 
-use crate::common::*;
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(name)
+}
 
 fn cli(ledger: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_encaisse-cli"))

@@ -1,0 +1,405 @@
+//! The reminder engine: who must be reminded today, at which level, how.
+//!
+//! [`work_list`] is a pure function of the facts (open invoices with the
+//! level each has reached, pauses, promises, disputes), the scenarios and the
+//! day. It never asks "is today the scheduled day?": it asks "which step has
+//! fallen due and not been done?", so a reminder that fell due while the
+//! application was closed is still proposed, once, at the level the
+//! invoice's lateness calls for (an invoice 60 days late on first import does
+//! not start with the courtesy call).
+//!
+//! One communication per client × step × currency groups every invoice of
+//! that client at that step (a statement, not one e-mail per invoice).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dates::Date;
+
+/// How a step reaches the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// A phone call to make (a task for the user).
+    Call,
+    Email,
+    Letter,
+    EmailAndLetter,
+    /// Registered letter with acknowledgement (LRAR).
+    Registered,
+    /// Hand the file to a collection agency.
+    Collection,
+}
+
+/// When a step falls due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "from", content = "days")]
+pub enum Offset {
+    /// Days from the due date (negative = before it).
+    Due(i32),
+    /// Days from the issue date (satisfaction call).
+    Issue(i32),
+    /// Days after the previous step was done (never reached by skipping it).
+    Previous(i32),
+}
+
+/// One step of a scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub name: String,
+    pub offset: Offset,
+    pub channel: Channel,
+    /// Template key (`relance_1`, `mise_en_demeure`, …).
+    pub template: String,
+    /// Below this total (cents) the client is not contacted at this step.
+    pub min_amount_cents: i64,
+    /// The "pay by" date printed on the reminder: today + this many days.
+    pub pay_within_days: u32,
+    /// A step that only makes sense before or just after issue (courtesy or
+    /// satisfaction call): skipped, not caught up, once the invoice is overdue.
+    pub before_due_only: bool,
+}
+
+/// An ordered list of steps for a segment of clients.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// The client segment it serves (`grands_comptes`, `standard`, `petits_montants`).
+    pub segment: String,
+    pub name: String,
+    pub steps: Vec<Step>,
+    /// Minimum days between two contacts with the same client.
+    pub min_gap_days: u32,
+}
+
+fn step(
+    name: &str,
+    offset: Offset,
+    channel: Channel,
+    template: &str,
+    min_amount_cents: i64,
+    pay_within_days: u32,
+) -> Step {
+    Step {
+        name: name.into(),
+        offset,
+        channel,
+        template: template.into(),
+        min_amount_cents,
+        pay_within_days,
+        before_due_only: false,
+    }
+}
+
+/// The default scenarios (seeds 000 and 004): courtesy and satisfaction calls
+/// for key accounts, then the four levels — statement, 2nd reminder, 3rd
+/// reminder preceded by a call, formal notice — then collection.
+pub fn default_scenarios() -> Vec<Scenario> {
+    let levels = |first: i32, min: i64| {
+        vec![
+            step(
+                "Relevé de factures impayées",
+                Offset::Due(first),
+                Channel::Email,
+                "releve",
+                min,
+                8,
+            ),
+            step(
+                "2e relance",
+                Offset::Due(15),
+                Channel::Email,
+                "relance_2",
+                min,
+                8,
+            ),
+            step(
+                "Appel avant 3e relance",
+                Offset::Due(28),
+                Channel::Call,
+                "appel",
+                min,
+                0,
+            ),
+            step(
+                "3e relance",
+                Offset::Due(30),
+                Channel::EmailAndLetter,
+                "relance_3",
+                min,
+                8,
+            ),
+            step(
+                "Mise en demeure de payer",
+                Offset::Due(45),
+                Channel::Registered,
+                "mise_en_demeure",
+                min.max(5_000),
+                8,
+            ),
+            step(
+                "Transmission au recouvrement",
+                Offset::Previous(15),
+                Channel::Collection,
+                "recouvrement",
+                min.max(15_000),
+                0,
+            ),
+        ]
+    };
+    let mut key = vec![
+        Step {
+            before_due_only: true,
+            ..step(
+                "Appel de satisfaction",
+                Offset::Issue(3),
+                Channel::Call,
+                "appel_satisfaction",
+                0,
+                0,
+            )
+        },
+        Step {
+            before_due_only: true,
+            ..step(
+                "Appel de courtoisie avant échéance",
+                Offset::Due(-5),
+                Channel::Call,
+                "appel_courtoisie",
+                0,
+                0,
+            )
+        },
+    ];
+    key.extend(levels(7, 0));
+    vec![
+        Scenario {
+            segment: "grands_comptes".into(),
+            name: "Grands comptes".into(),
+            steps: key,
+            min_gap_days: 5,
+        },
+        Scenario {
+            segment: "standard".into(),
+            name: "Standard".into(),
+            steps: levels(7, 0),
+            min_gap_days: 5,
+        },
+        Scenario {
+            segment: "petits_montants".into(),
+            name: "Petits montants".into(),
+            steps: levels(10, 2_000),
+            min_gap_days: 7,
+        },
+    ]
+}
+
+/// An invoice as the engine sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub invoice_id: i64,
+    pub client_id: i64,
+    pub currency: String,
+    pub issue_date: Date,
+    pub due_date: Date,
+    /// What is still owed, in cents.
+    pub open_cents: i64,
+    /// Part of it under dispute (removed from reminders).
+    pub disputed_cents: i64,
+    /// Steps already done for this invoice (0 = none), derived from recorded reminders.
+    pub steps_done: usize,
+    /// When the last of them was done.
+    pub last_step_date: Option<Date>,
+    /// Paused until (inclusive), for this invoice.
+    pub paused_until: Option<Date>,
+    /// Handed over to a collection agency.
+    pub in_collection: bool,
+}
+
+/// A client as the engine sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientState {
+    pub client_id: i64,
+    pub segment: String,
+    pub do_not_remind: bool,
+    pub paused_until: Option<Date>,
+    /// A payment promise running until this date: reminders wait.
+    pub promise_until: Option<Date>,
+    /// The last contact of any kind (for the minimum gap).
+    pub last_contact: Option<Date>,
+}
+
+/// One communication to make today.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Action {
+    pub client_id: i64,
+    pub currency: String,
+    /// Index of the step in the client's scenario.
+    pub step: usize,
+    pub step_name: String,
+    pub channel: Channel,
+    pub template: String,
+    pub invoices: Vec<i64>,
+    /// Amount to remind (open less disputed), cents.
+    pub total_cents: i64,
+    /// The day the step fell due (earlier than today = caught up).
+    pub due_since: Date,
+    pub pay_by: Date,
+}
+
+/// Why a client with overdue invoices gets nothing today (shown to the user).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Held {
+    pub client_id: i64,
+    pub reason: String,
+}
+
+/// The day's work.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct WorkList {
+    pub actions: Vec<Action>,
+    pub held: Vec<Held>,
+}
+
+/// The day step `index` of `scenario` falls due for `item`, given when the
+/// previous one was done (or fell due).
+fn step_date(scenario: &Scenario, index: usize, item: &Item, previous: Option<Date>) -> Date {
+    match scenario.steps[index].offset {
+        Offset::Due(days) => item.due_date + chrono::Duration::days(days as i64),
+        Offset::Issue(days) => item.issue_date + chrono::Duration::days(days as i64),
+        Offset::Previous(days) => {
+            previous.unwrap_or(item.due_date) + chrono::Duration::days(days as i64)
+        }
+    }
+}
+
+/// The step an invoice is at today: the furthest step that has fallen due
+/// among those not done yet, with the day it fell due. `None` if nothing is due.
+pub fn due_step(scenario: &Scenario, item: &Item, today: Date) -> Option<(usize, Date)> {
+    let overdue = today > item.due_date;
+    let mut previous = item.last_step_date;
+    let mut found = None;
+    for index in item.steps_done..scenario.steps.len() {
+        // A step timed from the previous one needs that one really done: the
+        // hand-over to collection follows a formal notice actually sent.
+        if matches!(scenario.steps[index].offset, Offset::Previous(_)) && index > item.steps_done {
+            break;
+        }
+        let when = step_date(scenario, index, item, previous);
+        if when > today {
+            break;
+        }
+        if !(scenario.steps[index].before_due_only && overdue) {
+            found = Some((index, when));
+        }
+        previous = Some(when);
+    }
+    found
+}
+
+/// Computes the work list for `today`. `global_pause` holds every reminder until that day.
+pub fn work_list(
+    clients: &[ClientState],
+    items: &[Item],
+    scenarios: &[Scenario],
+    today: Date,
+    global_pause: Option<Date>,
+) -> WorkList {
+    let mut list = WorkList::default();
+    if global_pause.is_some_and(|until| today <= until) {
+        return list;
+    }
+    let by_id: BTreeMap<i64, &ClientState> = clients.iter().map(|c| (c.client_id, c)).collect();
+    let fallback = scenarios
+        .iter()
+        .find(|s| s.segment == "standard")
+        .or(scenarios.first());
+    let mut groups: BTreeMap<(i64, String, usize), Action> = BTreeMap::new();
+    let mut held: BTreeMap<i64, String> = BTreeMap::new();
+    for item in items {
+        let remindable = item.open_cents - item.disputed_cents;
+        if remindable <= 0
+            || item.in_collection
+            || item.paused_until.is_some_and(|until| today <= until)
+        {
+            continue;
+        }
+        let Some(client) = by_id.get(&item.client_id) else {
+            continue;
+        };
+        let Some(scenario) = scenarios
+            .iter()
+            .find(|s| s.segment == client.segment)
+            .or(fallback)
+        else {
+            continue;
+        };
+        let Some((index, since)) = due_step(scenario, item, today) else {
+            continue;
+        };
+        if client.do_not_remind {
+            held.insert(client.client_id, "ne pas relancer".into());
+            continue;
+        }
+        if client.paused_until.is_some_and(|until| today <= until) {
+            held.insert(client.client_id, "relances suspendues".into());
+            continue;
+        }
+        if client.promise_until.is_some_and(|until| today <= until) {
+            held.insert(client.client_id, "promesse de paiement en cours".into());
+            continue;
+        }
+        if client
+            .last_contact
+            .is_some_and(|last| (today - last).num_days() < scenario.min_gap_days as i64)
+        {
+            held.insert(
+                client.client_id,
+                format!("contacté il y a moins de {} jours", scenario.min_gap_days),
+            );
+            continue;
+        }
+        let step = &scenario.steps[index];
+        let action = groups
+            .entry((client.client_id, item.currency.clone(), index))
+            .or_insert_with(|| Action {
+                client_id: client.client_id,
+                currency: item.currency.clone(),
+                step: index,
+                step_name: step.name.clone(),
+                channel: step.channel,
+                template: step.template.clone(),
+                invoices: Vec::new(),
+                total_cents: 0,
+                due_since: since,
+                pay_by: today + chrono::Days::new(step.pay_within_days as u64),
+            });
+        action.invoices.push(item.invoice_id);
+        action.total_cents += remindable;
+        action.due_since = action.due_since.min(since);
+    }
+    for ((client_id, _, index), action) in groups {
+        let scenario = by_id
+            .get(&client_id)
+            .and_then(|c| scenarios.iter().find(|s| s.segment == c.segment))
+            .or(fallback)
+            .expect("a scenario was found for this client above");
+        if action.total_cents < scenario.steps[index].min_amount_cents {
+            held.insert(
+                client_id,
+                format!(
+                    "montant sous le minimum de l'étape « {} »",
+                    scenario.steps[index].name
+                ),
+            );
+            continue;
+        }
+        list.actions.push(action);
+    }
+    list.held = held
+        .into_iter()
+        .filter(|(id, _)| !list.actions.iter().any(|a| a.client_id == *id))
+        .map(|(client_id, reason)| Held { client_id, reason })
+        .collect();
+    list
+}
