@@ -192,20 +192,51 @@ impl Ledger {
         };
         let mut rows: HashMap<(i64, Currency), AgingRow> = HashMap::new();
         let as_of_text = dates::iso(as_of);
+        // Three plain scans summed in memory: at 100 000 invoices this is several
+        // times faster than letting SQLite join grouped sub-queries.
+        let mut to_invoice: HashMap<i64, i64> = HashMap::new();
+        let mut from_credit: HashMap<i64, i64> = HashMap::new();
+        let mut from_payment: HashMap<i64, i64> = HashMap::new();
         {
-            let mut stmt = self.conn.prepare_cached(OPEN_AT_SQL)?;
+            let mut stmt = self.conn.prepare_cached("SELECT invoice_id, payment_id, credit_note_id, amount FROM allocation WHERE date <= ?1")?;
             let mut q = stmt.query([&as_of_text])?;
             while let Some(r) = q.next()? {
-                let open: i64 = r.get(6)?;
+                let amount: i64 = r.get(3)?;
+                *to_invoice.entry(r.get(0)?).or_default() += amount;
+                if let Some(p) = r.get::<_, Option<i64>>(1)? {
+                    *from_payment.entry(p).or_default() += amount;
+                }
+                if let Some(c) = r.get::<_, Option<i64>>(2)? {
+                    *from_credit.entry(c).or_default() += amount;
+                }
+            }
+        }
+        let mut currencies: HashMap<String, Currency> = HashMap::new();
+        let mut currency_of = |text: &str| -> Result<Currency> {
+            if let Some(c) = currencies.get(text) {
+                return Ok(*c);
+            }
+            let c = Currency::parse(text)?;
+            currencies.insert(text.to_string(), c);
+            Ok(c)
+        };
+        {
+            let mut stmt = self.conn.prepare_cached("SELECT id, client_id, due_date, amount, currency FROM invoice WHERE issue_date <= ?1")?;
+            let mut q = stmt.query([&as_of_text])?;
+            while let Some(r) = q.next()? {
+                let id: i64 = r.get(0)?;
+                let amount: i64 = r.get(3)?;
+                let open = amount - to_invoice.get(&id).copied().unwrap_or(0)
+                    + from_credit.get(&id).copied().unwrap_or(0);
                 if open == 0 {
                     continue;
                 }
                 let client_id: i64 = r.get(1)?;
-                let currency = Currency::parse(r.get_ref(7)?.as_str().unwrap_or("EUR"))?;
+                let currency = currency_of(r.get_ref(4)?.as_str().unwrap_or("EUR"))?;
                 let row = row_for(&mut rows, &clients, client_id, currency, width);
                 if open > 0 {
-                    let due: Date = r.get(4)?;
-                    let bucket = policy.bucket((as_of - due).num_days());
+                    let due = iso_day_number(r.get_ref(2)?.as_str().unwrap_or(""))?;
+                    let bucket = policy.bucket(day_number(as_of) - due);
                     row.buckets[bucket] += open;
                     row.invoices += 1;
                 } else {
@@ -215,18 +246,17 @@ impl Ledger {
         }
         {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT p.client_id, p.currency, p.amount - COALESCE(a.s, 0)
-                 FROM payment p LEFT JOIN (SELECT payment_id AS id, SUM(amount) AS s FROM allocation WHERE date <= ?1 AND payment_id IS NOT NULL GROUP BY payment_id) a ON a.id = p.id
-                 WHERE p.date <= ?1",
+                "SELECT id, client_id, amount, currency FROM payment WHERE date <= ?1",
             )?;
             let mut q = stmt.query([&as_of_text])?;
             while let Some(r) = q.next()? {
-                let left: i64 = r.get(2)?;
+                let id: i64 = r.get(0)?;
+                let left = r.get::<_, i64>(2)? - from_payment.get(&id).copied().unwrap_or(0);
                 if left == 0 {
                     continue;
                 }
-                let client_id: i64 = r.get(0)?;
-                let currency = Currency::parse(r.get_ref(1)?.as_str().unwrap_or("EUR"))?;
+                let client_id: i64 = r.get(1)?;
+                let currency = currency_of(r.get_ref(3)?.as_str().unwrap_or("EUR"))?;
                 let row = row_for(&mut rows, &clients, client_id, currency, width);
                 row.unapplied -= left;
             }
@@ -309,6 +339,26 @@ impl Ledger {
 }
 
 type ClientNames = HashMap<i64, (String, String, String)>;
+
+/// Days since 1970-01-01 of a date.
+fn day_number(date: Date) -> i64 {
+    date.signed_duration_since(Date::from_ymd_opt(1970, 1, 1).expect("epoch"))
+        .num_days()
+}
+
+/// Days since 1970-01-01 of a stored ISO date, read without a full parse.
+fn iso_day_number(text: &str) -> Result<i64> {
+    let b = text.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        std::str::from_utf8(b.get(r)?).ok()?.parse().ok()
+    };
+    let date = match (b.len(), num(0..4), num(5..7), num(8..10)) {
+        (10, Some(y), Some(m), Some(d)) => Date::from_ymd_opt(y as i32, m, d),
+        _ => None,
+    };
+    date.map(day_number)
+        .ok_or_else(|| Error::invalid("date", format!("« {text} » stockée n'est pas une date")))
+}
 
 fn row_for<'a>(
     rows: &'a mut HashMap<(i64, Currency), AgingRow>,

@@ -92,6 +92,8 @@ impl Ledger {
                 .conn
                 .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
             self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+            // 32 MB of page cache: large imports and reports stay in memory.
+            self.conn.pragma_update(None, "cache_size", -32_000)?;
         }
         self.migrate(found)
     }

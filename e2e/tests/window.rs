@@ -228,16 +228,22 @@ async fn the_demo_ledger_fills_the_dashboard_and_the_aged_balance() {
     app.click("[data-testid=client-name]").await;
     let name = app.h1().await;
     app.click("[data-testid=client-invoices]").await;
-    let chip = app.text_until("[data-testid=client-chip]", |t| !t.is_empty()).await;
+    let chip = app
+        .text_until("[data-testid=client-chip]", |t| !t.is_empty())
+        .await;
     assert!(chip.contains(&name), "{chip}");
-    app.wait("[data-testid=invoice-rows] [role=row] input").await;
+    app.wait("[data-testid=invoice-rows] [role=row] input")
+        .await;
     let clients: serde_json::Value = app
         .client
         .execute("return [...document.querySelectorAll('[data-testid=invoice-rows] [role=row] span:nth-child(3)')].map(e => e.textContent)", vec![])
         .await
         .unwrap();
     let clients = clients.as_array().unwrap();
-    assert!(!clients.is_empty() && clients.iter().all(|c| c.as_str() == Some(name.as_str())), "only {name}'s invoices: {clients:?}");
+    assert!(
+        !clients.is_empty() && clients.iter().all(|c| c.as_str() == Some(name.as_str())),
+        "only {name}'s invoices: {clients:?}"
+    );
     app.close().await;
 }
 

@@ -145,15 +145,18 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ImportPlan {
     // kept; entries that book revenue or output VAT are remembered.
     struct CustomerLine<'a> {
         line: usize,
-        fields: Vec<&'a str>,
+        raw: &'a str,
     }
     let mut customer_lines: Vec<CustomerLine> = Vec::new();
-    let mut revenue_entries: HashSet<(String, String, String)> = HashSet::new();
+    // Keys borrow from the text: no allocation per line.
+    let mut revenue_entries: HashSet<(&str, &str, &str)> = HashSet::new();
     let mut count = 1;
+    let mut fields: Vec<&str> = Vec::with_capacity(width + 1);
     for (number, raw) in lines {
         count += 1;
         plan.lines = number;
-        let mut fields: Vec<&str> = raw.split(sep).collect();
+        fields.clear();
+        fields.extend(raw.split(sep));
         // A trailing separator is common and harmless.
         if fields.len() == width + 1 && fields.last().is_some_and(|f| f.trim().is_empty()) {
             fields.pop();
@@ -170,10 +173,7 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ImportPlan {
         }
         let account = fields[col.compte_num].trim();
         if account.starts_with("411") {
-            customer_lines.push(CustomerLine {
-                line: number,
-                fields,
-            });
+            customer_lines.push(CustomerLine { line: number, raw });
         } else if account.starts_with('7') || account.starts_with("4457") {
             revenue_entries.insert(entry_key(&fields, &col));
         }
@@ -188,7 +188,9 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ImportPlan {
     let mut occurrences: HashMap<String, usize> = HashMap::new();
     let mut issues = Vec::new();
     for cl in &customer_lines {
-        let f = &cl.fields;
+        fields.clear();
+        fields.extend(cl.raw.split(sep));
+        let f = &fields;
         let aux = f[col.comp_aux_num].trim();
         let (code, name) = if aux.is_empty() {
             (f[col.compte_num].trim(), f[col.compte_lib].trim())
@@ -319,11 +321,11 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ImportPlan {
     plan
 }
 
-fn entry_key(f: &[&str], col: &Columns) -> (String, String, String) {
+fn entry_key<'a>(f: &[&'a str], col: &Columns) -> (&'a str, &'a str, &'a str) {
     (
-        f[col.journal_code].trim().to_string(),
-        f[col.ecriture_num].trim().to_string(),
-        collapse_spaces(f[col.piece_ref]),
+        f[col.journal_code].trim(),
+        f[col.ecriture_num].trim(),
+        f[col.piece_ref].trim(),
     )
 }
 
@@ -335,7 +337,11 @@ fn is_opening_journal(code: &str, lib: &str) -> bool {
 }
 
 fn collapse_spaces(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let trimmed = text.trim();
+    if !trimmed.contains("  ") && !trimmed.contains(['\t', '\u{a0}']) {
+        return trimmed.to_string();
+    }
+    trimmed.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Debit − credit in cents, or the faulty column and why.

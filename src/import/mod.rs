@@ -333,7 +333,7 @@ impl Ledger {
         }
 
         // Matching groups: (client, letter) → members (kind, id, date).
-        let mut groups: HashMap<(i64, &str), Vec<Member>> = HashMap::new();
+        let mut groups: HashMap<(i64, &str), Vec<(Member, Known)>> = HashMap::new();
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO invoice (client_id, number, kind, issue_date, due_date, amount, currency, label, source_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -404,18 +404,25 @@ impl Ledger {
                     };
                     if inserted == 1 {
                         outcome.invoices_created += 1;
-                        break Some(tx.last_insert_rowid());
+                        // A row written just now is not matched yet: its open amount is known.
+                        break Some((
+                            tx.last_insert_rowid(),
+                            Some((item.issue_date, item.amount_cents)),
+                        ));
                     }
                     outcome.skipped += 1;
-                    break Some(by_key.query_row([&item.source_key], |r| r.get(0))?);
+                    break Some((by_key.query_row([&item.source_key], |r| r.get(0))?, None));
                 };
-                if let (Some(id), Some(letter)) = (id, item.letter.as_deref()) {
+                if let (Some((id, known)), Some(letter)) = (id, item.letter.as_deref()) {
                     let member = if item.amount_cents > 0 {
                         Member::Debit(id)
                     } else {
                         Member::CreditNote(id)
                     };
-                    groups.entry((client_id, letter)).or_default().push(member);
+                    groups
+                        .entry((client_id, letter))
+                        .or_default()
+                        .push((member, known));
                 }
             }
         }
@@ -442,18 +449,18 @@ impl Ledger {
                     p.reference,
                     p.source_key
                 ])?;
-                let id = if n == 1 {
+                let (id, known) = if n == 1 {
                     outcome.payments_created += 1;
-                    tx.last_insert_rowid()
+                    (tx.last_insert_rowid(), Some((p.date, p.amount_cents)))
                 } else {
                     outcome.skipped += 1;
-                    by_key.query_row([&p.source_key], |r| r.get(0))?
+                    (by_key.query_row([&p.source_key], |r| r.get(0))?, None)
                 };
                 if let Some(letter) = p.letter.as_deref() {
                     groups
                         .entry((client_id, letter))
                         .or_default()
-                        .push(Member::Payment(id));
+                        .push((Member::Payment(id), known));
                 }
             }
         }
@@ -480,6 +487,10 @@ impl Ledger {
     }
 }
 
+/// What is left to match on a row written by this import, with its date;
+/// `None` for a row already in the ledger (looked up when matching).
+type Known = Option<(Date, i64)>;
+
 #[derive(Clone, Copy, Debug)]
 enum Member {
     Debit(i64),
@@ -492,7 +503,7 @@ enum Member {
 /// so running it again on the same group adds nothing.
 fn match_groups(
     tx: &rusqlite::Transaction,
-    groups: HashMap<(i64, &str), Vec<Member>>,
+    groups: HashMap<(i64, &str), Vec<(Member, Known)>>,
 ) -> Result<usize> {
     let mut created = 0;
     let mut open_of = tx.prepare_cached(
@@ -511,25 +522,31 @@ fn match_groups(
         let members = &groups[&key];
         let mut debits: Vec<(Date, i64, i64)> = Vec::new();
         let mut credits: Vec<(Date, i64, Member)> = Vec::new();
-        for &m in members {
+        for &(m, known) in members {
             match m {
                 Member::Debit(id) => {
-                    let (date, open): (Date, i64) =
-                        open_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    let (date, open): (Date, i64) = match known {
+                        Some(k) => k,
+                        None => open_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?,
+                    };
                     if open > 0 {
                         debits.push((date, id, open));
                     }
                 }
                 Member::CreditNote(id) => {
-                    let (date, open): (Date, i64) =
-                        open_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    let (date, open): (Date, i64) = match known {
+                        Some(k) => k,
+                        None => open_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?,
+                    };
                     if open < 0 {
                         credits.push((date, -open, m));
                     }
                 }
                 Member::Payment(id) => {
-                    let (date, left): (Date, i64) =
-                        payment_left.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    let (date, left): (Date, i64) = match known {
+                        Some(k) => k,
+                        None => payment_left.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?,
+                    };
                     if left > 0 {
                         credits.push((date, left, m));
                     }

@@ -2,19 +2,20 @@
 
 use super::ImportIssue;
 
-/// The text of a file and the encoding it was read in.
-pub struct Decoded {
-    pub text: String,
+/// The text of a file and the encoding it was read in. UTF-8 input is
+/// borrowed, not copied (a FEC can weigh hundreds of megabytes).
+pub struct Decoded<'a> {
+    pub text: std::borrow::Cow<'a, str>,
     pub encoding: &'static str,
 }
 
 /// Decodes a text file: UTF-8 (with or without BOM), else `fallback`
 /// (ISO-8859-15 for a FEC, Windows-1252 for a spreadsheet export).
 /// Refuses empty and binary files with a clear message.
-pub fn decode(
-    bytes: &[u8],
+pub fn decode<'a>(
+    bytes: &'a [u8],
     fallback: &'static encoding_rs::Encoding,
-) -> Result<Decoded, ImportIssue> {
+) -> Result<Decoded<'a>, ImportIssue> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ImportIssue::file("le fichier est vide"));
@@ -41,13 +42,13 @@ pub fn decode(
     }
     match std::str::from_utf8(body) {
         Ok(text) => Ok(Decoded {
-            text: text.to_string(),
+            text: std::borrow::Cow::Borrowed(text),
             encoding: "UTF-8",
         }),
         Err(_) => {
             let (text, _) = fallback.decode_without_bom_handling(body);
             Ok(Decoded {
-                text: text.into_owned(),
+                text: std::borrow::Cow::Owned(text.into_owned()),
                 encoding: fallback.name(),
             })
         }
