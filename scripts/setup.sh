@@ -39,10 +39,12 @@ if ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
 fi
 
-# UI packages, exactly as locked.
+# UI packages at the locked versions. `npm install` rather than `npm ci`: npm
+# leaves the other platforms' optional builds of @tauri-apps/cli out of the
+# lock file, and `npm ci` then refuses a lock it calls out of sync.
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
-  echo "== npm ci"
-  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  echo "== npm install"
+  (cd ui && npm install --no-audit --no-fund --loglevel=error)
 fi
 
 # WebDriver bridge for the end-to-end tests.
