@@ -101,17 +101,11 @@ pub fn export_aging_csv(state: State<'_, App>, as_of: String) -> Res<Option<Stri
             .aged_balance(as_of, &ledger.aging_policy()?)?
             .to_csv()
     };
-    let Some(path) = rfd::FileDialog::new()
-        .set_title("Exporter la balance âgée")
-        .set_file_name(format!("balance-agee-{}.csv", encaisse::dates::iso(as_of)))
-        .add_filter("CSV", &["csv"])
-        .save_file()
-    else {
-        return Ok(None);
-    };
-    std::fs::write(&path, csv)
-        .map_err(|e| IpcError::new("io", format!("{} : {e}", path.display())))?;
-    Ok(Some(path.display().to_string()))
+    save_as(
+        &format!("balance-agee-{}", encaisse::dates::iso(as_of)),
+        "csv",
+        csv.as_bytes(),
+    )
 }
 
 /// Exports the aged balance as PDF through the native save dialog. Returns the path, or `null` if cancelled.
@@ -123,15 +117,25 @@ pub fn export_aging_pdf(state: State<'_, App>, as_of: String) -> Res<Option<Stri
         let aging = ledger.aged_balance(as_of, &ledger.aging_policy()?)?;
         aging.to_pdf(&ledger.company()?, chrono::Local::now().date_naive())?
     };
+    save_as(
+        &format!("balance-agee-{}", encaisse::dates::iso(as_of)),
+        "pdf",
+        &pdf,
+    )
+}
+
+/// Asks where to save `bytes` (native dialog) and writes them there.
+/// Returns the path, or `None` if the user cancelled.
+fn save_as(name: &str, extension: &str, bytes: &[u8]) -> Res<Option<String>> {
     let Some(path) = rfd::FileDialog::new()
         .set_title("Exporter la balance âgée")
-        .set_file_name(format!("balance-agee-{}.pdf", encaisse::dates::iso(as_of)))
-        .add_filter("PDF", &["pdf"])
+        .set_file_name(format!("{name}.{extension}"))
+        .add_filter(extension.to_uppercase(), &[extension])
         .save_file()
     else {
         return Ok(None);
     };
-    std::fs::write(&path, pdf)
+    std::fs::write(&path, bytes)
         .map_err(|e| IpcError::new("io", format!("{} : {e}", path.display())))?;
     Ok(Some(path.display().to_string()))
 }
