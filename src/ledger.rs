@@ -588,17 +588,19 @@ impl Ledger {
 
     /// Records a payment (not yet matched). Returns its id.
     pub fn record_payment(&self, p: &NewPayment) -> Result<i64> {
+        self.check_payment(p)?;
+        insert_payment(&self.conn, p)
+    }
+
+    /// Refuses a payment for a missing client, a non-positive amount, or a
+    /// method or reference with a line break.
+    fn check_payment(&self, p: &NewPayment) -> Result<()> {
         self.client(p.client_id)?;
         if p.amount.cents <= 0 {
             return Err(Error::invalid("montant", "un paiement est positif"));
         }
         check_single_line("mode de paiement", &p.method, 40)?;
-        check_single_line("référence", &p.reference, 120)?;
-        self.conn.execute(
-            "INSERT INTO payment (client_id, date, amount, currency, method, reference) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![p.client_id, p.date, p.amount.cents, p.amount.currency.as_str(), p.method, p.reference],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        check_single_line("référence", &p.reference, 120)
     }
 
     /// Payments, newest first, optionally for one client.
@@ -737,18 +739,9 @@ impl Ledger {
 
     /// Records a payment and auto-matches it, in one transaction.
     pub fn record_payment_and_match(&mut self, p: &NewPayment) -> Result<(i64, MatchOutcome)> {
-        self.client(p.client_id)?;
-        if p.amount.cents <= 0 {
-            return Err(Error::invalid("montant", "un paiement est positif"));
-        }
-        check_single_line("mode de paiement", &p.method, 40)?;
-        check_single_line("référence", &p.reference, 120)?;
+        self.check_payment(p)?;
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO payment (client_id, date, amount, currency, method, reference) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![p.client_id, p.date, p.amount.cents, p.amount.currency.as_str(), p.method, p.reference],
-        )?;
-        let id = tx.last_insert_rowid();
+        let id = insert_payment(&tx, p)?;
         let outcome = auto_match_tx(&tx, id)?;
         tx.commit()?;
         Ok((id, outcome))
@@ -763,13 +756,16 @@ impl Ledger {
                 format!("la facture {} n'a plus rien à payer", invoice.number),
             ));
         }
-        check_single_line("mode de paiement", method, 40)?;
+        let payment = NewPayment {
+            client_id: invoice.client_id,
+            date,
+            amount: Money::new(invoice.open_cents, invoice.currency),
+            method: method.to_string(),
+            reference: format!("Facture {}", invoice.number),
+        };
+        self.check_payment(&payment)?;
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO payment (client_id, date, amount, currency, method, reference) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![invoice.client_id, date, invoice.open_cents, invoice.currency.as_str(), method, format!("Facture {}", invoice.number)],
-        )?;
-        let payment_id = tx.last_insert_rowid();
+        let payment_id = insert_payment(&tx, &payment)?;
         allocate_tx(
             &tx,
             Source::Payment(payment_id),
@@ -780,6 +776,14 @@ impl Ledger {
         tx.commit()?;
         Ok(payment_id)
     }
+}
+
+fn insert_payment(conn: &rusqlite::Connection, p: &NewPayment) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO payment (client_id, date, amount, currency, method, reference) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![p.client_id, p.date, p.amount.cents, p.amount.currency.as_str(), p.method, p.reference],
+    )?;
+    Ok(conn.last_insert_rowid())
 }
 
 /// What settles an invoice.
