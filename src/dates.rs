@@ -49,7 +49,56 @@ pub fn format_fr(date: Date) -> String {
 
 /// `2026-11-22`.
 pub fn iso(date: Date) -> String {
-    date.format("%Y-%m-%d").to_string()
+    IsoDate::from(date).as_str().to_string()
+}
+
+/// A date written `2026-11-22` on the stack: what the ledger stores, without
+/// going through chrono's general formatter (imports write millions of them).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IsoDate([u8; 10]);
+
+impl From<Date> for IsoDate {
+    fn from(date: Date) -> Self {
+        let mut out = *b"0000-00-00";
+        let year = date.year().clamp(0, 9999) as u32;
+        let digits = |out: &mut [u8], mut n: u32| {
+            for slot in out.iter_mut().rev() {
+                *slot = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        digits(&mut out[0..4], year);
+        digits(&mut out[5..7], date.month());
+        digits(&mut out[8..10], date.day());
+        IsoDate(out)
+    }
+}
+
+impl IsoDate {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and dashes are ever written.
+        std::str::from_utf8(&self.0).unwrap_or("0000-00-00")
+    }
+}
+
+impl std::fmt::Display for IsoDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for IsoDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl rusqlite::ToSql for IsoDate {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(
+            rusqlite::types::ValueRef::Text(&self.0),
+        ))
+    }
 }
 
 /// Parses an ISO date from storage or IPC.
@@ -81,5 +130,17 @@ mod tests {
             assert!(parse_date(bad).is_err(), "{bad} must be refused");
         }
         assert_eq!(format_fr(want), "22/11/2026");
+    }
+
+    #[test]
+    fn iso_dates_match_chrono() {
+        let mut d = Date::from_ymd_opt(1999, 12, 25).unwrap();
+        for _ in 0..1000 {
+            assert_eq!(
+                IsoDate::from(d).to_string(),
+                d.format("%Y-%m-%d").to_string()
+            );
+            d = d + chrono::Days::new(37);
+        }
     }
 }

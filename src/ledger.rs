@@ -953,23 +953,22 @@ fn auto_match_tx(tx: &Transaction, payment_id: i64) -> Result<MatchOutcome> {
 }
 
 pub(crate) fn upsert_client_tx(conn: &rusqlite::Connection, c: &Client) -> Result<i64> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO client (code, name, contact, email, email_cc, phone, address, postcode, city, country, language, kind, segment, terms_days, payment_days, credit_limit, notes, do_not_remind)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
          ON CONFLICT(code) DO UPDATE SET name=excluded.name, contact=excluded.contact, email=excluded.email, email_cc=excluded.email_cc,
             phone=excluded.phone, address=excluded.address, postcode=excluded.postcode, city=excluded.city, country=excluded.country,
             language=excluded.language, kind=excluded.kind, segment=excluded.segment, terms_days=excluded.terms_days,
             payment_days=excluded.payment_days, credit_limit=excluded.credit_limit, notes=excluded.notes, do_not_remind=excluded.do_not_remind",
-        params![
+    )?
+    .execute(params![
             c.code.trim(), c.name.trim(), c.contact, c.email.trim(), c.email_cc.trim(), c.phone, c.address, c.postcode, c.city, c.country,
             c.language, c.kind.as_str(), c.segment, c.terms_days, c.payment_days, c.credit_limit_cents, c.notes, c.do_not_remind
         ],
     )?;
-    Ok(conn.query_row(
-        "SELECT id FROM client WHERE code = ?1",
-        [c.code.trim()],
-        |r| r.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached("SELECT id FROM client WHERE code = ?1")?
+        .query_row([c.code.trim()], |r| r.get(0))?)
 }
 
 /// Adds `m` to the per-currency list `totals`.

@@ -11,7 +11,36 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{Error, Result};
 
 /// The migrations, in order. Index + 1 is the schema version they produce.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_invoice_kind_check.sql"),
+];
+
+/// Indexes that serve reads only (no constraint), as the migrations create
+/// them: a large import drops them and builds them again at the end. A test
+/// checks this list against the schema the migrations produce.
+const SECONDARY_INDEXES: &[(&str, &str)] = &[
+    ("invoice_client", "invoice(client_id)"),
+    ("invoice_due", "invoice(due_date)"),
+    ("payment_client", "payment(client_id)"),
+    ("allocation_invoice", "allocation(invoice_id)"),
+    ("allocation_payment", "allocation(payment_id)"),
+    ("allocation_credit", "allocation(credit_note_id)"),
+];
+
+pub(crate) fn drop_secondary_indexes(conn: &Connection) -> Result<()> {
+    for (name, _) in SECONDARY_INDEXES {
+        conn.execute_batch(&format!("DROP INDEX {name}"))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn create_secondary_indexes(conn: &Connection) -> Result<()> {
+    for (name, on) in SECONDARY_INDEXES {
+        conn.execute_batch(&format!("CREATE INDEX {name} ON {on}"))?;
+    }
+    Ok(())
+}
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -86,7 +115,6 @@ impl Ledger {
             });
         }
         self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        self.conn.pragma_update(None, "foreign_keys", "ON")?;
         if self.path.is_some() {
             let _mode: String = self
                 .conn
@@ -95,17 +123,48 @@ impl Ledger {
             // 32 MB of page cache: large imports and reports stay in memory.
             self.conn.pragma_update(None, "cache_size", -32_000)?;
         }
-        self.migrate(found)
+        // Foreign keys are off while tables are rebuilt (SQLite's documented
+        // procedure); each migration checks them before it commits.
+        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let migrated = self.migrate(found);
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrated
     }
 
     fn migrate(&mut self, from: i64) -> Result<()> {
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
             let tx = self.conn.transaction()?;
             tx.execute_batch(sql)?;
+            let broken: i64 =
+                tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })?;
+            if broken > 0 {
+                return Err(Error::invalid(
+                    format!("migration {}", index + 1),
+                    format!("{broken} référence(s) cassée(s) : le grand livre n'a pas été modifié"),
+                ));
+            }
             tx.pragma_update(None, "user_version", index as i64 + 1)?;
             tx.commit()?;
         }
         Ok(())
+    }
+
+    /// Copies the write-ahead log into the ledger file on another thread,
+    /// after a large write, so that the next action does not wait for it.
+    pub(crate) fn checkpoint_in_background(&self) {
+        let Some(path) = self.path.clone() else {
+            return;
+        };
+        std::thread::spawn(move || {
+            // Best effort: SQLite checkpoints on its own later if this fails.
+            if let Ok(conn) = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            {
+                let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+        });
     }
 
     /// A setting stored in the ledger.
@@ -149,5 +208,34 @@ impl Ledger {
             problems.push(row?);
         }
         Ok(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secondary_index_list_is_the_schema_s() {
+        let ledger = Ledger::open_in_memory().unwrap();
+        let mut stmt = ledger
+            .conn
+            .prepare(
+                "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL
+                 AND tbl_name IN ('invoice', 'payment', 'allocation') AND sql NOT LIKE 'CREATE UNIQUE%'
+                 ORDER BY name",
+            )
+            .unwrap();
+        let found: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let mut listed: Vec<(String, String)> = SECONDARY_INDEXES
+            .iter()
+            .map(|(name, on)| (name.to_string(), format!("CREATE INDEX {name} ON {on}")))
+            .collect();
+        listed.sort();
+        assert_eq!(found, listed);
     }
 }

@@ -315,3 +315,95 @@ fn a_cancelled_import_writes_nothing() {
         "a cancelled import must leave the ledger as it was"
     );
 }
+
+/// `type|name|sql` of every schema object, to compare a ledger before and after.
+fn schema_of(path: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT type || '|' || name || '|' || COALESCE(sql, '') FROM sqlite_schema ORDER BY name")
+        .unwrap();
+    let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+    rows.collect::<Result<_, _>>().unwrap()
+}
+
+#[test]
+fn a_large_fec_is_written_in_bulk_with_the_same_schema_figures_and_checks() {
+    // Large enough to be read on two cores and written in bulk.
+    let text = encaisse::demo::synthetic_fec(60_000, 300);
+    assert!(text.len() > 4 << 20, "the file must be read in two halves");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bulk.sqlite");
+    let mut ledger = encaisse::Ledger::open(&path).unwrap();
+    let schema_before = schema_of(&path);
+    let plan = fec::parse("big.txt", text.as_bytes());
+    assert!(plan.items.len() + plan.payments.len() > 20_000);
+    commit(&mut ledger, &plan);
+    assert_eq!(
+        schema_of(&path),
+        schema_before,
+        "the indexes dropped for the import must come back identical"
+    );
+    assert_eq!(
+        ledger.integrity_check().unwrap(),
+        Vec::<String>::new(),
+        "integrity and foreign keys must hold"
+    );
+    assert_eq!(
+        aging_total(&ledger, date("2100-01-01")),
+        naive_411_net(&text),
+        "the open total must equal the net of the 411 lines"
+    );
+    // Matching was done: lettered pairs are paid.
+    let open = ledger
+        .invoices(&encaisse::ledger::InvoiceFilter {
+            status: Some("paid".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(open.total_count > 1_000, "lettered invoices must be paid");
+    let before = counts(&ledger);
+    let again = commit(&mut ledger, &fec::parse("big.txt", text.as_bytes()));
+    assert_eq!(
+        counts(&ledger),
+        before,
+        "a second bulk import changes nothing"
+    );
+    assert_eq!(again.allocations_created, 0);
+    // Foreign keys are enforced again once the import is over.
+    let orphan = encaisse::ledger::NewPayment {
+        client_id: 999_999,
+        date: date("2026-01-01"),
+        amount: encaisse::money::Money::new(100, encaisse::money::Currency::EUR),
+        method: String::new(),
+        reference: String::new(),
+    };
+    assert!(ledger.record_payment(&orphan).is_err());
+}
+
+#[test]
+fn errors_in_the_second_half_of_a_large_file_keep_their_line_numbers() {
+    let text = encaisse::demo::synthetic_fec(60_000, 300);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let total = lines.len();
+    // A short line near the end, and (separately) a bad date on a 411 line.
+    let short_at = total - 10;
+    lines[short_at - 1] = "VE\tVentes\t1".into();
+    let plan = fec::parse("big.txt", lines.join("\n").as_bytes());
+    assert_eq!(plan.issues.len(), 1, "{:?}", plan.issues);
+    assert_eq!(plan.issues[0].line, short_at);
+
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let bad_at = (total * 3 / 4..total)
+        .find(|&n| lines[n - 1].split('\t').nth(4) == Some("411000"))
+        .expect("a customer line in the last quarter");
+    let fields: Vec<&str> = lines[bad_at - 1].split('\t').collect();
+    let header: Vec<&str> = text.lines().next().unwrap().split('\t').collect();
+    let piece_date = header.iter().position(|h| *h == "PieceDate").unwrap();
+    let mut fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    fields[piece_date] = "20221345".into();
+    lines[bad_at - 1] = fields.join("\t");
+    let plan = fec::parse("big.txt", lines.join("\n").as_bytes());
+    assert_eq!(plan.issues.len(), 1, "{:?}", plan.issues);
+    assert_eq!(plan.issues[0].line, bad_at);
+    assert_eq!(plan.issues[0].column.as_deref(), Some("PieceDate"));
+}

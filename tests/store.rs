@@ -89,3 +89,80 @@ fn a_ledger_from_a_newer_version_is_refused_and_left_untouched() {
         "no WAL file may be created for a refused ledger"
     );
 }
+
+/// A ledger written by schema version 1, with a client, an invoice, a credit
+/// note, a payment and their matching.
+fn version_1_ledger(path: &std::path::Path) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(include_str!("../migrations/0001_init.sql"))
+        .unwrap();
+    conn.execute_batch(
+        "PRAGMA user_version = 1;
+         INSERT INTO client (id, code, name) VALUES (1, 'C1', 'Dupont SARL');
+         INSERT INTO invoice (id, client_id, number, kind, issue_date, due_date, amount)
+             VALUES (1, 1, 'F1', 'invoice', '2026-01-01', '2026-01-31', 120000),
+                    (2, 1, 'A1', 'credit_note', '2026-01-05', '2026-01-05', -20000);
+         INSERT INTO payment (id, client_id, date, amount) VALUES (1, 1, '2026-02-01', 50000);
+         INSERT INTO allocation (invoice_id, payment_id, amount, date, created_at)
+             VALUES (1, 1, 50000, '2026-02-01', 'x');
+         INSERT INTO allocation (invoice_id, credit_note_id, amount, date, created_at)
+             VALUES (1, 2, 20000, '2026-01-05', 'x');",
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_older_ledger_is_upgraded_with_its_facts_and_rules_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.sqlite");
+    version_1_ledger(&path);
+    let ledger = Ledger::open(&path).unwrap();
+    assert_eq!(ledger.schema_version().unwrap(), SCHEMA_VERSION);
+    assert!(ledger.integrity_check().unwrap().is_empty());
+    let page = ledger
+        .invoices(&encaisse::ledger::InvoiceFilter::default())
+        .unwrap();
+    assert_eq!(page.total_count, 2, "both documents must survive");
+    let f1 = page.rows.iter().find(|r| r.number == "F1").unwrap();
+    assert_eq!(f1.open_cents, 50000, "1 200 − 500 paid − 200 credited");
+    drop(ledger);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    let bad_kind = conn.execute(
+        "INSERT INTO invoice (client_id, number, kind, issue_date, due_date, amount) VALUES (1, 'X', 'devis', '2026-01-01', '2026-01-01', 1)",
+        [],
+    );
+    assert!(bad_kind.is_err(), "the kind must still be checked");
+    let orphan = conn.execute(
+        "INSERT INTO allocation (invoice_id, payment_id, amount, date, created_at) VALUES (99, 1, 1, '2026-01-01', 'x')",
+        [],
+    );
+    assert!(
+        orphan.is_err(),
+        "matching must still point at a real invoice"
+    );
+}
+
+#[test]
+fn an_upgrade_that_would_break_a_reference_is_refused_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.sqlite");
+    version_1_ledger(&path);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        // Written with foreign keys off, as a damaged file could be.
+        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        conn.execute(
+            "INSERT INTO allocation (invoice_id, payment_id, amount, date, created_at) VALUES (77, 1, 1, '2026-01-01', 'x')",
+            [],
+        )
+        .unwrap();
+    }
+    let err = Ledger::open(&path).err().expect("must be refused");
+    assert!(err.to_string().contains("référence"), "{err}");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 1, "nothing of the upgrade may be kept");
+}

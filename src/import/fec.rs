@@ -11,12 +11,13 @@
 //! Lines sharing a lettering code (`EcritureLet`) are matched together. The
 //! FEC has no due date: it is the piece date plus the client's terms.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::borrow::Cow;
 
 use super::{
     text, ImportIssue, ImportKind, ImportPlan, PlannedClient, PlannedItem, PlannedPayment,
 };
-use crate::dates::parse_date;
+use crate::dates::{parse_date, Date, IsoDate};
 use crate::model::InvoiceKind;
 use crate::money::{parse_amount, Currency};
 
@@ -58,10 +59,32 @@ const REQUIRED: [&str; 11] = [
 
 /// Parses a FEC file into a plan. Problems are collected in `plan.issues`.
 pub fn parse(file_name: &str, bytes: &[u8]) -> ImportPlan {
+    // The fingerprint is computed on the other core while the lines are read.
+    std::thread::scope(|scope| {
+        let sha = scope.spawn(|| super::sha256_hex(bytes));
+        let mut plan = parse_lines(file_name, bytes);
+        plan.sha256 = sha.join().unwrap_or_default();
+        plan
+    })
+}
+
+/// Splits a line on an ASCII separator, into `out`.
+fn split_fields<'a>(line: &'a str, sep: u8, out: &mut Vec<&'a str>) {
+    out.clear();
+    let mut start = 0;
+    for at in memchr::memchr_iter(sep, line.as_bytes()) {
+        // `sep` is ASCII: `at` is a character boundary.
+        out.push(&line[start..at]);
+        start = at + 1;
+    }
+    out.push(&line[start..]);
+}
+
+fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
     let mut plan = ImportPlan {
         kind: ImportKind::Fec,
         file_name: file_name.to_string(),
-        sha256: super::sha256_hex(bytes),
+        sha256: String::new(),
         encoding: String::new(),
         lines: 0,
         clients: Vec::new(),
@@ -142,54 +165,64 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ImportPlan {
     let column_name = |i: usize| header_names.get(i).map(String::as_str).unwrap_or("?");
 
     // First pass: every line is checked for its shape; customer lines are
-    // kept; entries that book revenue or output VAT are remembered.
-    struct CustomerLine<'a> {
-        line: usize,
-        raw: &'a str,
-    }
-    let mut customer_lines: Vec<CustomerLine> = Vec::new();
-    // Keys borrow from the text: no allocation per line.
-    let mut revenue_entries: HashSet<(&str, &str, &str)> = HashSet::new();
-    let mut count = 1;
-    let mut fields: Vec<&str> = Vec::with_capacity(width + 1);
-    for (number, raw) in lines {
-        count += 1;
-        plan.lines = number;
-        fields.clear();
-        fields.extend(raw.split(sep));
-        // A trailing separator is common and harmless.
-        if fields.len() == width + 1 && fields.last().is_some_and(|f| f.trim().is_empty()) {
-            fields.pop();
-        }
-        if fields.len() != width {
-            if plan.issues.len() < 200 {
-                plan.issues.push(ImportIssue::at(
-                    number,
-                    None,
-                    format!("{} colonnes au lieu de {width}", fields.len()),
-                ));
+    // kept; entries that book revenue or output VAT are remembered. A large
+    // file is read in two halves, one per core.
+    let text: &str = &decoded.text;
+    let passes = match split_point(text, header) {
+        Some(mid) => std::thread::scope(|scope| {
+            let second = scope.spawn(|| first_pass(&text[mid..], 0, sep as u8, width, &col));
+            let first = first_pass(&text[..mid], header_line, sep as u8, width, &col);
+            let mut second = second.join().expect("the second half is read");
+            // The second half numbered its lines from 1.
+            let offset = first.last_line;
+            second.last_line += offset;
+            for cl in &mut second.customer_lines {
+                cl.line += offset;
             }
-            continue;
-        }
-        let account = fields[col.compte_num].trim();
-        if account.starts_with("411") {
-            customer_lines.push(CustomerLine { line: number, raw });
-        } else if account.starts_with('7') || account.starts_with("4457") {
-            revenue_entries.insert(entry_key(&fields, &col));
-        }
-    }
-    plan.lines = plan.lines.max(count);
+            for issue in &mut second.issues {
+                issue.line += offset;
+            }
+            vec![first, second]
+        }),
+        None => vec![first_pass(text, header_line, sep as u8, width, &col)],
+    };
+    plan.lines = passes
+        .iter()
+        .map(|p| p.last_line)
+        .max()
+        .unwrap_or(0)
+        .max(header_line);
+    plan.issues = passes
+        .iter()
+        .flat_map(|p| p.issues.iter().cloned())
+        .take(200)
+        .collect();
     if !plan.issues.is_empty() {
         return plan;
     }
+    // An entry's lines are usually together: its own half is looked at first.
+    let is_revenue_entry = |half: usize, key: &(&str, &str, &str)| {
+        passes[half].revenue.contains(key)
+            || passes
+                .iter()
+                .enumerate()
+                .any(|(i, p)| i != half && p.revenue.contains(key))
+    };
+    let customer_lines = passes
+        .iter()
+        .enumerate()
+        .flat_map(|(half, p)| p.customer_lines.iter().map(move |cl| (half, cl)));
+    let customer_count: usize = passes.iter().map(|p| p.customer_lines.len()).sum();
+    let mut fields: Vec<&str> = Vec::with_capacity(width + 1);
 
     let mut clients: HashMap<String, PlannedClient> = HashMap::new();
     let mut client_order: Vec<String> = Vec::new();
-    let mut occurrences: HashMap<String, usize> = HashMap::new();
+    // How many times each (journal, entry, piece, client, date, amount) was seen.
+    type Occurrence<'a> = (&'a str, &'a str, Cow<'a, str>, &'a str, Date, i64);
+    let mut occurrences: HashMap<Occurrence, usize> = HashMap::with_capacity(customer_count);
     let mut issues = Vec::new();
-    for cl in &customer_lines {
-        fields.clear();
-        fields.extend(cl.raw.split(sep));
+    for (half, cl) in customer_lines {
+        split_fields(cl.raw, sep as u8, &mut fields);
         let f = &fields;
         let aux = f[col.comp_aux_num].trim();
         let (code, name) = if aux.is_empty() {
@@ -249,22 +282,26 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ImportPlan {
         }
         let piece_ref = collapse_spaces(f[col.piece_ref]);
         let ecriture_num = f[col.ecriture_num].trim();
-        let label = collapse_spaces(f[col.ecriture_lib]);
+        let label = collapse_spaces(f[col.ecriture_lib]).into_owned();
         let letter = Some(f[col.ecriture_let].trim())
             .filter(|l| !l.is_empty())
             .map(str::to_string);
-        let base_key = format!("fec:{journal}:{ecriture_num}:{piece_ref}:{code}:{date}:{cents}");
-        let n = occurrences.entry(base_key.clone()).or_insert(0);
+        let n = occurrences
+            .entry((journal, ecriture_num, piece_ref.clone(), code, date, cents))
+            .or_insert(0);
         *n += 1;
-        let source_key = format!("{base_key}:{n}");
+        let source_key = format!(
+            "fec:{journal}:{ecriture_num}:{piece_ref}:{code}:{}:{cents}:{n}",
+            IsoDate::from(date)
+        );
         let journal_lib = col.journal_lib.map(|i| f[i].trim()).unwrap_or("");
         let opening = is_opening_journal(journal, journal_lib);
         let number = if piece_ref.is_empty() {
             format!("{journal}-{ecriture_num}")
         } else {
-            piece_ref.clone()
+            piece_ref.to_string()
         };
-        if cents > 0 || opening || revenue_entries.contains(&entry_key(f, &col)) {
+        if cents > 0 || opening || is_revenue_entry(half, &entry_key(f, &col)) {
             let kind = if opening {
                 InvoiceKind::Opening
             } else if cents > 0 {
@@ -299,10 +336,14 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ImportPlan {
                 amount_cents: -cents,
                 currency,
                 method: method.chars().take(40).collect(),
-                reference: if label.is_empty() { piece_ref } else { label }
-                    .chars()
-                    .take(120)
-                    .collect(),
+                reference: if label.is_empty() {
+                    piece_ref.into_owned()
+                } else {
+                    label
+                }
+                .chars()
+                .take(120)
+                .collect(),
                 letter,
             });
         }
@@ -321,6 +362,81 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ImportPlan {
     plan
 }
 
+/// A customer line: its number and its text.
+struct CustomerLine<'a> {
+    line: usize,
+    raw: &'a str,
+}
+
+/// What the first pass over (part of) a file found.
+struct FirstPass<'a> {
+    customer_lines: Vec<CustomerLine<'a>>,
+    /// (journal, entry, piece) of entries booking revenue or output VAT.
+    /// Keys borrow from the text: no allocation per line.
+    revenue: HashSet<(&'a str, &'a str, &'a str)>,
+    issues: Vec<ImportIssue>,
+    /// Number of the last line read.
+    last_line: usize,
+}
+
+/// Checks the shape of every line of `text` after line `skip_through`
+/// (the header), keeps customer lines, remembers revenue entries.
+fn first_pass<'a>(
+    text: &'a str,
+    skip_through: usize,
+    sep: u8,
+    width: usize,
+    col: &Columns,
+) -> FirstPass<'a> {
+    let mut pass = FirstPass {
+        customer_lines: Vec::with_capacity(text.len() / 400),
+        revenue: HashSet::with_capacity(text.len() / 400),
+        issues: Vec::new(),
+        last_line: 0,
+    };
+    let mut fields: Vec<&str> = Vec::with_capacity(width + 1);
+    for (number, raw) in text::lines(text) {
+        pass.last_line = number;
+        if number <= skip_through || raw.trim().is_empty() {
+            continue;
+        }
+        split_fields(raw, sep, &mut fields);
+        // A trailing separator is common and harmless.
+        if fields.len() == width + 1 && fields.last().is_some_and(|f| f.trim().is_empty()) {
+            fields.pop();
+        }
+        if fields.len() != width {
+            if pass.issues.len() < 200 {
+                pass.issues.push(ImportIssue::at(
+                    number,
+                    None,
+                    format!("{} colonnes au lieu de {width}", fields.len()),
+                ));
+            }
+            continue;
+        }
+        let account = fields[col.compte_num].trim();
+        if account.starts_with("411") {
+            pass.customer_lines.push(CustomerLine { line: number, raw });
+        } else if account.starts_with('7') || account.starts_with("4457") {
+            pass.revenue.insert(entry_key(&fields, col));
+        }
+    }
+    pass
+}
+
+/// Where to cut a large text in two for reading on two cores: just after a
+/// line feed past the middle (and past the header). `None` for a small file.
+fn split_point(text: &str, header: &str) -> Option<usize> {
+    const PARALLEL_FROM: usize = 4 << 20;
+    if text.len() < PARALLEL_FROM {
+        return None;
+    }
+    let header_end = header.as_ptr() as usize - text.as_ptr() as usize + header.len();
+    let middle = (text.len() / 2).max(header_end);
+    memchr::memchr(b'\n', &text.as_bytes()[middle..]).map(|i| middle + i + 1)
+}
+
 fn entry_key<'a>(f: &[&'a str], col: &Columns) -> (&'a str, &'a str, &'a str) {
     (
         f[col.journal_code].trim(),
@@ -336,12 +452,19 @@ fn is_opening_journal(code: &str, lib: &str) -> bool {
     ) || lib.to_lowercase().contains("nouveau")
 }
 
-fn collapse_spaces(text: &str) -> String {
+fn collapse_spaces(text: &str) -> Cow<'_, str> {
     let trimmed = text.trim();
-    if !trimmed.contains("  ") && !trimmed.contains(['\t', '\u{a0}']) {
-        return trimmed.to_string();
+    let bytes = trimmed.as_bytes();
+    // Tab, a double space or a no-break space (0xC2 0xA0 in UTF-8).
+    let untidy = bytes.iter().enumerate().any(|(i, &b)| {
+        b == b'\t'
+            || (b == b' ' && bytes.get(i + 1) == Some(&b' '))
+            || (b == 0xC2 && bytes.get(i + 1) == Some(&0xA0))
+    });
+    if !untidy {
+        return Cow::Borrowed(trimmed);
     }
-    trimmed.split_whitespace().collect::<Vec<_>>().join(" ")
+    Cow::Owned(trimmed.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// Debit − credit in cents, or the faulty column and why.

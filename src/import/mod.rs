@@ -17,7 +17,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::dates::Date;
+use crate::dates::{Date, IsoDate};
 use crate::error::{Error, Result};
 use crate::ledger::{now_stamp, upsert_client_tx};
 use crate::model::{Client, InvoiceKind};
@@ -174,6 +174,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// From this many rows, an import drops the secondary indexes and builds
+/// them again at the end.
+const BULK_ROWS: usize = 20_000;
+
 /// Called with (done, total) as work advances; returning `false` cancels.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize) -> bool;
 
@@ -289,7 +293,33 @@ impl Ledger {
                 ));
             }
         }
+        let bulk = plan.items.len() + plan.payments.len() >= BULK_ROWS;
+        // Every id written below comes from a row this transaction wrote or
+        // read, so the per-row foreign-key lookups are skipped (they cost a
+        // third of a large import); the checkpoint waits for the commit.
+        self.conn
+            .execute_batch("PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 0")?;
+        let written = self.write_plan(plan, terms, progress, bulk);
+        self.conn
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 1000")?;
+        if written.is_ok() && bulk {
+            self.checkpoint_in_background();
+        }
+        written
+    }
+
+    fn write_plan(
+        &mut self,
+        plan: &ImportPlan,
+        terms: &HashMap<String, u32>,
+        progress: Progress,
+        bulk: bool,
+    ) -> Result<ImportOutcome> {
         let tx = self.conn.transaction()?;
+        if bulk {
+            // Building an index once is much faster than growing it row by row.
+            crate::store::drop_secondary_indexes(&tx)?;
+        }
         let mut outcome = ImportOutcome::default();
         let mut issues = Vec::new();
         let total = plan.items.len() + plan.payments.len();
@@ -297,7 +327,7 @@ impl Ledger {
 
         // Clients: new ones are created; existing ones keep their file, except
         // the payment terms the user set in the preview.
-        let mut client_ids: HashMap<&str, (i64, u32)> = HashMap::new();
+        let mut client_ids: foldhash::HashMap<&str, (i64, u32)> = Default::default();
         for c in &plan.clients {
             let existing: Option<(i64, u32)> = tx
                 .query_row(
@@ -333,7 +363,7 @@ impl Ledger {
         }
 
         // Matching groups: (client, letter) → members (kind, id, date).
-        let mut groups: HashMap<(i64, &str), Vec<(Member, Known)>> = HashMap::new();
+        let mut groups: Groups = Default::default();
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO invoice (client_id, number, kind, issue_date, due_date, amount, currency, label, source_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -365,8 +395,8 @@ impl Ledger {
                         client_id,
                         number,
                         item.kind.as_str(),
-                        item.issue_date,
-                        due,
+                        IsoDate::from(item.issue_date),
+                        IsoDate::from(due),
                         item.amount_cents,
                         item.currency.as_str(),
                         item.label,
@@ -442,7 +472,7 @@ impl Ledger {
                 };
                 let n = insert.execute(params![
                     client_id,
-                    p.date,
+                    IsoDate::from(p.date),
                     p.amount_cents,
                     p.currency.as_str(),
                     p.method,
@@ -467,7 +497,16 @@ impl Ledger {
         if !issues.is_empty() {
             return Err(Error::Import(issues));
         }
+        // Rows already in the ledger are looked up by their matching: that
+        // needs the indexes.
+        let looks_up = groups.values().flatten().any(|(_, known)| known.is_none());
+        if bulk && looks_up {
+            crate::store::create_secondary_indexes(&tx)?;
+        }
         outcome.allocations_created = match_groups(&tx, groups)?;
+        if bulk && !looks_up {
+            crate::store::create_secondary_indexes(&tx)?;
+        }
         progress(total, total);
         tx.execute(
             "INSERT INTO import (kind, file_name, sha256, imported_at, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -491,6 +530,9 @@ impl Ledger {
 /// `None` for a row already in the ledger (looked up when matching).
 type Known = Option<(Date, i64)>;
 
+/// Lettering groups: (client, letter) → members.
+type Groups<'a> = foldhash::HashMap<(i64, &'a str), Vec<(Member, Known)>>;
+
 #[derive(Clone, Copy, Debug)]
 enum Member {
     Debit(i64),
@@ -501,10 +543,7 @@ enum Member {
 /// Settles each lettering group: its credits (payments, credit notes) go to
 /// its debits, oldest first. What is already matched is taken into account,
 /// so running it again on the same group adds nothing.
-fn match_groups(
-    tx: &rusqlite::Transaction,
-    groups: HashMap<(i64, &str), Vec<(Member, Known)>>,
-) -> Result<usize> {
+fn match_groups(tx: &rusqlite::Transaction, groups: Groups) -> Result<usize> {
     let mut created = 0;
     let mut open_of = tx.prepare_cached(
         "SELECT i.issue_date, i.amount - COALESCE((SELECT SUM(amount) FROM allocation WHERE invoice_id = i.id), 0) + COALESCE((SELECT SUM(amount) FROM allocation WHERE credit_note_id = i.id), 0) FROM invoice i WHERE i.id = ?1",
@@ -570,7 +609,7 @@ fn match_groups(
                     payment_id,
                     credit_note_id,
                     part,
-                    debit_date.max(credit_date),
+                    IsoDate::from(debit_date.max(credit_date)),
                     stamp
                 ])?;
                 created += 1;

@@ -65,7 +65,7 @@ pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
             return None;
         }
         let rest = &bytes[start..];
-        let (len, skip) = match memchr_any(rest) {
+        let (len, skip) = match memchr::memchr2(b'\n', b'\r', rest) {
             Some(i) if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') => (i, 2),
             // "\r\r\n" comes from a file converted to CRLF twice: one line break.
             Some(i)
@@ -83,10 +83,6 @@ pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         number += 1;
         Some((number, line))
     })
-}
-
-fn memchr_any(haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == b'\n' || b == b'\r')
 }
 
 #[cfg(test)]
