@@ -80,19 +80,29 @@ fn main() {
         &plan.issues[..plan.issues.len().min(3)]
     );
     let mut ledger = Ledger::open(&ledger_path).expect("ledger");
+    let before_preview = Instant::now();
+    let preview = ledger
+        .preview_import(&plan, &HashMap::new())
+        .expect("preview");
+    let previewed = before_preview.elapsed();
+    assert_eq!(
+        preview.invoices + preview.openings + preview.credit_notes,
+        plan.items.len()
+    );
     let outcome = ledger
         .commit_import(&plan, &HashMap::new(), &mut |_, _| true)
         .expect("import");
     let took = start.elapsed();
     println!(
-        "FEC: {lines} lines, {} invoices, {} payments, {} allocations (parse {:.0} ms)",
+        "FEC: {lines} lines, {} invoices, {} payments, {} allocations (read and parse {:.0} ms, preview {:.0} ms)",
         outcome.invoices_created,
         outcome.payments_created,
         outcome.allocations_created,
-        parsed.as_secs_f64() * 1000.0
+        parsed.as_secs_f64() * 1000.0,
+        previewed.as_secs_f64() * 1000.0
     );
     report(
-        &format!("import of a {lines}-line FEC (read, parse, write)"),
+        &format!("import of a {lines}-line FEC (read, parse, preview, write)"),
         took,
         3_000,
     );

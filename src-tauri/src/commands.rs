@@ -389,12 +389,26 @@ fn field_name(f: Field) -> &'static str {
 /// `fec` or `csv`; `mapping` is the CSV column mapping (guessed if empty).
 #[tauri::command(async)]
 pub fn import_analyze(
+    app: AppHandle,
     state: State<'_, App>,
     path: String,
     kind: String,
     mapping: Vec<CsvColumnDto>,
 ) -> Res<ImportPreviewDto> {
+    // Three steps, each announced: reading, the lines, the ledger.
+    let step = |done: usize| {
+        let _ = app.emit(
+            "progress",
+            ProgressDto {
+                task: "analyze".into(),
+                done: done.to_string(),
+                total: "3".into(),
+            },
+        );
+    };
+    step(0);
     let (name, bytes) = read_file(&path)?;
+    step(1);
     let plan = match kind.as_str() {
         "fec" => import::fec::parse(&name, &bytes),
         "csv" => {
@@ -426,7 +440,9 @@ pub fn import_analyze(
             ))
         }
     };
+    step(2);
     let preview = state.ledger()?.preview_import(&plan, &HashMap::new())?;
+    step(3);
     *state
         .pending_import
         .lock()

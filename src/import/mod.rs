@@ -10,7 +10,7 @@ pub mod csv;
 pub mod fec;
 pub mod text;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 
 use rusqlite::{params, OptionalExtension};
@@ -188,10 +188,11 @@ impl Ledger {
         plan: &ImportPlan,
         terms: &HashMap<String, u32>,
     ) -> Result<ImportPreview> {
-        let mut clients: BTreeMap<String, PreviewClient> = BTreeMap::new();
+        // One read transaction: one snapshot, and no lock taken per lookup.
+        let tx = self.conn.unchecked_transaction()?;
+        let mut clients: foldhash::HashMap<String, PreviewClient> = Default::default();
         for c in &plan.clients {
-            let existing: Option<u32> = self
-                .conn
+            let existing: Option<u32> = tx
                 .query_row(
                     "SELECT terms_days FROM client WHERE code = ?1",
                     [&c.code],
@@ -213,9 +214,7 @@ impl Ledger {
         let mut net_total = Vec::new();
         let mut already_present = 0;
         let (mut invoices, mut credit_notes, mut openings) = (0, 0, 0);
-        let mut exists_item = self
-            .conn
-            .prepare_cached("SELECT 1 FROM invoice WHERE source_key = ?1")?;
+        let mut exists_item = tx.prepare_cached("SELECT 1 FROM invoice WHERE source_key = ?1")?;
         for item in &plan.items {
             match item.kind {
                 InvoiceKind::Invoice => invoices += 1,
@@ -234,9 +233,8 @@ impl Ledger {
                 already_present += 1;
             }
         }
-        let mut exists_payment = self
-            .conn
-            .prepare_cached("SELECT 1 FROM payment WHERE source_key = ?1")?;
+        let mut exists_payment =
+            tx.prepare_cached("SELECT 1 FROM payment WHERE source_key = ?1")?;
         for p in &plan.payments {
             if let Some(c) = clients.get_mut(&p.client_code) {
                 c.net_cents -= p.amount_cents;
@@ -249,12 +247,13 @@ impl Ledger {
                 already_present += 1;
             }
         }
-        let already_imported: bool = self.conn.query_row(
+        let already_imported: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM import WHERE sha256 = ?1)",
             [&plan.sha256],
             |r| r.get(0),
         )?;
-        let clients: Vec<PreviewClient> = clients.into_values().collect();
+        let mut clients: Vec<PreviewClient> = clients.into_values().collect();
+        clients.sort_by(|a, b| a.code.cmp(&b.code));
         Ok(ImportPreview {
             kind: plan.kind,
             file_name: plan.file_name.clone(),
