@@ -157,6 +157,16 @@ fn main() {
         took,
         100,
     );
+    let (took, work) = best_of(5, || ledger.work_list(today).expect("work list"));
+    report(
+        &format!(
+            "work list ({} communications, {} clients held)",
+            work.rows.len(),
+            work.held.len()
+        ),
+        took,
+        100,
+    );
     let (took, _) = best_of(3, || ledger.dashboard(today, &policy).expect("dashboard"));
     report("dashboard", took, 100);
     println!(

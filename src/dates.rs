@@ -101,6 +101,31 @@ impl rusqlite::ToSql for IsoDate {
     }
 }
 
+/// Reads a stored `2026-11-22` date without chrono's general parser (reports
+/// read hundreds of thousands of them).
+pub fn iso_column(row: &rusqlite::Row, index: usize) -> rusqlite::Result<Date> {
+    let text = row.get_ref(index)?.as_str()?;
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        b.get(range)?.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + (c - b'0') as u32)
+        })
+    };
+    let fast = (b.len() == 10 && b[4] == b'-' && b[7] == b'-')
+        .then(|| Date::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?))
+        .flatten();
+    match fast {
+        Some(d) => Ok(d),
+        None => text.parse::<Date>().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                index,
+                rusqlite::types::Type::Text,
+                Box::new(e),
+            )
+        }),
+    }
+}
+
 /// Parses an ISO date from storage or IPC.
 pub fn parse_iso(text: &str) -> crate::Result<Date> {
     text.parse::<Date>().map_err(|_| {

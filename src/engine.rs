@@ -11,7 +11,7 @@
 //! One communication per client × step × currency groups every invoice of
 //! that client at that step (a statement, not one e-mail per invoice).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -309,12 +309,22 @@ pub fn work_list(
     if global_pause.is_some_and(|until| today <= until) {
         return list;
     }
-    let by_id: BTreeMap<i64, &ClientState> = clients.iter().map(|c| (c.client_id, c)).collect();
     let fallback = scenarios
         .iter()
         .find(|s| s.segment == "standard")
         .or(scenarios.first());
-    let mut groups: BTreeMap<(i64, String, usize), Action> = BTreeMap::new();
+    // Each client with its scenario, looked up once.
+    let by_id: HashMap<i64, (&ClientState, Option<&Scenario>)> = clients
+        .iter()
+        .map(|c| {
+            let scenario = scenarios
+                .iter()
+                .find(|s| s.segment == c.segment)
+                .or(fallback);
+            (c.client_id, (c, scenario))
+        })
+        .collect();
+    let mut groups: BTreeMap<(i64, &str, usize), Action> = BTreeMap::new();
     let mut held: BTreeMap<i64, String> = BTreeMap::new();
     for item in items {
         let remindable = item.open_cents - item.disputed_cents;
@@ -324,14 +334,7 @@ pub fn work_list(
         {
             continue;
         }
-        let Some(client) = by_id.get(&item.client_id) else {
-            continue;
-        };
-        let Some(scenario) = scenarios
-            .iter()
-            .find(|s| s.segment == client.segment)
-            .or(fallback)
-        else {
+        let Some(&(client, Some(scenario))) = by_id.get(&item.client_id) else {
             continue;
         };
         let Some((index, since)) = due_step(scenario, item, today) else {
@@ -361,7 +364,7 @@ pub fn work_list(
         }
         let step = &scenario.steps[index];
         let action = groups
-            .entry((client.client_id, item.currency.clone(), index))
+            .entry((client.client_id, item.currency.as_str(), index))
             .or_insert_with(|| Action {
                 client_id: client.client_id,
                 currency: item.currency.clone(),
@@ -379,11 +382,9 @@ pub fn work_list(
         action.due_since = action.due_since.min(since);
     }
     for ((client_id, _, index), action) in groups {
-        let scenario = by_id
-            .get(&client_id)
-            .and_then(|c| scenarios.iter().find(|s| s.segment == c.segment))
-            .or(fallback)
-            .expect("a scenario was found for this client above");
+        let Some(&(_, Some(scenario))) = by_id.get(&client_id) else {
+            continue;
+        };
         if action.total_cents < scenario.steps[index].min_amount_cents {
             held.insert(
                 client_id,

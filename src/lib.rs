@@ -33,6 +33,7 @@ pub mod model;
 pub mod money;
 pub mod paths;
 pub mod pdf;
+pub mod reminders;
 pub mod store;
 
 pub use error::{Error, Result};

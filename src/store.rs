@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_invoice_kind_check.sql"),
+    include_str!("../migrations/0003_follow_up.sql"),
 ];
 
 /// Indexes that serve reads only (no constraint), as the migrations create

@@ -10,6 +10,7 @@
 //! - `aging`      — the aged balance: buckets, bounds, any "as of" date, CSV and PDF exports
 //! - `charges`    — late-payment interest and indemnities (FR B2B/B2C, DE, UK), prescription
 //! - `engine`     — the reminder work list: catch-up, grouping, levels, holds
+//! - `reminders`  — the follow-up in the ledger: levels, promises, disputes, pauses, scenarios
 //! - `demo`       — the demonstration ledger
 
 // Amounts in cents are written `1_000_00` (units, then cents) on purpose.
@@ -26,4 +27,5 @@ mod import_csv;
 mod import_fec;
 mod matching;
 mod properties;
+mod reminders;
 mod store;

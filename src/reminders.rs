@@ -1,0 +1,806 @@
+//! The follow-up facts — communications made, promises, disputes, pauses —
+//! and the day's work computed from them by the [`engine`](crate::engine).
+//!
+//! Only facts are stored. The level an invoice has reached is the highest
+//! step of the communications about it; a promise is kept when the client's
+//! payments between the day it was made and the day promised reach its
+//! amount, and broken the day after that date otherwise; a pause is in force
+//! up to its last day included.
+
+use foldhash::HashMap;
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+use crate::dates::{self, iso_column, Date, IsoDate};
+use crate::engine::{self, Channel, ClientState, Item, Scenario};
+use crate::error::{Error, Result};
+use crate::ledger::{check_single_line, now_stamp};
+use crate::money::Money;
+use crate::store::Ledger;
+
+/// Setting holding the user's scenarios (JSON); absent = the defaults.
+const SCENARIOS_SETTING: &str = "scenarios";
+
+impl Channel {
+    /// The name stored in the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Call => "call",
+            Channel::Email => "email",
+            Channel::Letter => "letter",
+            Channel::EmailAndLetter => "email_and_letter",
+            Channel::Registered => "registered",
+            Channel::Collection => "collection",
+        }
+    }
+
+    /// Reads a stored or typed channel name.
+    pub fn parse(text: &str) -> Result<Channel> {
+        Ok(match text.trim() {
+            "call" | "appel" => Channel::Call,
+            "email" | "e-mail" | "courriel" => Channel::Email,
+            "letter" | "courrier" | "lettre" => Channel::Letter,
+            "email_and_letter" => Channel::EmailAndLetter,
+            "registered" | "lrar" | "recommande" => Channel::Registered,
+            "collection" | "recouvrement" => Channel::Collection,
+            other => return Err(Error::invalid(
+                "canal",
+                format!(
+                    "« {other} » : call, email, letter, email_and_letter, registered ou collection"
+                ),
+            )),
+        })
+    }
+}
+
+/// What the engine reads from the ledger.
+#[derive(Clone, Debug, Default)]
+pub struct EngineFacts {
+    pub clients: Vec<ClientState>,
+    pub items: Vec<Item>,
+    pub global_pause: Option<Date>,
+    /// Invoice numbers, in the order of `items`.
+    pub numbers: Vec<String>,
+}
+
+/// One invoice in a communication to make.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WorkInvoice {
+    pub id: i64,
+    pub number: String,
+    pub issue_date: Date,
+    pub due_date: Date,
+    pub days_late: i64,
+    /// Open less disputed, cents.
+    pub remindable_cents: i64,
+}
+
+/// A communication to make today, with what the user needs to see.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WorkRow {
+    pub client_id: i64,
+    pub client_code: String,
+    pub client_name: String,
+    pub segment: String,
+    pub email: String,
+    pub phone: String,
+    /// The step to reach, from 1 (the level).
+    pub step: usize,
+    pub step_name: String,
+    pub channel: Channel,
+    pub template: String,
+    pub total: Money,
+    pub invoices: Vec<WorkInvoice>,
+    /// The day the step fell due; before `as_of` = caught up.
+    pub due_since: Date,
+    pub pay_by: Date,
+    /// The highest level already reached by these invoices (0 = none).
+    pub last_step: usize,
+    pub last_date: Option<Date>,
+}
+
+/// A client with something overdue but nothing to do today, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HeldRow {
+    pub client_id: i64,
+    pub client_code: String,
+    pub client_name: String,
+    pub reason: String,
+}
+
+/// The state of a promise on a day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromiseStatus {
+    Running,
+    Kept,
+    Broken,
+    Cancelled,
+}
+
+/// A payment promise as of a day.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PromiseView {
+    pub id: i64,
+    pub client_id: i64,
+    pub client_name: String,
+    pub amount: Money,
+    pub made_on: Date,
+    pub due: Date,
+    pub note: String,
+    /// Paid between `made_on` and `due`, cents.
+    pub paid_cents: i64,
+    pub status: PromiseStatus,
+}
+
+/// The day's work.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DayWork {
+    pub as_of: Date,
+    pub rows: Vec<WorkRow>,
+    pub held: Vec<HeldRow>,
+    pub promises_due: Vec<PromiseView>,
+    pub broken_promises: Vec<PromiseView>,
+    /// Every reminder is held until this day (inclusive).
+    pub global_pause: Option<Date>,
+}
+
+/// A communication to record.
+#[derive(Clone, Debug)]
+pub struct NewReminder {
+    pub client_id: i64,
+    /// The step reached, from 1.
+    pub step: usize,
+    pub channel: Channel,
+    pub date: Date,
+    /// The invoices it was about; empty = every open invoice of the client
+    /// below that level.
+    pub invoice_ids: Vec<i64>,
+    pub outcome: String,
+    pub note: String,
+    /// A level set by hand rather than a contact made.
+    pub manual: bool,
+}
+
+/// What a pause holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PauseScope {
+    Invoice(i64),
+    Client(i64),
+    All,
+}
+
+/// Open amount per invoice as of a day (issued by then, matching dated by then).
+type OpenInvoice = (i64, i64, String, Date, Date, i64, String);
+
+impl Ledger {
+    /// The scenarios in use: the user's, else the defaults.
+    pub fn scenarios(&self) -> Result<Vec<Scenario>> {
+        match self.setting(SCENARIOS_SETTING)? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| {
+                Error::invalid(
+                    "scénarios",
+                    format!("réglage illisible ({e}) : rétablissez les scénarios par défaut"),
+                )
+            }),
+            None => Ok(engine::default_scenarios()),
+        }
+    }
+
+    /// Replaces the scenarios after checking them.
+    pub fn set_scenarios(&self, scenarios: &[Scenario]) -> Result<()> {
+        validate_scenarios(scenarios)?;
+        let json = serde_json::to_string(scenarios)
+            .map_err(|e| Error::invalid("scénarios", e.to_string()))?;
+        self.set_setting(SCENARIOS_SETTING, &json)
+    }
+
+    /// Back to the default scenarios.
+    pub fn reset_scenarios(&self) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM setting WHERE key = ?1", [SCENARIOS_SETTING])?;
+        Ok(())
+    }
+
+    fn open_invoices_at(&self, as_of: Date) -> Result<Vec<OpenInvoice>> {
+        let as_of = IsoDate::from(as_of);
+        let mut settled: HashMap<i64, i64> = HashMap::default();
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT invoice_id, credit_note_id, amount FROM allocation WHERE date <= ?1",
+            )?;
+            let mut q = stmt.query([as_of])?;
+            while let Some(r) = q.next()? {
+                let amount: i64 = r.get(2)?;
+                *settled.entry(r.get(0)?).or_default() += amount;
+                if let Some(c) = r.get::<_, Option<i64>>(1)? {
+                    *settled.entry(c).or_default() -= amount;
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, client_id, number, issue_date, due_date, amount, currency FROM invoice WHERE issue_date <= ?1 AND amount > 0",
+        )?;
+        let mut q = stmt.query([as_of])?;
+        while let Some(r) = q.next()? {
+            let id: i64 = r.get(0)?;
+            let open = r.get::<_, i64>(5)? - settled.get(&id).copied().unwrap_or(0);
+            if open > 0 {
+                out.push((
+                    id,
+                    r.get(1)?,
+                    r.get(2)?,
+                    iso_column(r, 3)?,
+                    iso_column(r, 4)?,
+                    open,
+                    r.get(6)?,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The facts the engine needs on `as_of`, read from the ledger.
+    pub fn engine_facts(&self, as_of: Date) -> Result<EngineFacts> {
+        let tx = self.conn.unchecked_transaction()?;
+        let day = IsoDate::from(as_of);
+        let open = self.open_invoices_at(as_of)?;
+        // Level reached per invoice: highest step, with its date.
+        let mut levels: HashMap<i64, (usize, Date, bool)> = HashMap::default();
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT ri.invoice_id, r.step, r.date, r.channel FROM reminder_invoice ri JOIN reminder r ON r.id = ri.reminder_id WHERE r.date <= ?1",
+            )?;
+            let mut q = stmt.query([day])?;
+            while let Some(r) = q.next()? {
+                let (id, step, date): (i64, u32, Date) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                let step = step as usize;
+                let collection = r.get_ref(3)?.as_str().unwrap_or("") == "collection";
+                let entry = levels.entry(id).or_insert((0, date, false));
+                if (step, date) > (entry.0, entry.1) {
+                    entry.0 = step;
+                    entry.1 = date;
+                }
+                entry.2 |= collection;
+            }
+        }
+        let mut disputed: HashMap<i64, Option<i64>> = HashMap::default();
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT invoice_id, amount FROM dispute WHERE opened_on <= ?1 AND (closed_on IS NULL OR closed_on > ?1)",
+            )?;
+            let mut q = stmt.query([day])?;
+            while let Some(r) = q.next()? {
+                let amount: Option<i64> = r.get(1)?;
+                let entry = disputed.entry(r.get(0)?).or_insert(Some(0));
+                *entry = match (*entry, amount) {
+                    (Some(a), Some(b)) => Some(a + b),
+                    _ => None,
+                };
+            }
+        }
+        let mut invoice_pause: HashMap<i64, Date> = HashMap::default();
+        let mut client_pause: HashMap<i64, Date> = HashMap::default();
+        let mut global_pause: Option<Date> = None;
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT invoice_id, client_id, until FROM pause WHERE until >= ?1",
+            )?;
+            let mut q = stmt.query([day])?;
+            while let Some(r) = q.next()? {
+                let until: Date = r.get(2)?;
+                match (r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?) {
+                    (Some(i), _) => later(invoice_pause.entry(i).or_insert(until), until),
+                    (None, Some(c)) => later(client_pause.entry(c).or_insert(until), until),
+                    (None, None) => global_pause = global_pause.max(Some(until)),
+                }
+            }
+        }
+        let mut last_contact: HashMap<i64, Date> = HashMap::default();
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT client_id, MAX(date) FROM reminder WHERE date <= ?1 AND manual = 0 GROUP BY client_id",
+            )?;
+            let mut q = stmt.query([day])?;
+            while let Some(r) = q.next()? {
+                last_contact.insert(r.get(0)?, r.get(1)?);
+            }
+        }
+        let mut promise_until: HashMap<i64, Date> = HashMap::default();
+        for p in self.promises(None, as_of)? {
+            if p.status == PromiseStatus::Running {
+                later(promise_until.entry(p.client_id).or_insert(p.due), p.due);
+            }
+        }
+        let mut clients = Vec::new();
+        {
+            let mut stmt = tx.prepare_cached("SELECT id, segment, do_not_remind FROM client")?;
+            let mut q = stmt.query([])?;
+            while let Some(r) = q.next()? {
+                let id: i64 = r.get(0)?;
+                clients.push(ClientState {
+                    client_id: id,
+                    segment: r.get(1)?,
+                    do_not_remind: r.get(2)?,
+                    paused_until: client_pause.get(&id).copied(),
+                    promise_until: promise_until.get(&id).copied(),
+                    last_contact: last_contact.get(&id).copied(),
+                });
+            }
+        }
+        let mut numbers = Vec::with_capacity(open.len());
+        let items = open
+            .into_iter()
+            .map(|(id, client_id, number, issue, due, open, currency)| {
+                numbers.push(number);
+                let (steps_done, last, in_collection) = levels
+                    .get(&id)
+                    .map(|&(s, d, c)| (s, Some(d), c))
+                    .unwrap_or((0, None, false));
+                Item {
+                    invoice_id: id,
+                    client_id,
+                    currency,
+                    issue_date: issue,
+                    due_date: due,
+                    open_cents: open,
+                    disputed_cents: match disputed.get(&id) {
+                        Some(Some(part)) => (*part).min(open),
+                        Some(None) => open,
+                        None => 0,
+                    },
+                    steps_done,
+                    last_step_date: last,
+                    paused_until: invoice_pause.get(&id).copied(),
+                    in_collection,
+                }
+            })
+            .collect();
+        Ok(EngineFacts {
+            clients,
+            items,
+            global_pause,
+            numbers,
+        })
+    }
+
+    /// The work of `as_of`: communications to make, clients held and why,
+    /// promises falling due and promises broken.
+    pub fn work_list(&self, as_of: Date) -> Result<DayWork> {
+        let scenarios = self.scenarios()?;
+        let facts = self.engine_facts(as_of)?;
+        let list = engine::work_list(
+            &facts.clients,
+            &facts.items,
+            &scenarios,
+            as_of,
+            facts.global_pause,
+        );
+        let index: HashMap<i64, usize> = facts
+            .items
+            .iter()
+            .enumerate()
+            .map(|(n, i)| (i.invoice_id, n))
+            .collect();
+        let people = self.client_cards()?;
+        let mut rows = Vec::new();
+        for a in list.actions {
+            let card = people.get(&a.client_id).cloned().unwrap_or_default();
+            let mut invoices: Vec<WorkInvoice> = Vec::with_capacity(a.invoices.len());
+            let (mut last_step, mut last_date) = (0, None);
+            for n in a.invoices.iter().filter_map(|id| index.get(id).copied()) {
+                let i = &facts.items[n];
+                (last_step, last_date) =
+                    (last_step, last_date).max((i.steps_done, i.last_step_date));
+                invoices.push(WorkInvoice {
+                    id: i.invoice_id,
+                    number: facts.numbers[n].clone(),
+                    issue_date: i.issue_date,
+                    due_date: i.due_date,
+                    days_late: (as_of - i.due_date).num_days(),
+                    remindable_cents: i.open_cents - i.disputed_cents,
+                });
+            }
+            invoices.sort_by(|x, y| (x.due_date, &x.number).cmp(&(y.due_date, &y.number)));
+            rows.push(WorkRow {
+                client_id: a.client_id,
+                client_code: card.code,
+                client_name: card.name,
+                segment: card.segment,
+                email: card.email,
+                phone: card.phone,
+                step: a.step + 1,
+                step_name: a.step_name,
+                channel: a.channel,
+                template: a.template,
+                total: Money::new(a.total_cents, crate::money::Currency::parse(&a.currency)?),
+                invoices,
+                due_since: a.due_since,
+                pay_by: a.pay_by,
+                last_step,
+                last_date,
+            });
+        }
+        rows.sort_by_cached_key(|r| (r.client_name.to_lowercase(), r.step));
+        let held = list
+            .held
+            .into_iter()
+            .map(|h| {
+                let card = people.get(&h.client_id).cloned().unwrap_or_default();
+                HeldRow {
+                    client_id: h.client_id,
+                    client_code: card.code,
+                    client_name: card.name,
+                    reason: h.reason,
+                }
+            })
+            .collect();
+        let promises = self.promises(None, as_of)?;
+        let promises_due = promises
+            .iter()
+            .filter(|p| p.status == PromiseStatus::Running && p.due == as_of)
+            .cloned()
+            .collect();
+        // Broken yesterday or earlier, still unpaid: to follow up.
+        let broken_promises = promises
+            .into_iter()
+            .filter(|p| p.status == PromiseStatus::Broken)
+            .collect();
+        Ok(DayWork {
+            as_of,
+            rows,
+            held,
+            promises_due,
+            broken_promises,
+            global_pause: facts.global_pause.filter(|until| as_of <= *until),
+        })
+    }
+
+    fn client_cards(&self) -> Result<HashMap<i64, Card>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, code, name, segment, email, phone FROM client")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                Card {
+                    code: r.get(1)?,
+                    name: r.get(2)?,
+                    segment: r.get(3)?,
+                    email: r.get(4)?,
+                    phone: r.get(5)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records a communication (or a level set by hand). Every invoice it
+    /// covers moves to `step`; with no invoice given, the client's open
+    /// invoices below that level on that day.
+    pub fn record_reminder(&mut self, new: &NewReminder) -> Result<i64> {
+        check_single_line("résultat de l'appel", &new.outcome, 200)?;
+        if new.note.len() > 4000 {
+            return Err(Error::invalid("note", "4 000 caractères au plus"));
+        }
+        let client = self.client(new.client_id)?;
+        let scenarios = self.scenarios()?;
+        let scenario = scenarios
+            .iter()
+            .find(|s| s.segment == client.segment)
+            .or_else(|| scenarios.iter().find(|s| s.segment == "standard"))
+            .or(scenarios.first())
+            .ok_or_else(|| Error::invalid("scénario", "aucun scénario défini"))?;
+        if new.step == 0 || new.step > scenario.steps.len() {
+            return Err(Error::invalid(
+                "niveau",
+                format!(
+                    "{} : le scénario « {} » a les niveaux 1 à {}",
+                    new.step,
+                    scenario.name,
+                    scenario.steps.len()
+                ),
+            ));
+        }
+        let facts = self.engine_facts(new.date)?;
+        let of_client: Vec<&Item> = facts
+            .items
+            .iter()
+            .filter(|i| i.client_id == new.client_id)
+            .collect();
+        let invoices: Vec<&Item> = if new.invoice_ids.is_empty() {
+            of_client
+                .iter()
+                .copied()
+                .filter(|i| i.steps_done < new.step)
+                .collect()
+        } else {
+            let mut chosen = Vec::new();
+            for id in &new.invoice_ids {
+                match of_client.iter().find(|i| i.invoice_id == *id) {
+                    Some(i) => chosen.push(*i),
+                    None => {
+                        return Err(Error::invalid(
+                            "factures",
+                            format!(
+                                "la facture {id} n'est pas une facture ouverte de {} au {}",
+                                client.name,
+                                dates::format_fr(new.date)
+                            ),
+                        ))
+                    }
+                }
+            }
+            chosen
+        };
+        if invoices.is_empty() {
+            return Err(Error::invalid(
+                "factures",
+                format!(
+                    "{} n'a aucune facture ouverte sous le niveau {} au {}",
+                    client.name,
+                    new.step,
+                    dates::format_fr(new.date)
+                ),
+            ));
+        }
+        let currency = invoices[0].currency.clone();
+        let total: i64 = invoices
+            .iter()
+            .map(|i| i.open_cents - i.disputed_cents)
+            .sum();
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO reminder (client_id, step, step_name, channel, date, currency, total, outcome, note, manual, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                new.client_id,
+                new.step as i64,
+                scenario.steps[new.step - 1].name,
+                new.channel.as_str(),
+                IsoDate::from(new.date),
+                currency,
+                total,
+                new.outcome.trim(),
+                new.note,
+                new.manual,
+                now_stamp()
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut link = tx.prepare_cached(
+                "INSERT INTO reminder_invoice (reminder_id, invoice_id) VALUES (?1, ?2)",
+            )?;
+            for i in &invoices {
+                link.execute(params![id, i.invoice_id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Records a promise to pay.
+    pub fn add_promise(
+        &self,
+        client_id: i64,
+        amount: Money,
+        made_on: Date,
+        due: Date,
+        note: &str,
+    ) -> Result<i64> {
+        if amount.cents <= 0 {
+            return Err(Error::invalid("montant promis", "doit être positif"));
+        }
+        if due < made_on {
+            return Err(Error::invalid(
+                "date promise",
+                "ne peut précéder le jour de la promesse",
+            ));
+        }
+        self.client(client_id)?;
+        self.conn.execute(
+            "INSERT INTO promise (client_id, amount, currency, made_on, due, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![client_id, amount.cents, amount.currency.as_str(), IsoDate::from(made_on), IsoDate::from(due), note, now_stamp()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Promises (of one client or all) with their state on `as_of`.
+    pub fn promises(&self, client_id: Option<i64>, as_of: Date) -> Result<Vec<PromiseView>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.id, p.client_id, c.name, p.amount, p.currency, p.made_on, p.due, p.note, p.cancelled_on,
+                    (SELECT COALESCE(SUM(y.amount), 0) FROM payment y WHERE y.client_id = p.client_id AND y.currency = p.currency
+                        AND y.date >= p.made_on AND y.date <= MIN(p.due, ?2))
+             FROM promise p JOIN client c ON c.id = p.client_id
+             WHERE (?1 IS NULL OR p.client_id = ?1) AND p.made_on <= ?2
+             ORDER BY p.due, p.id",
+        )?;
+        let rows = stmt.query_map(params![client_id, IsoDate::from(as_of)], |r| {
+            let cancelled: Option<Date> = r.get(8)?;
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Date>(5)?,
+                r.get::<_, Date>(6)?,
+                r.get::<_, String>(7)?,
+                cancelled,
+                r.get::<_, i64>(9)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, client_id, client_name, amount, currency, made_on, due, note, cancelled, paid) =
+                row?;
+            let status = if cancelled.is_some_and(|d| d <= as_of) {
+                PromiseStatus::Cancelled
+            } else if paid >= amount {
+                PromiseStatus::Kept
+            } else if as_of > due {
+                PromiseStatus::Broken
+            } else {
+                PromiseStatus::Running
+            };
+            out.push(PromiseView {
+                id,
+                client_id,
+                client_name,
+                amount: Money::new(amount, crate::money::Currency::parse(&currency)?),
+                made_on,
+                due,
+                note,
+                paid_cents: paid,
+                status,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Opens a dispute on an invoice: the whole of it (`amount` = `None`) or part.
+    pub fn add_dispute(
+        &self,
+        invoice_id: i64,
+        amount_cents: Option<i64>,
+        reason: &str,
+        opened_on: Date,
+    ) -> Result<i64> {
+        check_single_line("motif du litige", reason, 300)?;
+        if reason.trim().is_empty() {
+            return Err(Error::invalid("motif du litige", "obligatoire"));
+        }
+        let invoice = self.invoice(invoice_id)?;
+        if let Some(a) = amount_cents {
+            if a <= 0 || a > invoice.amount_cents {
+                return Err(Error::invalid(
+                    "montant en litige",
+                    "doit être positif et ne pas dépasser la facture",
+                ));
+            }
+        }
+        self.conn.execute(
+            "INSERT INTO dispute (invoice_id, amount, reason, opened_on, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![invoice_id, amount_cents, reason.trim(), IsoDate::from(opened_on), now_stamp()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Closes a dispute: its amount is reminded again from `date`.
+    pub fn close_dispute(&self, dispute_id: i64, date: Date) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE dispute SET closed_on = ?1 WHERE id = ?2 AND closed_on IS NULL",
+            params![IsoDate::from(date), dispute_id],
+        )?;
+        if n == 0 {
+            return Err(Error::invalid(
+                "litige",
+                format!("{dispute_id} : introuvable ou déjà clos"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Holds reminders until `until` (inclusive).
+    pub fn add_pause(&self, scope: PauseScope, until: Date, reason: &str) -> Result<i64> {
+        check_single_line("motif de la suspension", reason, 300)?;
+        let (invoice, client) = match scope {
+            PauseScope::Invoice(id) => (Some(self.invoice(id)?.id), None),
+            PauseScope::Client(id) => (None, Some(self.client(id)?.id)),
+            PauseScope::All => (None, None),
+        };
+        self.conn.execute(
+            "INSERT INTO pause (invoice_id, client_id, until, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![invoice, client, IsoDate::from(until), reason.trim(), now_stamp()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The last communication recorded for a client, if any.
+    pub fn last_reminder(&self, client_id: i64) -> Result<Option<(u32, Date)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT step, date FROM reminder WHERE client_id = ?1 ORDER BY date DESC, id DESC LIMIT 1",
+                [client_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct Card {
+    code: String,
+    name: String,
+    segment: String,
+    email: String,
+    phone: String,
+}
+
+fn later(slot: &mut Date, candidate: Date) {
+    if candidate > *slot {
+        *slot = candidate;
+    }
+}
+
+/// Checks scenarios before they are saved: names on one line, at least one
+/// step, offsets within ten years, segments not repeated.
+pub fn validate_scenarios(scenarios: &[Scenario]) -> Result<()> {
+    if scenarios.is_empty() {
+        return Err(Error::invalid("scénarios", "il en faut au moins un"));
+    }
+    let mut segments = std::collections::HashSet::new();
+    for s in scenarios {
+        check_single_line("nom du scénario", &s.name, 80)?;
+        check_single_line("segment", &s.segment, 40)?;
+        if s.segment.trim().is_empty() || !segments.insert(s.segment.trim()) {
+            return Err(Error::invalid(
+                "segment",
+                format!("« {} » : vide ou utilisé deux fois", s.segment),
+            ));
+        }
+        if s.steps.is_empty() {
+            return Err(Error::invalid(
+                format!("scénario « {} »", s.name),
+                "il faut au moins une étape",
+            ));
+        }
+        if s.min_gap_days > 365 {
+            return Err(Error::invalid("écart minimum", "365 jours au plus"));
+        }
+        for step in &s.steps {
+            check_single_line("nom de l'étape", &step.name, 80)?;
+            check_single_line("modèle", &step.template, 60)?;
+            let days = match step.offset {
+                engine::Offset::Due(d) | engine::Offset::Issue(d) | engine::Offset::Previous(d) => {
+                    d
+                }
+            };
+            if days.abs() > 3650 {
+                return Err(Error::invalid(
+                    format!("étape « {} »", step.name),
+                    "décalage de dix ans au plus",
+                ));
+            }
+            if step.min_amount_cents < 0 || step.pay_within_days > 365 {
+                return Err(Error::invalid(
+                    format!("étape « {} »", step.name),
+                    "montant minimum positif, délai de paiement de 365 jours au plus",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads `Deserialize` scenarios from JSON with a clear error.
+pub fn scenarios_from_json(json: &str) -> Result<Vec<Scenario>> {
+    let scenarios: Vec<Scenario> = serde_json::from_str(json)
+        .map_err(|e| Error::invalid("scénarios", format!("JSON invalide : {e}")))?;
+    validate_scenarios(&scenarios)?;
+    Ok(scenarios)
+}

@@ -1,0 +1,303 @@
+//! The follow-up kept in the ledger: communications recorded, levels,
+//! promises, disputes, pauses, and the work list computed from them.
+//! Standard scenario: 1 statement (due + 7), 2 second reminder (+15),
+//! 3 call (+28), 4 third reminder (+30), 5 formal notice (+45),
+//! 6 collection (15 days after the notice was sent).
+
+use encaisse::engine::Channel;
+use encaisse::ledger::{NewInvoice, NewPayment};
+use encaisse::model::Client;
+use encaisse::money::{Currency, Money};
+use encaisse::reminders::{NewReminder, PauseScope, PromiseStatus};
+use encaisse::Ledger;
+
+use crate::common::*;
+
+fn eur(cents: i64) -> Money {
+    Money::new(cents, Currency::EUR)
+}
+
+fn client(ledger: &Ledger, code: &str, segment: &str) -> i64 {
+    let mut c = Client::new(code, &format!("Client {code}"));
+    c.segment = segment.into();
+    ledger.upsert_client(&c).unwrap()
+}
+
+fn invoice(ledger: &Ledger, client_id: i64, number: &str, due: &str, cents: i64) -> i64 {
+    ledger
+        .add_invoice(&NewInvoice {
+            client_id,
+            number: number.into(),
+            issue_date: date(due) - chrono::Days::new(30),
+            due_date: Some(date(due)),
+            amount: eur(cents),
+            label: String::new(),
+        })
+        .unwrap()
+}
+
+fn record(ledger: &mut Ledger, client_id: i64, step: usize, on: &str) -> i64 {
+    ledger
+        .record_reminder(&NewReminder {
+            client_id,
+            step,
+            channel: Channel::Email,
+            date: date(on),
+            invoice_ids: vec![],
+            outcome: String::new(),
+            note: String::new(),
+            manual: false,
+        })
+        .unwrap()
+}
+
+/// (client, step) of each communication proposed on `on`.
+fn proposed(ledger: &Ledger, on: &str) -> Vec<(i64, usize)> {
+    ledger
+        .work_list(date(on))
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| (r.client_id, r.step))
+        .collect()
+}
+
+#[test]
+fn a_recorded_reminder_moves_its_invoices_to_the_next_level() {
+    let mut ledger = ledger();
+    let c = client(&ledger, "C1", "standard");
+    invoice(&ledger, c, "F1", "2026-03-01", 1_000_00);
+    invoice(&ledger, c, "F2", "2026-03-03", 500_00);
+    // Seven days after the second due date: one statement for both invoices.
+    let work = ledger.work_list(date("2026-03-10")).unwrap();
+    assert_eq!(work.rows.len(), 1);
+    let row = &work.rows[0];
+    assert_eq!((row.step, row.channel), (1, Channel::Email));
+    assert_eq!(row.step_name, "Relevé de factures impayées");
+    let numbers: Vec<&str> = row.invoices.iter().map(|i| i.number.as_str()).collect();
+    assert_eq!(numbers, ["F1", "F2"], "one statement per client and level");
+    assert_eq!(row.total.cents, 1_500_00);
+    assert_eq!(row.invoices[0].days_late, 9);
+    record(&mut ledger, c, 1, "2026-03-10");
+    assert_eq!(
+        proposed(&ledger, "2026-03-11"),
+        [],
+        "done: not proposed again"
+    );
+    // The second reminder falls due at due + 15 (16 March for F1).
+    assert_eq!(proposed(&ledger, "2026-03-16"), [(c, 2)]);
+    let row = &ledger.work_list(date("2026-03-16")).unwrap().rows[0];
+    assert_eq!(
+        (row.last_step, row.last_date),
+        (1, Some(date("2026-03-10")))
+    );
+}
+
+#[test]
+fn after_forty_days_closed_the_due_level_is_proposed_once() {
+    let mut ledger = ledger();
+    let c = client(&ledger, "C1", "standard");
+    invoice(&ledger, c, "F1", "2026-03-01", 1_000_00);
+    record(&mut ledger, c, 1, "2026-03-08");
+    // Closed from 8 March to 17 April (+47 days): the formal notice is due,
+    // the second and third reminders are not sent one after the other.
+    let work = ledger.work_list(date("2026-04-17")).unwrap();
+    assert_eq!(work.rows.len(), 1);
+    assert_eq!(work.rows[0].step, 5);
+    assert_eq!(work.rows[0].step_name, "Mise en demeure de payer");
+    assert_eq!(work.rows[0].due_since, date("2026-04-15"));
+    assert_eq!(work.rows[0].channel, Channel::Registered);
+}
+
+#[test]
+fn collection_follows_a_formal_notice_really_sent() {
+    let mut ledger = ledger();
+    let c = client(&ledger, "C1", "standard");
+    invoice(&ledger, c, "F1", "2026-01-01", 2_000_00);
+    // Months later, never reminded: the notice first, not collection.
+    assert_eq!(proposed(&ledger, "2026-06-01"), [(c, 5)]);
+    record(&mut ledger, c, 5, "2026-06-01");
+    assert_eq!(proposed(&ledger, "2026-06-10"), []);
+    assert_eq!(proposed(&ledger, "2026-06-16"), [(c, 6)]);
+}
+
+#[test]
+fn a_level_set_by_hand_counts_but_is_not_a_contact() {
+    let mut ledger = ledger();
+    let c = client(&ledger, "C1", "standard");
+    invoice(&ledger, c, "F1", "2026-03-01", 1_000_00);
+    ledger
+        .record_reminder(&NewReminder {
+            client_id: c,
+            step: 2,
+            channel: Channel::Letter,
+            date: date("2026-03-20"),
+            invoice_ids: vec![],
+            outcome: String::new(),
+            note: "relancé par courrier avant Encaisse".into(),
+            manual: true,
+        })
+        .unwrap();
+    // Level 2 reached: next is the call before the third reminder (due + 28),
+    // and the minimum gap does not count a level set by hand.
+    assert_eq!(proposed(&ledger, "2026-03-21"), []);
+    assert_eq!(proposed(&ledger, "2026-03-29"), [(c, 3)]);
+}
+
+#[test]
+fn a_wrong_level_or_invoice_is_refused_and_nothing_is_written() {
+    let mut ledger = ledger();
+    let c = client(&ledger, "C1", "standard");
+    let other = client(&ledger, "C2", "standard");
+    let f_other = invoice(&ledger, other, "F9", "2026-03-01", 100_00);
+    invoice(&ledger, c, "F1", "2026-03-01", 1_000_00);
+    let mut bad = NewReminder {
+        client_id: c,
+        step: 9,
+        channel: Channel::Email,
+        date: date("2026-03-10"),
+        invoice_ids: vec![],
+        outcome: String::new(),
+        note: String::new(),
+        manual: false,
+    };
+    let err = ledger.record_reminder(&bad).unwrap_err().to_string();
+    assert!(err.contains("niveaux 1 à 6"), "{err}");
+    bad.step = 1;
+    bad.invoice_ids = vec![f_other];
+    let err = ledger.record_reminder(&bad).unwrap_err().to_string();
+    assert!(err.contains("n'est pas une facture ouverte"), "{err}");
+    bad.invoice_ids = vec![];
+    bad.outcome = "joint\nCc: x@y".into();
+    assert!(ledger.record_reminder(&bad).is_err());
+    assert_eq!(proposed(&ledger, "2026-03-10"), [(c, 1), (other, 1)]);
+}
+
+#[test]
+fn a_promise_holds_reminders_and_is_broken_the_day_after_an_unpaid_date() {
+    let mut ledger = ledger();
+    let c = client(&ledger, "C1", "standard");
+    invoice(&ledger, c, "F1", "2026-03-01", 1_000_00);
+    ledger
+        .add_promise(c, eur(1_000_00), date("2026-03-09"), date("2026-03-20"), "")
+        .unwrap();
+    let work = ledger.work_list(date("2026-03-12")).unwrap();
+    assert!(work.rows.is_empty());
+    assert_eq!(work.held[0].reason, "promesse de paiement en cours");
+    let on_the_day = ledger.work_list(date("2026-03-20")).unwrap();
+    assert_eq!(on_the_day.promises_due.len(), 1, "due today");
+    assert!(on_the_day.broken_promises.is_empty());
+    // Unpaid on the 20th: broken on the 21st, and the scenario resumes at
+    // the level lateness calls for (second reminder, due + 15).
+    let after = ledger.work_list(date("2026-03-21")).unwrap();
+    assert_eq!(after.broken_promises.len(), 1);
+    assert_eq!(after.broken_promises[0].status, PromiseStatus::Broken);
+    assert_eq!(proposed(&ledger, "2026-03-21"), [(c, 2)]);
+    // Paid in time instead: kept.
+    ledger
+        .record_payment_and_match(&NewPayment {
+            client_id: c,
+            date: date("2026-03-19"),
+            amount: eur(1_000_00),
+            method: "virement".into(),
+            reference: String::new(),
+        })
+        .unwrap();
+    let promises = ledger.promises(Some(c), date("2026-03-25")).unwrap();
+    assert_eq!(promises[0].status, PromiseStatus::Kept);
+    assert_eq!(proposed(&ledger, "2026-03-25"), []);
+    let _ = &mut ledger;
+}
+
+#[test]
+fn a_disputed_amount_is_left_out_and_the_rest_reminded() {
+    let ledger = ledger();
+    let c = client(&ledger, "C1", "standard");
+    let f1 = invoice(&ledger, c, "F1", "2026-03-01", 1_000_00);
+    let f2 = invoice(&ledger, c, "F2", "2026-03-01", 300_00);
+    ledger
+        .add_dispute(f1, Some(400_00), "livraison incomplète", date("2026-03-05"))
+        .unwrap();
+    let whole = ledger
+        .add_dispute(f2, None, "prestation contestée", date("2026-03-05"))
+        .unwrap();
+    let work = ledger.work_list(date("2026-03-10")).unwrap();
+    assert_eq!(work.rows.len(), 1);
+    assert_eq!(work.rows[0].total.cents, 600_00, "1 000 less 400 disputed");
+    assert_eq!(work.rows[0].invoices.len(), 1, "F2 wholly disputed");
+    ledger.close_dispute(whole, date("2026-03-12")).unwrap();
+    let work = ledger.work_list(date("2026-03-12")).unwrap();
+    assert_eq!(work.rows[0].total.cents, 900_00);
+    let err = ledger.add_dispute(f1, Some(2_000_00), "x", date("2026-03-05"));
+    assert!(err.is_err(), "a dispute larger than the invoice is refused");
+    assert!(ledger
+        .add_dispute(f1, None, "", date("2026-03-05"))
+        .is_err());
+}
+
+#[test]
+fn pauses_hold_an_invoice_a_client_or_everything_until_their_last_day() {
+    let ledger = ledger();
+    let a = client(&ledger, "A", "standard");
+    let b = client(&ledger, "B", "standard");
+    let fa = invoice(&ledger, a, "FA", "2026-03-01", 1_000_00);
+    invoice(&ledger, b, "FB", "2026-03-01", 1_000_00);
+    ledger
+        .add_pause(
+            PauseScope::Invoice(fa),
+            date("2026-03-12"),
+            "avoir en préparation",
+        )
+        .unwrap();
+    assert_eq!(proposed(&ledger, "2026-03-10"), [(b, 1)]);
+    ledger
+        .add_pause(PauseScope::Client(b), date("2026-03-11"), "")
+        .unwrap();
+    assert_eq!(proposed(&ledger, "2026-03-10"), []);
+    assert_eq!(
+        proposed(&ledger, "2026-03-12"),
+        [(b, 1)],
+        "the client pause ended on the 11th"
+    );
+    assert_eq!(proposed(&ledger, "2026-03-13"), [(a, 1), (b, 1)]);
+    ledger
+        .add_pause(PauseScope::All, date("2026-03-20"), "congés")
+        .unwrap();
+    let work = ledger.work_list(date("2026-03-13")).unwrap();
+    assert!(work.rows.is_empty());
+    assert_eq!(work.global_pause, Some(date("2026-03-20")));
+    assert_eq!(proposed(&ledger, "2026-03-21").len(), 2);
+}
+
+#[test]
+fn scenarios_are_editable_and_checked() {
+    let ledger = ledger();
+    let mut scenarios = ledger.scenarios().unwrap();
+    assert_eq!(scenarios.len(), 3);
+    let standard = scenarios
+        .iter_mut()
+        .find(|s| s.segment == "standard")
+        .unwrap();
+    standard.steps[0].offset = encaisse::engine::Offset::Due(3);
+    ledger.set_scenarios(&scenarios).unwrap();
+    let c = client(&ledger, "C1", "standard");
+    invoice(&ledger, c, "F1", "2026-03-01", 1_000_00);
+    assert_eq!(
+        proposed(&ledger, "2026-03-04"),
+        [(c, 1)],
+        "statement at due + 3 now"
+    );
+    let mut bad = scenarios.clone();
+    bad[0].steps.clear();
+    assert!(ledger.set_scenarios(&bad).is_err());
+    let mut twice = scenarios.clone();
+    twice[1].segment = twice[0].segment.clone();
+    assert!(ledger.set_scenarios(&twice).is_err());
+    assert_eq!(
+        proposed(&ledger, "2026-03-04"),
+        [(c, 1)],
+        "refused edits change nothing"
+    );
+    ledger.reset_scenarios().unwrap();
+    assert_eq!(proposed(&ledger, "2026-03-04"), []);
+}
