@@ -44,12 +44,14 @@ impl Channel {
             "email_and_letter" => Channel::EmailAndLetter,
             "registered" | "lrar" | "recommande" => Channel::Registered,
             "collection" | "recouvrement" => Channel::Collection,
-            other => return Err(Error::invalid(
-                "canal",
-                format!(
+            other => {
+                return Err(Error::invalid(
+                    "canal",
+                    format!(
                     "« {other} » : call, email, letter, email_and_letter, registered ou collection"
                 ),
-            )),
+                ))
+            }
         })
     }
 }

@@ -28,6 +28,10 @@ Commandes :
   aging [--as-of AAAA-MM-JJ] [--json | --csv | --pdf FICHIER] balance âgée
   dashboard [--as-of AAAA-MM-JJ] [--json]                    chiffres du tableau de bord
   charges [--as-of AAAA-MM-JJ] [--json]                      pénalités de retard et indemnité de 40 € par facture
+  worklist [--as-of AAAA-MM-JJ] [--json]                     relances à faire ce jour-là
+  record --client CODE --level N --channel C [--date AAAA-MM-JJ] [--note TEXTE] [--manual]
+                                                             enregistrer une relance faite (canal : call, email,
+                                                             letter, email_and_letter, registered, collection)
   clients [--json]                                           liste des clients
   invoices [--open] [--client CODE] [--json]                 liste des factures
   client set CODE [--email A] [--terms JOURS] [--segment S] [--b2c | --b2b]
@@ -49,6 +53,10 @@ const VALUED: &[&str] = &[
     "--client",
     "--email",
     "--segment",
+    "--level",
+    "--channel",
+    "--date",
+    "--note",
 ];
 
 fn parse_args() -> Result<Args, String> {
@@ -263,6 +271,85 @@ fn run(args: &Args) -> Result<(), Failure> {
                     println!("À confirmer : {line}");
                 }
             }
+            Ok(())
+        }
+        ["worklist"] => {
+            let ledger = open(args)?;
+            let work = ledger.work_list(args.as_of()?)?;
+            if args.has("--json") {
+                json(&work);
+            } else {
+                println!("Relances du {}", dates::format_fr(work.as_of));
+                if let Some(until) = work.global_pause {
+                    println!(
+                        "Toutes les relances sont suspendues jusqu'au {}",
+                        dates::format_fr(until)
+                    );
+                }
+                for r in &work.rows {
+                    let numbers: Vec<&str> = r.invoices.iter().map(|i| i.number.as_str()).collect();
+                    println!(
+                        "{:<10} {:<28} {} {:<32} {:<17} {:>14}  {}",
+                        r.client_code,
+                        r.client_name.chars().take(27).collect::<String>(),
+                        r.step,
+                        r.step_name,
+                        r.channel.as_str(),
+                        r.total.format_fr(),
+                        numbers.join(", ")
+                    );
+                }
+                for h in &work.held {
+                    println!(
+                        "{:<10} {:<28} en attente : {}",
+                        h.client_code, h.client_name, h.reason
+                    );
+                }
+                for p in &work.broken_promises {
+                    println!(
+                        "Promesse non tenue : {} — {} au {}",
+                        p.client_name,
+                        p.amount.format_fr(),
+                        dates::format_fr(p.due)
+                    );
+                }
+            }
+            Ok(())
+        }
+        ["record"] => {
+            let mut ledger = open(args)?;
+            let code = args
+                .value("--client")
+                .ok_or_else(|| Failure::Usage("record : --client CODE est obligatoire".into()))?;
+            let level: usize = args
+                .value("--level")
+                .ok_or_else(|| Failure::Usage("record : --level N est obligatoire".into()))?
+                .parse()
+                .map_err(|_| Error::invalid("--level", "un numéro de niveau (1, 2, 3…)"))?;
+            let channel =
+                encaisse::engine::Channel::parse(args.value("--channel").ok_or_else(|| {
+                    Failure::Usage("record : --channel C est obligatoire".into())
+                })?)?;
+            let date = match args.value("--date") {
+                Some(text) => dates::parse_date(text).map_err(|m| Error::invalid("--date", m))?,
+                None => chrono::Local::now().date_naive(),
+            };
+            let client = ledger.client_by_code(code)?;
+            let id = ledger.record_reminder(&encaisse::reminders::NewReminder {
+                client_id: client.id,
+                step: level,
+                channel,
+                date,
+                invoice_ids: vec![],
+                outcome: String::new(),
+                note: args.value("--note").unwrap_or_default().to_string(),
+                manual: args.has("--manual"),
+            })?;
+            println!(
+                "Relance n° {id} enregistrée : {} au niveau {level} le {}",
+                client.name,
+                dates::format_fr(date)
+            );
             Ok(())
         }
         ["clients"] => {

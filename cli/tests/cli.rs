@@ -162,3 +162,104 @@ fn charges_per_open_invoice_as_json() {
     assert_eq!(c["indemnity"]["amount"], "40.00");
     assert_eq!(json[0]["rules"], "FR B2B");
 }
+
+#[test]
+fn worklist_and_record_for_scripting() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.sqlite");
+    let csv = dir.path().join("f.csv");
+    std::fs::write(
+        &csv,
+        "numero;client;date;echeance;montant_ttc\nF1;Alpha;01/02/2026;01/03/2026;1 000,00\nF2;Alpha;03/02/2026;03/03/2026;500,00\n",
+    )
+    .unwrap();
+    assert!(cli(&ledger, &["import", "csv", csv.to_str().unwrap()])
+        .status
+        .success());
+    let out = cli(&ledger, &["clients", "--json"]);
+    let clients: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let code = clients[0]["client"]["code"].as_str().unwrap().to_string();
+
+    let worklist = |on: &str| -> serde_json::Value {
+        let out = cli(&ledger, &["worklist", "--as-of", on, "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let work = worklist("2026-03-10");
+    let rows = work["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "one statement for the client: {work}");
+    assert_eq!(rows[0]["step"], 1);
+    assert_eq!(rows[0]["channel"], "email");
+    assert_eq!(rows[0]["total"]["amount"], "1500.00");
+    assert_eq!(rows[0]["invoices"].as_array().unwrap().len(), 2);
+
+    let out = cli(
+        &ledger,
+        &[
+            "record",
+            "--client",
+            &code,
+            "--level",
+            "1",
+            "--channel",
+            "letter",
+            "--date",
+            "2026-03-10",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("niveau 1"));
+    assert!(worklist("2026-03-11")["rows"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(worklist("2026-03-16")["rows"][0]["step"], 2);
+
+    let out = cli(
+        &ledger,
+        &[
+            "record",
+            "--client",
+            &code,
+            "--level",
+            "12",
+            "--channel",
+            "email",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("niveau"));
+    let out = cli(
+        &ledger,
+        &[
+            "record",
+            "--client",
+            &code,
+            "--level",
+            "2",
+            "--channel",
+            "fax",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fax"));
+    let out = cli(&ledger, &["record", "--level", "2", "--channel", "email"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a missing option is a usage error"
+    );
+    assert_eq!(
+        worklist("2026-03-16")["rows"][0]["step"],
+        2,
+        "refused records wrote nothing"
+    );
+}
