@@ -297,6 +297,22 @@ pub fn due_step(scenario: &Scenario, item: &Item, today: Date) -> Option<(usize,
     found
 }
 
+/// The next step still to come for `item` after `today` (not yet due), with
+/// the day it will fall due; `None` at the end of the scenario. A step timed
+/// from the previous one counts from that one's due day.
+pub fn next_step(scenario: &Scenario, item: &Item, today: Date) -> Option<(usize, Date)> {
+    let overdue = today > item.due_date;
+    let mut previous = item.last_step_date;
+    for index in item.steps_done..scenario.steps.len() {
+        let when = step_date(scenario, index, item, previous);
+        if when > today && !(scenario.steps[index].before_due_only && overdue) {
+            return Some((index, when));
+        }
+        previous = Some(when);
+    }
+    None
+}
+
 /// Computes the work list for `today`. `global_pause` holds every reminder until that day.
 pub fn work_list(
     clients: &[ClientState],

@@ -246,7 +246,13 @@ impl Ledger {
 
     /// The facts the engine needs on `as_of`, read from the ledger.
     pub fn engine_facts(&self, as_of: Date) -> Result<EngineFacts> {
-        let tx = self.conn.unchecked_transaction()?;
+        // One snapshot for every read, unless the caller already holds one.
+        let _snapshot = if self.conn.is_autocommit() {
+            Some(self.conn.unchecked_transaction()?)
+        } else {
+            None
+        };
+        let tx = &self.conn;
         let day = IsoDate::from(as_of);
         let open = self.open_invoices_at(as_of)?;
         // Level reached per invoice: highest step, with its date.
@@ -483,6 +489,14 @@ impl Ledger {
     /// covers moves to `step`; with no invoice given, the client's open
     /// invoices below that level on that day.
     pub fn record_reminder(&mut self, new: &NewReminder) -> Result<i64> {
+        let tx = self.conn.unchecked_transaction()?;
+        let id = self.insert_reminder(new)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Checks and writes one communication; the caller holds the transaction.
+    fn insert_reminder(&self, new: &NewReminder) -> Result<i64> {
         check_single_line("résultat de l'appel", &new.outcome, 200)?;
         if new.note.len() > 4000 {
             return Err(Error::invalid("note", "4 000 caractères au plus"));
@@ -553,7 +567,7 @@ impl Ledger {
             .iter()
             .map(|i| i.open_cents - i.disputed_cents)
             .sum();
-        let tx = self.conn.transaction()?;
+        let tx = &self.conn;
         tx.execute(
             "INSERT INTO reminder (client_id, step, step_name, channel, date, currency, total, outcome, note, manual, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -580,7 +594,6 @@ impl Ledger {
                 link.execute(params![id, i.invoice_id])?;
             }
         }
-        tx.commit()?;
         Ok(id)
     }
 
@@ -805,4 +818,316 @@ pub fn scenarios_from_json(json: &str) -> Result<Vec<Scenario>> {
         .map_err(|e| Error::invalid("scénarios", format!("JSON invalide : {e}")))?;
     validate_scenarios(&scenarios)?;
     Ok(scenarios)
+}
+
+/// Filters of the Relances table.
+#[derive(Clone, Debug, Default)]
+pub struct FollowUpFilter {
+    /// Client name or code, or invoice number (accents and case ignored).
+    pub search: Option<String>,
+    pub client_id: Option<i64>,
+    pub due_from: Option<Date>,
+    pub due_to: Option<Date>,
+    /// Last level reached (0 = never reminded).
+    pub last_step: Option<usize>,
+    /// Days late, bounds included (an aging bucket).
+    pub min_days_late: Option<i64>,
+    pub max_days_late: Option<i64>,
+    pub segment: Option<String>,
+    /// Channel of the next step.
+    pub channel: Option<Channel>,
+    /// Only the invoices of today's work list.
+    pub due_now_only: bool,
+    /// At most this many rows (the count and total cover every match).
+    pub limit: Option<usize>,
+}
+
+/// One unpaid invoice in the Relances table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FollowUpRow {
+    pub invoice_id: i64,
+    pub client_id: i64,
+    pub client_code: String,
+    pub client_name: String,
+    pub segment: String,
+    pub number: String,
+    pub issue_date: Date,
+    pub due_date: Date,
+    pub days_late: i64,
+    pub open: Money,
+    pub disputed_cents: i64,
+    /// Last level reached (0 = none), its name and day.
+    pub last_step: usize,
+    pub last_step_name: String,
+    pub last_date: Option<Date>,
+    /// The step due now if any, else the next to come; its channel and day.
+    pub next_step: Option<usize>,
+    pub next_step_name: String,
+    pub next_channel: Option<Channel>,
+    pub next_date: Option<Date>,
+    /// In today's work list.
+    pub due_now: bool,
+    /// Why nothing is proposed although a step is due (pause, promise…).
+    pub held: Option<String>,
+    pub promise: bool,
+    pub dispute: bool,
+    pub paused: bool,
+    pub collection: bool,
+}
+
+/// A filtered page of the Relances table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FollowUpPage {
+    pub as_of: Date,
+    pub rows: Vec<FollowUpRow>,
+    pub total_count: usize,
+    pub total_open: Vec<Money>,
+    /// Levels of the scenarios, for the "last level" filter: (number, names).
+    pub levels: Vec<(usize, String)>,
+}
+
+impl Ledger {
+    /// Every unpaid invoice on `as_of` with its level, next step and state,
+    /// filtered, most overdue first.
+    pub fn follow_up(&self, as_of: Date, filter: &FollowUpFilter) -> Result<FollowUpPage> {
+        let scenarios = self.scenarios()?;
+        let facts = self.engine_facts(as_of)?;
+        let list = engine::work_list(
+            &facts.clients,
+            &facts.items,
+            &scenarios,
+            as_of,
+            facts.global_pause,
+        );
+        let due_now: std::collections::HashSet<i64> = list
+            .actions
+            .iter()
+            .flat_map(|a| a.invoices.iter().copied())
+            .collect();
+        let held: HashMap<i64, String> = list
+            .held
+            .into_iter()
+            .map(|h| (h.client_id, h.reason))
+            .collect();
+        let fallback = scenarios
+            .iter()
+            .find(|s| s.segment == "standard")
+            .or(scenarios.first());
+        let clients: HashMap<i64, (&ClientState, Option<&Scenario>)> = facts
+            .clients
+            .iter()
+            .map(|c| {
+                let s = scenarios
+                    .iter()
+                    .find(|s| s.segment == c.segment)
+                    .or(fallback);
+                (c.client_id, (c, s))
+            })
+            .collect();
+        let cards = self.client_cards()?;
+        let search = filter
+            .search
+            .as_deref()
+            .map(crate::ledger::fold)
+            .filter(|s| !s.is_empty());
+        let globally_paused = facts.global_pause.is_some_and(|until| as_of <= until);
+        let mut rows = Vec::new();
+        let mut total_open: Vec<Money> = Vec::new();
+        for (item, number) in facts.items.iter().zip(&facts.numbers) {
+            let Some(&(state, scenario)) = clients.get(&item.client_id) else {
+                continue;
+            };
+            let card = cards.get(&item.client_id).cloned().unwrap_or_default();
+            let days_late = (as_of - item.due_date).num_days();
+            if filter.client_id.is_some_and(|c| c != item.client_id)
+                || filter.due_from.is_some_and(|d| item.due_date < d)
+                || filter.due_to.is_some_and(|d| item.due_date > d)
+                || filter.last_step.is_some_and(|l| l != item.steps_done)
+                || filter.min_days_late.is_some_and(|d| days_late < d)
+                || filter.max_days_late.is_some_and(|d| days_late > d)
+                || filter.segment.as_deref().is_some_and(|s| s != card.segment)
+                || (filter.due_now_only && !due_now.contains(&item.invoice_id))
+            {
+                continue;
+            }
+            if let Some(needle) = &search {
+                let hay = format!("{} {} {}", card.name, card.code, number);
+                if !crate::ledger::fold(&hay).contains(needle.as_str()) {
+                    continue;
+                }
+            }
+            let (next, next_date) = match scenario {
+                Some(s) => match engine::due_step(s, item, as_of)
+                    .or_else(|| engine::next_step(s, item, as_of))
+                {
+                    Some((i, d)) => (Some(i), Some(d)),
+                    None => (None, None),
+                },
+                None => (None, None),
+            };
+            let next_channel = next.and_then(|i| scenario.map(|s| s.steps[i].channel));
+            if filter.channel.is_some_and(|c| Some(c) != next_channel) {
+                continue;
+            }
+            let step_name = |i: usize| {
+                scenario
+                    .and_then(|s| s.steps.get(i))
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default()
+            };
+            let currency = crate::money::Currency::parse(&item.currency)?;
+            crate::ledger::add_to(&mut total_open, Money::new(item.open_cents, currency));
+            let in_pause = item.paused_until.is_some_and(|u| as_of <= u)
+                || state.paused_until.is_some_and(|u| as_of <= u)
+                || globally_paused;
+            rows.push(FollowUpRow {
+                invoice_id: item.invoice_id,
+                client_id: item.client_id,
+                client_code: card.code,
+                client_name: card.name,
+                segment: card.segment,
+                number: number.clone(),
+                issue_date: item.issue_date,
+                due_date: item.due_date,
+                days_late,
+                open: Money::new(item.open_cents, currency),
+                disputed_cents: item.disputed_cents,
+                last_step: item.steps_done,
+                last_step_name: if item.steps_done == 0 {
+                    String::new()
+                } else {
+                    step_name(item.steps_done - 1)
+                },
+                last_date: item.last_step_date,
+                next_step: next.map(|i| i + 1),
+                next_step_name: next.map(step_name).unwrap_or_default(),
+                next_channel,
+                next_date,
+                due_now: due_now.contains(&item.invoice_id),
+                held: if due_now.contains(&item.invoice_id) {
+                    None
+                } else {
+                    held.get(&item.client_id).cloned()
+                },
+                promise: state.promise_until.is_some_and(|u| as_of <= u),
+                dispute: item.disputed_cents > 0,
+                paused: in_pause,
+                collection: item.in_collection,
+            });
+        }
+        rows.sort_by(|a, b| {
+            b.days_late
+                .cmp(&a.days_late)
+                .then_with(|| a.client_name.cmp(&b.client_name))
+                .then_with(|| a.number.cmp(&b.number))
+        });
+        let total_count = rows.len();
+        if let Some(limit) = filter.limit {
+            rows.truncate(limit);
+        }
+        let mut levels: Vec<(usize, String)> = Vec::new();
+        for s in &scenarios {
+            for (i, step) in s.steps.iter().enumerate() {
+                if !levels
+                    .iter()
+                    .any(|(n, name)| *n == i + 1 && *name == step.name)
+                {
+                    levels.push((i + 1, step.name.clone()));
+                }
+            }
+        }
+        levels.sort();
+        Ok(FollowUpPage {
+            as_of,
+            rows,
+            total_count,
+            total_open,
+            levels,
+        })
+    }
+
+    /// "Enregistrer comme effectuée" on a selection of invoices: one
+    /// communication per client × step × currency, at the step due now (else
+    /// the next one), through that step's channel. Returns the reminder ids.
+    pub fn record_selection(
+        &mut self,
+        invoice_ids: &[i64],
+        date: Date,
+        note: &str,
+    ) -> Result<Vec<i64>> {
+        if invoice_ids.is_empty() {
+            return Err(Error::invalid("sélection", "aucune facture choisie"));
+        }
+        let scenarios = self.scenarios()?;
+        let facts = self.engine_facts(date)?;
+        let fallback = scenarios
+            .iter()
+            .find(|s| s.segment == "standard")
+            .or(scenarios.first());
+        let mut groups: std::collections::BTreeMap<(i64, usize, String), (Channel, Vec<i64>)> =
+            Default::default();
+        for id in invoice_ids {
+            let item = facts
+                .items
+                .iter()
+                .find(|i| i.invoice_id == *id)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "sélection",
+                        format!(
+                            "la facture {id} n'est plus ouverte au {}",
+                            dates::format_fr(date)
+                        ),
+                    )
+                })?;
+            let segment = facts
+                .clients
+                .iter()
+                .find(|c| c.client_id == item.client_id)
+                .map(|c| c.segment.as_str())
+                .unwrap_or("");
+            let scenario = scenarios
+                .iter()
+                .find(|s| s.segment == segment)
+                .or(fallback)
+                .ok_or_else(|| Error::invalid("scénario", "aucun scénario défini"))?;
+            let Some((index, _)) = engine::due_step(scenario, item, date)
+                .or_else(|| engine::next_step(scenario, item, date))
+            else {
+                return Err(Error::invalid(
+                    "sélection",
+                    format!(
+                        "la facture {} a atteint la dernière étape de son scénario",
+                        facts.numbers[facts
+                            .items
+                            .iter()
+                            .position(|i| i.invoice_id == *id)
+                            .unwrap_or(0)]
+                    ),
+                ));
+            };
+            groups
+                .entry((item.client_id, index + 1, item.currency.clone()))
+                .or_insert((scenario.steps[index].channel, Vec::new()))
+                .1
+                .push(*id);
+        }
+        let mut ids = Vec::new();
+        // All or nothing: a savepoint around the whole selection.
+        let sp = self.conn.unchecked_transaction()?;
+        for ((client_id, step, _), (channel, invoices)) in groups {
+            ids.push(self.insert_reminder(&NewReminder {
+                client_id,
+                step,
+                channel,
+                date,
+                invoice_ids: invoices,
+                outcome: String::new(),
+                note: note.to_string(),
+                manual: false,
+            })?);
+        }
+        sp.commit()?;
+        Ok(ids)
+    }
 }

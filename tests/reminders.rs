@@ -301,3 +301,132 @@ fn scenarios_are_editable_and_checked() {
     ledger.reset_scenarios().unwrap();
     assert_eq!(proposed(&ledger, "2026-03-04"), []);
 }
+
+#[test]
+fn the_relances_table_lists_every_unpaid_invoice_with_level_next_step_and_badges() {
+    use encaisse::reminders::FollowUpFilter;
+    let mut ledger = ledger();
+    let a = client(&ledger, "A", "standard");
+    let b = client(&ledger, "B", "grands_comptes");
+    let fa1 = invoice(&ledger, a, "FA1", "2026-03-01", 1_000_00);
+    let fa2 = invoice(&ledger, a, "FA2", "2026-04-20", 200_00);
+    let fb1 = invoice(&ledger, b, "FB1", "2026-02-01", 3_000_00);
+    ledger
+        .add_dispute(
+            fb1,
+            Some(500_00),
+            "remise non appliquée",
+            date("2026-03-01"),
+        )
+        .unwrap();
+    record(&mut ledger, a, 1, "2026-03-08");
+    let on = date("2026-04-10");
+    let page = ledger.follow_up(on, &FollowUpFilter::default()).unwrap();
+    let numbers: Vec<&str> = page.rows.iter().map(|r| r.number.as_str()).collect();
+    assert_eq!(numbers, ["FB1", "FA1", "FA2"], "most overdue first");
+    assert_eq!(page.total_count, 3);
+    assert_eq!(page.total_open[0].cents, 4_200_00);
+    let fa1_row = &page.rows[1];
+    assert_eq!(
+        (fa1_row.last_step, fa1_row.last_step_name.as_str()),
+        (1, "Relevé de factures impayées")
+    );
+    assert_eq!(fa1_row.last_date, Some(date("2026-03-08")));
+    // 40 days late: the third reminder (due + 30) is due now.
+    assert_eq!(fa1_row.next_step, Some(4));
+    assert_eq!(fa1_row.next_channel, Some(Channel::EmailAndLetter));
+    assert!(fa1_row.due_now);
+    let fa2_row = &page.rows[2];
+    assert_eq!((fa2_row.days_late, fa2_row.due_now), (-10, false));
+    assert_eq!(fa2_row.next_step, Some(1));
+    assert_eq!(fa2_row.next_date, Some(date("2026-04-27")));
+    let fb1_row = &page.rows[0];
+    assert!(fb1_row.dispute && !fb1_row.promise);
+    assert_eq!(fb1_row.disputed_cents, 500_00);
+    // The key account's pre-due calls are skipped once overdue: formal notice.
+    assert_eq!(fb1_row.next_step_name, "Mise en demeure de payer");
+
+    let only = |f: FollowUpFilter| -> Vec<String> {
+        ledger
+            .follow_up(on, &f)
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|r| r.number)
+            .collect()
+    };
+    assert_eq!(
+        only(FollowUpFilter {
+            last_step: Some(1),
+            ..Default::default()
+        }),
+        ["FA1"]
+    );
+    assert_eq!(
+        only(FollowUpFilter {
+            min_days_late: Some(31),
+            max_days_late: Some(60),
+            ..Default::default()
+        }),
+        ["FA1"]
+    );
+    assert_eq!(
+        only(FollowUpFilter {
+            due_now_only: true,
+            ..Default::default()
+        }),
+        ["FB1", "FA1"]
+    );
+    assert_eq!(
+        only(FollowUpFilter {
+            search: Some("fb".into()),
+            ..Default::default()
+        }),
+        ["FB1"]
+    );
+    assert_eq!(
+        only(FollowUpFilter {
+            segment: Some("standard".into()),
+            ..Default::default()
+        }),
+        ["FA1", "FA2"]
+    );
+    assert_eq!(
+        only(FollowUpFilter {
+            channel: Some(Channel::Registered),
+            ..Default::default()
+        }),
+        ["FB1"]
+    );
+    assert_eq!(
+        only(FollowUpFilter {
+            due_from: Some(date("2026-04-01")),
+            ..Default::default()
+        }),
+        ["FA2"]
+    );
+
+    // "Enregistrer comme effectuée" on FA1 and FB1: one communication each,
+    // each invoice at the level that was due.
+    let ids = ledger.record_selection(&[fa1, fb1], on, "").unwrap();
+    assert_eq!(ids.len(), 2);
+    let page = ledger.follow_up(on, &FollowUpFilter::default()).unwrap();
+    let level = |n: &str| page.rows.iter().find(|r| r.number == n).unwrap().last_step;
+    assert_eq!((level("FA1"), level("FB1"), level("FA2")), (4, 7, 0));
+    // Nothing half-written when one invoice of the selection is not open.
+    let paid = invoice(&ledger, a, "FA3", "2026-03-01", 50_00);
+    ledger
+        .mark_paid(paid, date("2026-03-02"), "chèque")
+        .unwrap();
+    assert!(ledger.record_selection(&[fa2, paid], on, "").is_err());
+    let page = ledger.follow_up(on, &FollowUpFilter::default()).unwrap();
+    assert_eq!(
+        page.rows
+            .iter()
+            .find(|r| r.number == "FA2")
+            .unwrap()
+            .last_step,
+        0
+    );
+    let _ = fa2;
+}
