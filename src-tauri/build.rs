@@ -29,6 +29,15 @@ const COMMANDS: &[&str] = &[
     "import_analyze",
     "import_commit",
     "cancel_work",
+    "follow_up",
+    "day_work",
+    "record_selection",
+    "set_level",
+    "record_call",
+    "add_promise",
+    "add_dispute",
+    "add_pause",
+    "set_reminder_days",
 ];
 
 fn main() {

@@ -255,22 +255,21 @@ impl Ledger {
         let tx = &self.conn;
         let day = IsoDate::from(as_of);
         let open = self.open_invoices_at(as_of)?;
-        // Level reached per invoice: highest step, with its date.
+        // Level reached per invoice: that of the latest record (a level set
+        // by hand may lower it), with its date.
         let mut levels: HashMap<i64, (usize, Date, bool)> = HashMap::default();
         {
             let mut stmt = tx.prepare_cached(
-                "SELECT ri.invoice_id, r.step, r.date, r.channel FROM reminder_invoice ri JOIN reminder r ON r.id = ri.reminder_id WHERE r.date <= ?1",
+                "SELECT ri.invoice_id, r.step, r.date, r.channel FROM reminder_invoice ri JOIN reminder r ON r.id = ri.reminder_id WHERE r.date <= ?1 ORDER BY r.date, r.id",
             )?;
             let mut q = stmt.query([day])?;
             while let Some(r) = q.next()? {
-                let (id, step, date): (i64, u32, Date) = (r.get(0)?, r.get(1)?, r.get(2)?);
-                let step = step as usize;
+                let (id, step): (i64, u32) = (r.get(0)?, r.get(1)?);
+                let date = iso_column(r, 2)?;
                 let collection = r.get_ref(3)?.as_str().unwrap_or("") == "collection";
                 let entry = levels.entry(id).or_insert((0, date, false));
-                if (step, date) > (entry.0, entry.1) {
-                    entry.0 = step;
-                    entry.1 = date;
-                }
+                entry.0 = step as usize;
+                entry.1 = date;
                 entry.2 |= collection;
             }
         }
@@ -833,6 +832,8 @@ pub struct FollowUpFilter {
     /// Days late, bounds included (an aging bucket).
     pub min_days_late: Option<i64>,
     pub max_days_late: Option<i64>,
+    /// Bucket of the aged balance (0 = not due yet).
+    pub bucket: Option<usize>,
     pub segment: Option<String>,
     /// Channel of the next step.
     pub channel: Option<Channel>,
@@ -884,6 +885,8 @@ pub struct FollowUpPage {
     pub total_open: Vec<Money>,
     /// Levels of the scenarios, for the "last level" filter: (number, names).
     pub levels: Vec<(usize, String)>,
+    /// Labels of the aged-balance buckets, for the bucket filter.
+    pub buckets: Vec<String>,
 }
 
 impl Ledger {
@@ -931,6 +934,7 @@ impl Ledger {
             .map(crate::ledger::fold)
             .filter(|s| !s.is_empty());
         let globally_paused = facts.global_pause.is_some_and(|until| as_of <= until);
+        let policy = self.aging_policy()?;
         let mut rows = Vec::new();
         let mut total_open: Vec<Money> = Vec::new();
         for (item, number) in facts.items.iter().zip(&facts.numbers) {
@@ -945,6 +949,7 @@ impl Ledger {
                 || filter.last_step.is_some_and(|l| l != item.steps_done)
                 || filter.min_days_late.is_some_and(|d| days_late < d)
                 || filter.max_days_late.is_some_and(|d| days_late > d)
+                || filter.bucket.is_some_and(|b| policy.bucket(days_late) != b)
                 || filter.segment.as_deref().is_some_and(|s| s != card.segment)
                 || (filter.due_now_only && !due_now.contains(&item.invoice_id))
             {
@@ -1043,6 +1048,7 @@ impl Ledger {
             total_count,
             total_open,
             levels,
+            buckets: policy.labels(),
         })
     }
 
@@ -1130,4 +1136,136 @@ impl Ledger {
         sp.commit()?;
         Ok(ids)
     }
+}
+
+impl Ledger {
+    /// Sets by hand the level of a selection of invoices (one record per
+    /// client, marked as not being a contact).
+    pub fn set_level(
+        &mut self,
+        invoice_ids: &[i64],
+        step: usize,
+        date: Date,
+        note: &str,
+    ) -> Result<Vec<i64>> {
+        if invoice_ids.is_empty() {
+            return Err(Error::invalid("sélection", "aucune facture choisie"));
+        }
+        let facts = self.engine_facts(date)?;
+        let mut by_client: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+        for id in invoice_ids {
+            let item = facts
+                .items
+                .iter()
+                .find(|i| i.invoice_id == *id)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "sélection",
+                        format!(
+                            "la facture {id} n'est plus ouverte au {}",
+                            dates::format_fr(date)
+                        ),
+                    )
+                })?;
+            by_client.entry(item.client_id).or_default().push(*id);
+        }
+        let scenarios = self.scenarios()?;
+        let tx = self.conn.unchecked_transaction()?;
+        let mut ids = Vec::new();
+        for (client_id, invoices) in by_client {
+            let segment = self.client(client_id)?.segment;
+            let channel = scenarios
+                .iter()
+                .find(|s| s.segment == segment)
+                .or_else(|| scenarios.iter().find(|s| s.segment == "standard"))
+                .and_then(|s| s.steps.get(step.saturating_sub(1)))
+                .map(|s| s.channel)
+                .unwrap_or(Channel::Letter);
+            ids.push(self.insert_reminder(&NewReminder {
+                client_id,
+                step,
+                channel,
+                date,
+                invoice_ids: invoices,
+                outcome: String::new(),
+                note: note.to_string(),
+                manual: true,
+            })?);
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+}
+
+/// Setting: the days of the month reminders are sent (seed 004: "the 1st and the 15th").
+const REMINDER_DAYS_SETTING: &str = "reminder_days";
+
+impl Ledger {
+    /// Days of the month of the reminder sessions (1–31; 31 = the month's last day).
+    pub fn reminder_days(&self) -> Result<Vec<u32>> {
+        match self.setting(REMINDER_DAYS_SETTING)? {
+            Some(text) => parse_reminder_days(&text),
+            None => Ok(vec![1, 15]),
+        }
+    }
+
+    /// Sets the reminder days from a list like `1, 15`.
+    pub fn set_reminder_days(&self, text: &str) -> Result<Vec<u32>> {
+        let days = parse_reminder_days(text)?;
+        let stored: Vec<String> = days.iter().map(u32::to_string).collect();
+        self.set_setting(REMINDER_DAYS_SETTING, &stored.join(","))?;
+        Ok(days)
+    }
+}
+
+/// Reads `1, 15` into sorted days of the month.
+pub fn parse_reminder_days(text: &str) -> Result<Vec<u32>> {
+    let mut days = Vec::new();
+    for part in text.split([',', ';', ' ']).filter(|p| !p.trim().is_empty()) {
+        let day: u32 = part.trim().parse().map_err(|_| {
+            Error::invalid(
+                "jours de relance",
+                format!("« {} » n'est pas un jour du mois", part.trim()),
+            )
+        })?;
+        if !(1..=31).contains(&day) {
+            return Err(Error::invalid(
+                "jours de relance",
+                format!("{day} : entre 1 et 31"),
+            ));
+        }
+        if !days.contains(&day) {
+            days.push(day);
+        }
+    }
+    if days.is_empty() {
+        return Err(Error::invalid(
+            "jours de relance",
+            "au moins un jour du mois",
+        ));
+    }
+    days.sort_unstable();
+    Ok(days)
+}
+
+/// The first reminder session on or after `from` (a day past the end of a
+/// short month falls on its last day).
+pub fn next_session(days: &[u32], from: Date) -> Option<Date> {
+    use chrono::Datelike;
+    let mut month = from.with_day(1)?;
+    for _ in 0..13 {
+        let next_month = month.checked_add_months(chrono::Months::new(1))?;
+        let last = (next_month - chrono::Days::new(1)).day();
+        let mut candidates: Vec<Date> = days
+            .iter()
+            .filter_map(|d| month.with_day((*d).min(last)))
+            .filter(|d| *d >= from)
+            .collect();
+        candidates.sort();
+        if let Some(first) = candidates.first() {
+            return Some(*first);
+        }
+        month = next_month;
+    }
+    None
 }

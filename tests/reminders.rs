@@ -430,3 +430,56 @@ fn the_relances_table_lists_every_unpaid_invoice_with_level_next_step_and_badges
     );
     let _ = fa2;
 }
+
+#[test]
+fn reminder_sessions_fall_on_the_chosen_days_of_the_month() {
+    use encaisse::reminders::next_session;
+    let ledger = ledger();
+    assert_eq!(
+        ledger.reminder_days().unwrap(),
+        [1, 15],
+        "the seed's 1st and 15th"
+    );
+    assert_eq!(
+        next_session(&[1, 15], date("2026-11-22")),
+        Some(date("2026-12-01"))
+    );
+    assert_eq!(
+        next_session(&[1, 15], date("2026-12-15")),
+        Some(date("2026-12-15"))
+    );
+    assert_eq!(
+        next_session(&[31], date("2027-02-03")),
+        Some(date("2027-02-28"))
+    );
+    assert_eq!(ledger.set_reminder_days("15; 5 5").unwrap(), [5, 15]);
+    assert_eq!(ledger.reminder_days().unwrap(), [5, 15]);
+    for bad in ["", "0", "32", "lundi"] {
+        assert!(ledger.set_reminder_days(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(
+        ledger.reminder_days().unwrap(),
+        [5, 15],
+        "refused: unchanged"
+    );
+}
+
+#[test]
+fn a_level_set_by_hand_can_also_lower_it() {
+    let mut ledger = ledger();
+    let c = client(&ledger, "C1", "standard");
+    let f = invoice(&ledger, c, "F1", "2026-03-01", 1_000_00);
+    record(&mut ledger, c, 4, "2026-04-01");
+    assert_eq!(
+        proposed(&ledger, "2026-04-10"),
+        [],
+        "level 4 done; notice at due + 45"
+    );
+    ledger
+        .set_level(&[f], 1, date("2026-04-10"), "erreur de saisie")
+        .unwrap();
+    // Back at level 1: the step due now is the third reminder again.
+    assert_eq!(proposed(&ledger, "2026-04-10"), [(c, 4)]);
+    assert!(ledger.set_level(&[f], 0, date("2026-04-10"), "").is_err());
+    assert!(ledger.set_level(&[], 1, date("2026-04-10"), "").is_err());
+}

@@ -126,7 +126,7 @@ impl App {
             .await
             .click()
             .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+            .unwrap_or_else(|e| panic!("click {css}: {e:?}"));
     }
 
     async fn h1(&self) -> String {
@@ -178,7 +178,7 @@ async fn navigation_shows_every_screen_and_the_about_box() {
         assert!(h1.starts_with(heading), "screen {nav} shows {h1:?}");
     }
     // Screens not built yet say so plainly.
-    app.click("[data-nav=reminders]").await;
+    app.click("[data-nav=templates]").await;
     let text = app.text_until("main .placeholder", |t| !t.is_empty()).await;
     assert!(text.contains("pas encore disponible"), "{text}");
     app.click("[data-nav=about]").await;
@@ -398,4 +398,69 @@ async fn a_ledger_from_a_newer_version_is_refused_with_a_clear_message() {
         before,
         "the newer ledger is left untouched"
     );
+}
+
+#[tokio::test]
+async fn reminders_recorded_from_the_relances_table_move_invoices_to_the_next_level() {
+    use encaisse::ledger::NewInvoice;
+    use encaisse::money::{Currency, Money};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("relances.sqlite");
+    let today = chrono::Local::now().date_naive();
+    {
+        let core = encaisse::Ledger::open(&ledger).unwrap();
+        for (code, name, days_late) in [("A1", "Alpha SARL", 10u64), ("B2", "Bêta & Fils", 20)] {
+            let mut c = encaisse::model::Client::new(code, name);
+            c.email = format!("compta@{}.fr", code.to_lowercase());
+            let id = core.upsert_client(&c).unwrap();
+            let due = today - chrono::Days::new(days_late);
+            core.add_invoice(&NewInvoice {
+                client_id: id,
+                number: format!("F-{code}"),
+                issue_date: due - chrono::Days::new(30),
+                due_date: Some(due),
+                amount: Money::new(100_000, Currency::EUR),
+                label: String::new(),
+            })
+            .unwrap();
+        }
+    }
+    let app = launch(&ledger).await;
+    app.click("[data-nav=reminders]").await;
+    let count = app
+        .text_until("[data-testid=reminder-count]", |t| t.contains("facture"))
+        .await;
+    assert!(count.starts_with("2 facture"), "{count}");
+    // Most overdue first: Bêta (20 days, second reminder), then Alpha (statement).
+    let names: serde_json::Value = app
+        .client
+        .execute("return [...document.querySelectorAll('[data-testid=reminder-row] td:nth-child(2)')].map(e => e.textContent)", vec![])
+        .await
+        .unwrap();
+    assert_eq!(names, serde_json::json!(["Bêta & Fils", "Alpha SARL"]));
+    // The preview of Alpha's reminder.
+    app.click("[data-testid=reminder-row]:nth-child(2) td:nth-child(3)")
+        .await;
+    let preview = app
+        .text_until("[data-testid=reminder-preview]", |t| t.contains("Alpha"))
+        .await;
+    assert!(preview.contains("Relevé de factures impayées"), "{preview}");
+    assert!(preview.contains("compta@a1.fr"), "{preview}");
+    app.click("[data-testid=preview-close]").await;
+    // Select Alpha only and record the statement as done.
+    app.click("[data-testid=reminder-row]:nth-child(2) input[type=checkbox]")
+        .await;
+    app.click("[data-testid=record-done]").await;
+    app.text_until("[data-testid=notice]", |t| t.contains("enregistrée"))
+        .await;
+    // Alpha has nothing more to do today; Bêta is still listed.
+    app.text_until("[data-testid=reminder-count]", |t| {
+        t.starts_with("1 facture")
+    })
+    .await;
+    let core = encaisse::Ledger::open(&ledger).unwrap();
+    let page = core.follow_up(today, &Default::default()).unwrap();
+    let level = |n: &str| page.rows.iter().find(|r| r.number == n).unwrap().last_step;
+    assert_eq!((level("F-A1"), level("F-B2")), (1, 0));
+    app.close().await;
 }

@@ -507,3 +507,205 @@ pub fn import_commit(
 pub fn cancel_work(state: State<'_, App>) {
     state.cancel.store(true, Ordering::SeqCst);
 }
+
+// ---- Follow-up ----
+
+fn ids(list: &[String]) -> Res<Vec<i64>> {
+    list.iter().map(|s| parse_id(s)).collect()
+}
+
+fn non_empty(text: &str) -> Option<&str> {
+    Some(text.trim()).filter(|t| !t.is_empty())
+}
+
+/// The Relances table: every unpaid invoice on `as_of`, filtered.
+#[tauri::command(async)]
+pub fn follow_up(
+    state: State<'_, App>,
+    as_of: String,
+    filter: FollowUpFilterDto,
+) -> Res<FollowUpPageDto> {
+    let as_of = parse_date(&as_of)?;
+    let number = |field: &str, text: &str| -> Res<Option<usize>> {
+        non_empty(text)
+            .map(|t| {
+                t.parse()
+                    .map_err(|_| IpcError::new("invalid", format!("{field} : « {t} » invalide")))
+            })
+            .transpose()
+    };
+    let core = encaisse::reminders::FollowUpFilter {
+        search: non_empty(&filter.search).map(str::to_string),
+        client_id: None,
+        due_from: optional_date(&Some(filter.due_from.clone()))?,
+        due_to: optional_date(&Some(filter.due_to.clone()))?,
+        last_step: number("niveau", &filter.last_step)?,
+        min_days_late: None,
+        max_days_late: None,
+        bucket: number("tranche", &filter.bucket)?,
+        segment: non_empty(&filter.segment).map(str::to_string),
+        channel: non_empty(&filter.channel)
+            .map(encaisse::engine::Channel::parse)
+            .transpose()?,
+        due_now_only: filter.due_now_only,
+        limit: Some(5_000),
+    };
+    Ok(state.ledger()?.follow_up(as_of, &core)?.into())
+}
+
+/// The day's work and what the next reminder session will hold.
+#[tauri::command(async)]
+pub fn day_work(state: State<'_, App>, as_of: String) -> Res<DayWorkDto> {
+    let as_of = parse_date(&as_of)?;
+    let ledger = state.ledger()?;
+    let today = ledger.work_list(as_of)?;
+    let days = ledger.reminder_days()?;
+    let next = match encaisse::reminders::next_session(&days, as_of) {
+        Some(d) => Some((d, ledger.work_list(d)?)),
+        None => None,
+    };
+    Ok(DayWorkDto::new(today, next, &days))
+}
+
+/// "Enregistrer comme effectuée": each selected invoice moves to the level that was due.
+#[tauri::command(async)]
+pub fn record_selection(
+    state: State<'_, App>,
+    invoice_ids: Vec<String>,
+    date: String,
+    note: String,
+) -> Res<Vec<String>> {
+    let created =
+        state
+            .ledger()?
+            .record_selection(&ids(&invoice_ids)?, parse_date(&date)?, &note)?;
+    Ok(created.into_iter().map(|i| i.to_string()).collect())
+}
+
+/// Sets the level of the selected invoices by hand.
+#[tauri::command(async)]
+pub fn set_level(
+    state: State<'_, App>,
+    invoice_ids: Vec<String>,
+    step: String,
+    date: String,
+    note: String,
+) -> Res<Vec<String>> {
+    let step: usize = step
+        .trim()
+        .parse()
+        .map_err(|_| IpcError::new("invalid", format!("niveau « {step} » invalide")))?;
+    let created =
+        state
+            .ledger()?
+            .set_level(&ids(&invoice_ids)?, step, parse_date(&date)?, &note)?;
+    Ok(created.into_iter().map(|i| i.to_string()).collect())
+}
+
+/// Records a call (or any contact) with its outcome and note.
+#[tauri::command(async)]
+pub fn record_call(
+    state: State<'_, App>,
+    client_id: String,
+    step: String,
+    date: String,
+    outcome: String,
+    note: String,
+) -> Res<String> {
+    let step: usize = step
+        .trim()
+        .parse()
+        .map_err(|_| IpcError::new("invalid", format!("niveau « {step} » invalide")))?;
+    let id = state
+        .ledger()?
+        .record_reminder(&encaisse::reminders::NewReminder {
+            client_id: parse_id(&client_id)?,
+            step,
+            channel: encaisse::engine::Channel::Call,
+            date: parse_date(&date)?,
+            invoice_ids: vec![],
+            outcome,
+            note,
+            manual: false,
+        })?;
+    Ok(id.to_string())
+}
+
+#[tauri::command(async)]
+pub fn add_promise(
+    state: State<'_, App>,
+    client_id: String,
+    amount: String,
+    made_on: String,
+    due: String,
+    note: String,
+) -> Res<String> {
+    let amount = parse_money(&amount, Currency::EUR)?;
+    Ok(state
+        .ledger()?
+        .add_promise(
+            parse_id(&client_id)?,
+            amount,
+            parse_date(&made_on)?,
+            parse_date(&due)?,
+            &note,
+        )?
+        .to_string())
+}
+
+/// A dispute on an invoice: `amount` empty = the whole invoice.
+#[tauri::command(async)]
+pub fn add_dispute(
+    state: State<'_, App>,
+    invoice_id: String,
+    amount: String,
+    reason: String,
+    date: String,
+) -> Res<String> {
+    let cents = match non_empty(&amount) {
+        Some(a) => Some(encaisse::money::parse_amount(a).map_err(|m| IpcError::new("invalid", m))?),
+        None => None,
+    };
+    Ok(state
+        .ledger()?
+        .add_dispute(parse_id(&invoice_id)?, cents, &reason, parse_date(&date)?)?
+        .to_string())
+}
+
+/// Holds reminders: `scope` is `invoice`, `client` or `all`.
+#[tauri::command(async)]
+pub fn add_pause(
+    state: State<'_, App>,
+    scope: String,
+    id: String,
+    until: String,
+    reason: String,
+) -> Res<String> {
+    use encaisse::reminders::PauseScope;
+    let scope = match scope.as_str() {
+        "invoice" => PauseScope::Invoice(parse_id(&id)?),
+        "client" => PauseScope::Client(parse_id(&id)?),
+        "all" => PauseScope::All,
+        other => {
+            return Err(IpcError::new(
+                "invalid",
+                format!("portée « {other} » inconnue"),
+            ))
+        }
+    };
+    Ok(state
+        .ledger()?
+        .add_pause(scope, parse_date(&until)?, &reason)?
+        .to_string())
+}
+
+/// Sets the reminder days of the month (`1, 15`).
+#[tauri::command(async)]
+pub fn set_reminder_days(state: State<'_, App>, days: String) -> Res<String> {
+    let days = state.ledger()?.set_reminder_days(&days)?;
+    Ok(days
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", "))
+}

@@ -35,6 +35,15 @@ fn main() {
             commands::import_analyze,
             commands::import_commit,
             commands::cancel_work,
+            commands::follow_up,
+            commands::day_work,
+            commands::record_selection,
+            commands::set_level,
+            commands::record_call,
+            commands::add_promise,
+            commands::add_dispute,
+            commands::add_pause,
+            commands::set_reminder_days,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("Encaisse could not start");

@@ -13,6 +13,9 @@ import type { CompanyDto } from './bindings/CompanyDto';
 import type { CsvColumnDto } from './bindings/CsvColumnDto';
 import type { CsvSampleDto } from './bindings/CsvSampleDto';
 import type { DashboardDto } from './bindings/DashboardDto';
+import type { DayWorkDto } from './bindings/DayWorkDto';
+import type { FollowUpFilterDto } from './bindings/FollowUpFilterDto';
+import type { FollowUpPageDto } from './bindings/FollowUpPageDto';
 import type { ImportOutcomeDto } from './bindings/ImportOutcomeDto';
 import type { ImportPreviewDto } from './bindings/ImportPreviewDto';
 import type { InvoiceFilterDto } from './bindings/InvoiceFilterDto';
@@ -69,6 +72,21 @@ export const api = {
     call<ImportPreviewDto>('import_analyze', { path, kind, mapping }),
   importCommit: (terms: TermsDto[]) => call<ImportOutcomeDto>('import_commit', { terms }),
   cancelWork: () => call<null>('cancel_work'),
+  followUp: (asOf: string, filter: FollowUpFilterDto) => call<FollowUpPageDto>('follow_up', { asOf, filter }),
+  dayWork: (asOf: string) => call<DayWorkDto>('day_work', { asOf }),
+  recordSelection: (invoiceIds: string[], date: string, note: string) =>
+    call<string[]>('record_selection', { invoiceIds, date, note }),
+  setLevel: (invoiceIds: string[], step: string, date: string, note: string) =>
+    call<string[]>('set_level', { invoiceIds, step, date, note }),
+  recordCall: (clientId: string, step: string, date: string, outcome: string, note: string) =>
+    call<string>('record_call', { clientId, step, date, outcome, note }),
+  addPromise: (clientId: string, amount: string, madeOn: string, due: string, note: string) =>
+    call<string>('add_promise', { clientId, amount, madeOn, due, note }),
+  addDispute: (invoiceId: string, amount: string, reason: string, date: string) =>
+    call<string>('add_dispute', { invoiceId, amount, reason, date }),
+  addPause: (scope: 'invoice' | 'client' | 'all', id: string, until: string, reason: string) =>
+    call<string>('add_pause', { scope, id, until, reason }),
+  setReminderDays: (days: string) => call<string>('set_reminder_days', { days }),
   onProgress: (handler: (p: ProgressDto) => void): Promise<UnlistenFn> =>
     listen<ProgressDto>('progress', (event) => handler(event.payload)),
 };
