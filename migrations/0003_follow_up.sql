@@ -67,3 +67,12 @@ CREATE TABLE pause (
     created_at      TEXT NOT NULL,
     CHECK (invoice_id IS NULL OR client_id IS NULL)
 ) STRICT;
+
+-- The reliability score set by hand for a client (B3), replacing the
+-- computed one until removed.
+CREATE TABLE client_score (
+    client_id       INTEGER PRIMARY KEY REFERENCES client(id),
+    score           INTEGER NOT NULL CHECK (score BETWEEN 0 AND 100),
+    note            TEXT NOT NULL DEFAULT '',
+    set_on          TEXT NOT NULL
+) STRICT;

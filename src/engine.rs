@@ -70,6 +70,28 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// Minimum days between two contacts with the same client.
     pub min_gap_days: u32,
+    /// Reserved to clients whose reliability score is below this (B3): it
+    /// then replaces the scenario of their segment.
+    #[serde(default)]
+    pub for_score_below: Option<u8>,
+}
+
+/// The scenario a client follows: one reserved to its score if any applies,
+/// else its segment's, else "standard", else the first.
+pub fn scenario_for<'a>(scenarios: &'a [Scenario], client: &ClientState) -> Option<&'a Scenario> {
+    scenarios
+        .iter()
+        .find(|s| {
+            s.for_score_below
+                .is_some_and(|limit| client.score.is_some_and(|score| score < limit))
+        })
+        .or_else(|| {
+            scenarios
+                .iter()
+                .find(|s| s.for_score_below.is_none() && s.segment == client.segment)
+        })
+        .or_else(|| scenarios.iter().find(|s| s.segment == "standard"))
+        .or(scenarios.first())
 }
 
 fn step(
@@ -178,18 +200,21 @@ pub fn default_scenarios() -> Vec<Scenario> {
             name: "Grands comptes".into(),
             steps: key,
             min_gap_days: 5,
+            for_score_below: None,
         },
         Scenario {
             segment: "standard".into(),
             name: "Standard".into(),
             steps: levels(7, 0),
             min_gap_days: 5,
+            for_score_below: None,
         },
         Scenario {
             segment: "petits_montants".into(),
             name: "Petits montants".into(),
             steps: levels(10, 2_000),
             min_gap_days: 7,
+            for_score_below: None,
         },
     ]
 }
@@ -227,6 +252,8 @@ pub struct ClientState {
     pub promise_until: Option<Date>,
     /// The last contact of any kind (for the minimum gap).
     pub last_contact: Option<Date>,
+    /// Reliability score (0–100), when a scenario depends on it.
+    pub score: Option<u8>,
 }
 
 /// One communication to make today.
@@ -325,20 +352,10 @@ pub fn work_list(
     if global_pause.is_some_and(|until| today <= until) {
         return list;
     }
-    let fallback = scenarios
-        .iter()
-        .find(|s| s.segment == "standard")
-        .or(scenarios.first());
     // Each client with its scenario, looked up once.
     let by_id: HashMap<i64, (&ClientState, Option<&Scenario>)> = clients
         .iter()
-        .map(|c| {
-            let scenario = scenarios
-                .iter()
-                .find(|s| s.segment == c.segment)
-                .or(fallback);
-            (c.client_id, (c, scenario))
-        })
+        .map(|c| (c.client_id, (c, scenario_for(scenarios, c))))
         .collect();
     let mut groups: BTreeMap<(i64, &str, usize), Action> = BTreeMap::new();
     let mut held: BTreeMap<i64, String> = BTreeMap::new();

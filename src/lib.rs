@@ -33,6 +33,7 @@ pub mod model;
 pub mod money;
 pub mod paths;
 pub mod pdf;
+pub mod reliability;
 pub mod reminders;
 pub mod store;
 

@@ -334,7 +334,19 @@ impl Ledger {
                     paused_until: client_pause.get(&id).copied(),
                     promise_until: promise_until.get(&id).copied(),
                     last_contact: last_contact.get(&id).copied(),
+                    score: None,
                 });
+            }
+        }
+        // Scores are only worked out when a scenario depends on them.
+        if self
+            .scenarios()?
+            .iter()
+            .any(|s| s.for_score_below.is_some())
+        {
+            let owing: std::collections::HashSet<i64> = open.iter().map(|o| o.1).collect();
+            for c in clients.iter_mut().filter(|c| owing.contains(&c.client_id)) {
+                c.score = Some(self.reliability(c.client_id, as_of)?.score);
             }
         }
         let mut numbers = Vec::with_capacity(open.len());
@@ -502,11 +514,12 @@ impl Ledger {
         }
         let client = self.client(new.client_id)?;
         let scenarios = self.scenarios()?;
-        let scenario = scenarios
+        let facts = self.engine_facts(new.date)?;
+        let scenario = facts
+            .clients
             .iter()
-            .find(|s| s.segment == client.segment)
-            .or_else(|| scenarios.iter().find(|s| s.segment == "standard"))
-            .or(scenarios.first())
+            .find(|c| c.client_id == new.client_id)
+            .and_then(|c| engine::scenario_for(&scenarios, c))
             .ok_or_else(|| Error::invalid("scénario", "aucun scénario défini"))?;
         if new.step == 0 || new.step > scenario.steps.len() {
             return Err(Error::invalid(
@@ -519,7 +532,6 @@ impl Ledger {
                 ),
             ));
         }
-        let facts = self.engine_facts(new.date)?;
         let of_client: Vec<&Item> = facts
             .items
             .iter()
@@ -912,20 +924,10 @@ impl Ledger {
             .into_iter()
             .map(|h| (h.client_id, h.reason))
             .collect();
-        let fallback = scenarios
-            .iter()
-            .find(|s| s.segment == "standard")
-            .or(scenarios.first());
         let clients: HashMap<i64, (&ClientState, Option<&Scenario>)> = facts
             .clients
             .iter()
-            .map(|c| {
-                let s = scenarios
-                    .iter()
-                    .find(|s| s.segment == c.segment)
-                    .or(fallback);
-                (c.client_id, (c, s))
-            })
+            .map(|c| (c.client_id, (c, engine::scenario_for(&scenarios, c))))
             .collect();
         let cards = self.client_cards()?;
         let search = filter
@@ -1066,10 +1068,6 @@ impl Ledger {
         }
         let scenarios = self.scenarios()?;
         let facts = self.engine_facts(date)?;
-        let fallback = scenarios
-            .iter()
-            .find(|s| s.segment == "standard")
-            .or(scenarios.first());
         let mut groups: std::collections::BTreeMap<(i64, usize, String), (Channel, Vec<i64>)> =
             Default::default();
         for id in invoice_ids {
@@ -1086,16 +1084,11 @@ impl Ledger {
                         ),
                     )
                 })?;
-            let segment = facts
+            let scenario = facts
                 .clients
                 .iter()
                 .find(|c| c.client_id == item.client_id)
-                .map(|c| c.segment.as_str())
-                .unwrap_or("");
-            let scenario = scenarios
-                .iter()
-                .find(|s| s.segment == segment)
-                .or(fallback)
+                .and_then(|c| engine::scenario_for(&scenarios, c))
                 .ok_or_else(|| Error::invalid("scénario", "aucun scénario défini"))?;
             let Some((index, _)) = engine::due_step(scenario, item, date)
                 .or_else(|| engine::next_step(scenario, item, date))
@@ -1173,11 +1166,11 @@ impl Ledger {
         let tx = self.conn.unchecked_transaction()?;
         let mut ids = Vec::new();
         for (client_id, invoices) in by_client {
-            let segment = self.client(client_id)?.segment;
-            let channel = scenarios
+            let channel = facts
+                .clients
                 .iter()
-                .find(|s| s.segment == segment)
-                .or_else(|| scenarios.iter().find(|s| s.segment == "standard"))
+                .find(|c| c.client_id == client_id)
+                .and_then(|c| engine::scenario_for(&scenarios, c))
                 .and_then(|s| s.steps.get(step.saturating_sub(1)))
                 .map(|s| s.channel)
                 .unwrap_or(Channel::Letter);

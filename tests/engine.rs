@@ -13,6 +13,7 @@ fn client(id: i64, segment: &str) -> ClientState {
         paused_until: None,
         promise_until: None,
         last_contact: None,
+        score: None,
     }
 }
 

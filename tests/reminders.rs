@@ -483,3 +483,154 @@ fn a_level_set_by_hand_can_also_lower_it() {
     assert!(ledger.set_level(&[f], 0, date("2026-04-10"), "").is_err());
     assert!(ledger.set_level(&[], 1, date("2026-04-10"), "").is_err());
 }
+
+fn pay(ledger: &mut Ledger, client_id: i64, on: &str, cents: i64) {
+    ledger
+        .record_payment_and_match(&NewPayment {
+            client_id,
+            date: date(on),
+            amount: eur(cents),
+            method: "virement".into(),
+            reference: String::new(),
+        })
+        .unwrap();
+}
+
+#[test]
+fn reliability_scores_lateness_promises_and_disputes_with_reasons() {
+    use encaisse::reliability::score;
+    let mut ledger = ledger();
+    let c = client(&ledger, "C1", "standard");
+    let r = ledger.reliability(c, date("2026-06-01")).unwrap();
+    assert_eq!(
+        (r.score, r.paid_invoices),
+        (100, 0),
+        "no history: full score"
+    );
+    assert!(r.explanation[0].contains("pas d'historique"));
+    // Two invoices paid: one on time, one 30 days late.
+    invoice(&ledger, c, "F1", "2026-03-01", 100_00);
+    invoice(&ledger, c, "F2", "2026-03-10", 100_00);
+    pay(&mut ledger, c, "2026-02-25", 100_00);
+    pay(&mut ledger, c, "2026-04-09", 100_00);
+    let f3 = invoice(&ledger, c, "F3", "2026-04-01", 500_00);
+    ledger
+        .add_promise(
+            c,
+            eur(500_00),
+            date("2026-04-10"),
+            date("2026-04-20"),
+            "chèque le 20",
+        )
+        .unwrap();
+    ledger
+        .add_dispute(f3, Some(50_00), "remise oubliée", date("2026-04-12"))
+        .unwrap();
+    let r = ledger.reliability(c, date("2026-06-01")).unwrap();
+    assert_eq!((r.paid_invoices, r.paid_late), (2, 1));
+    assert_eq!(r.average_days_late, Some(15.0));
+    assert_eq!((r.promises_kept, r.promises_broken, r.disputes), (0, 1, 1));
+    // 100 − 15/60×40 (10) − ½×30 (15) − 10 (broken) − 5 (dispute) = 60.
+    assert_eq!(r.computed, 60);
+    assert_eq!(score(2, 1, Some(15.0), 1, 1).0, 60);
+    assert_eq!(r.explanation.len(), 4, "{:?}", r.explanation);
+    ledger
+        .set_score(c, Some(85), "bon client historique")
+        .unwrap();
+    let r = ledger.reliability(c, date("2026-06-01")).unwrap();
+    assert_eq!(
+        (r.score, r.computed),
+        (85, 60),
+        "the user's score wins, the computed one stays visible"
+    );
+    assert!(ledger.set_score(c, Some(101), "").is_err());
+    ledger.set_score(c, None, "").unwrap();
+    assert_eq!(ledger.reliability(c, date("2026-06-01")).unwrap().score, 60);
+}
+
+#[test]
+fn a_scenario_can_be_reserved_to_clients_under_a_score() {
+    let mut ledger = ledger();
+    let good = client(&ledger, "G", "standard");
+    let bad = client(&ledger, "B", "standard");
+    for (c, n) in [(good, "G"), (bad, "B")] {
+        invoice(&ledger, c, &format!("{n}0"), "2026-01-01", 100_00);
+        invoice(&ledger, c, &format!("{n}1"), "2026-05-01", 1_000_00);
+    }
+    pay(&mut ledger, good, "2026-01-01", 100_00);
+    pay(&mut ledger, bad, "2026-03-15", 100_00); // 73 days late
+    let mut scenarios = ledger.scenarios().unwrap();
+    let mut strict = scenarios[1].clone();
+    strict.segment = "mauvais_payeurs".into();
+    strict.name = "Mauvais payeurs".into();
+    strict.steps.truncate(1);
+    strict.steps[0].name = "Mise en demeure immédiate".into();
+    strict.steps[0].offset = encaisse::engine::Offset::Due(1);
+    strict.for_score_below = Some(50);
+    scenarios.push(strict);
+    ledger.set_scenarios(&scenarios).unwrap();
+    let work = ledger.work_list(date("2026-05-03")).unwrap();
+    let names: Vec<(&str, &str)> = work
+        .rows
+        .iter()
+        .map(|r| (r.client_code.as_str(), r.step_name.as_str()))
+        .collect();
+    // The late payer (100 − 40 − 30 = 30 < 50) follows the strict scenario.
+    assert_eq!(names, [("B", "Mise en demeure immédiate")]);
+    assert_eq!(
+        ledger.reliability(bad, date("2026-05-03")).unwrap().score,
+        30
+    );
+}
+
+#[test]
+fn the_timeline_shows_every_fact_of_the_client_newest_first() {
+    let mut ledger = ledger();
+    let c = client(&ledger, "C1", "standard");
+    let f = invoice(&ledger, c, "F1", "2026-03-01", 1_000_00);
+    record(&mut ledger, c, 1, "2026-03-08");
+    ledger
+        .record_reminder(&NewReminder {
+            client_id: c,
+            step: 3,
+            channel: Channel::Call,
+            date: date("2026-03-29"),
+            invoice_ids: vec![],
+            outcome: "Joint".into(),
+            note: "paiera par chèque".into(),
+            manual: false,
+        })
+        .unwrap();
+    ledger
+        .add_promise(
+            c,
+            eur(1_000_00),
+            date("2026-03-29"),
+            date("2026-04-05"),
+            "chèque",
+        )
+        .unwrap();
+    ledger
+        .add_dispute(f, None, "facture en double ?", date("2026-04-07"))
+        .unwrap();
+    pay(&mut ledger, c, "2026-04-10", 400_00);
+    let kinds: Vec<String> = ledger
+        .timeline(c, date("2026-04-30"))
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{} {} {}", e.date, e.kind, e.title))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "2026-04-10 payment Paiement reçu",
+            "2026-04-07 dispute Litige sur F1 (toute la facture)",
+            "2026-03-29 call Appel — Appel avant 3e relance",
+            "2026-03-29 promise Promesse de paiement pour le 05/04/2026 — non tenue",
+            "2026-03-08 reminder 1. Relevé de factures impayées (e-mail)",
+            "2026-01-30 invoice Facture F1",
+        ]
+    );
+    let call = ledger.timeline(c, date("2026-04-30")).unwrap()[2].clone();
+    assert_eq!(call.detail, "Joint · F1 · paiera par chèque");
+}
