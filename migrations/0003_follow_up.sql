@@ -76,3 +76,18 @@ CREATE TABLE client_score (
     note            TEXT NOT NULL DEFAULT '',
     set_on          TEXT NOT NULL
 ) STRICT;
+
+-- Late-payment charges waived, or a contractual rate agreed, for a client or
+-- one invoice (D4). The invoice's terms replace its client's.
+CREATE TABLE charge_terms (
+    id                  INTEGER PRIMARY KEY,
+    client_id           INTEGER REFERENCES client(id),
+    invoice_id          INTEGER REFERENCES invoice(id),
+    waive_interest      INTEGER NOT NULL DEFAULT 0 CHECK (waive_interest = 0 OR waive_interest = 1),
+    waive_indemnity     INTEGER NOT NULL DEFAULT 0 CHECK (waive_indemnity = 0 OR waive_indemnity = 1),
+    -- Annual percent as decimal text ("12.5"); NULL = the legal rate.
+    contractual_percent TEXT,
+    CHECK ((client_id IS NULL) <> (invoice_id IS NULL))
+) STRICT;
+CREATE UNIQUE INDEX charge_terms_client ON charge_terms(client_id) WHERE client_id IS NOT NULL;
+CREATE UNIQUE INDEX charge_terms_invoice ON charge_terms(invoice_id) WHERE invoice_id IS NOT NULL;

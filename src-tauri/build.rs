@@ -38,6 +38,17 @@ const COMMANDS: &[&str] = &[
     "add_dispute",
     "add_pause",
     "set_reminder_days",
+    "reliability",
+    "set_score",
+    "timeline",
+    "scenarios",
+    "save_scenarios",
+    "reset_scenarios",
+    "rate_tables",
+    "save_rate_tables",
+    "reset_rate_tables",
+    "set_client_waivers",
+    "client_waivers",
 ];
 
 fn main() {

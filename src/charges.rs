@@ -31,13 +31,13 @@
 
 use chrono::Datelike;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dates::Date;
 use crate::money::{Currency, Money};
 
 /// A rate in force from a date (percent per year).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DatedRate {
     pub from: Date,
     pub percent: Decimal,
@@ -52,7 +52,7 @@ fn pct(text: &str) -> Decimal {
 }
 
 /// The rate tables shipped with Encaisse (SPEC D3); the user may add rows.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RateTables {
     /// ECB main refinancing operations rate.
     pub ecb_mro: Vec<DatedRate>,
@@ -630,7 +630,197 @@ pub struct InvoiceCharges {
     pub prescription: Prescription,
 }
 
+/// Setting holding the user's rate tables (JSON); absent = the shipped ones.
+const RATES_SETTING: &str = "rate_tables";
+
+/// Checks rate tables before they are saved: rates between −5 % and 50 %,
+/// dates strictly increasing in each table.
+pub fn validate_rates(rates: &RateTables) -> crate::Result<()> {
+    let tables = [
+        ("taux BCE", &rates.ecb_mro),
+        ("taux légal (autres cas)", &rates.fr_legal_other),
+        ("Basiszinssatz", &rates.de_base),
+        ("Bank of England", &rates.boe_base),
+    ];
+    for (name, table) in tables {
+        if table.is_empty() {
+            return Err(crate::Error::invalid(name, "la table est vide"));
+        }
+        for pair in table.windows(2) {
+            if pair[1].from <= pair[0].from {
+                return Err(crate::Error::invalid(
+                    name,
+                    format!(
+                        "les dates doivent croître ({} après {})",
+                        crate::dates::format_fr(pair[1].from),
+                        crate::dates::format_fr(pair[0].from)
+                    ),
+                ));
+            }
+        }
+        for r in table.iter() {
+            if r.percent < Decimal::from(-5) || r.percent > Decimal::from(50) {
+                return Err(crate::Error::invalid(
+                    name,
+                    format!(
+                        "{} % au {} : entre −5 et 50 %",
+                        r.percent,
+                        crate::dates::format_fr(r.from)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Waivers and agreed rate of a client or an invoice, as stored.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ChargeTerms {
+    pub waive_interest: bool,
+    pub waive_indemnity: bool,
+    pub contractual_percent: Option<Decimal>,
+}
+
 impl crate::store::Ledger {
+    /// The rate tables in use: the user's, else the shipped ones.
+    pub fn rate_tables(&self) -> crate::Result<RateTables> {
+        match self.setting(RATES_SETTING)? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| crate::Error::invalid("taux", format!("réglage illisible ({e})"))),
+            None => Ok(RateTables::default()),
+        }
+    }
+
+    /// Saves edited rate tables after checking them.
+    pub fn set_rate_tables(&self, rates: &RateTables) -> crate::Result<()> {
+        validate_rates(rates)?;
+        let json = serde_json::to_string(rates)
+            .map_err(|e| crate::Error::invalid("taux", e.to_string()))?;
+        self.set_setting(RATES_SETTING, &json)
+    }
+
+    /// Back to the shipped tables.
+    pub fn reset_rate_tables(&self) -> crate::Result<()> {
+        self.conn
+            .execute("DELETE FROM setting WHERE key = ?1", [RATES_SETTING])?;
+        Ok(())
+    }
+
+    /// Sets the waivers and agreed rate of a client (`invoice_id` = `None`) or
+    /// of one invoice. All false and no rate removes them.
+    pub fn set_charge_terms(
+        &self,
+        client_id: Option<i64>,
+        invoice_id: Option<i64>,
+        terms: &ChargeTerms,
+    ) -> crate::Result<()> {
+        if client_id.is_some() == invoice_id.is_some() {
+            return Err(crate::Error::invalid(
+                "conditions",
+                "un client ou une facture",
+            ));
+        }
+        if let Some(p) = terms.contractual_percent {
+            if p < Decimal::ZERO || p > Decimal::from(50) {
+                return Err(crate::Error::invalid("taux contractuel", "entre 0 et 50 %"));
+            }
+        }
+        if let Some(c) = client_id {
+            self.client(c)?;
+        }
+        if let Some(i) = invoice_id {
+            self.invoice(i)?;
+        }
+        self.conn.execute(
+            "DELETE FROM charge_terms WHERE client_id IS ?1 AND invoice_id IS ?2",
+            rusqlite::params![client_id, invoice_id],
+        )?;
+        if terms != &ChargeTerms::default() {
+            self.conn.execute(
+                "INSERT INTO charge_terms (client_id, invoice_id, waive_interest, waive_indemnity, contractual_percent) VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![
+                    client_id,
+                    invoice_id,
+                    terms.waive_interest,
+                    terms.waive_indemnity,
+                    terms.contractual_percent.map(|p| p.to_string())
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The waivers and agreed rate stored for a client.
+    pub fn client_charge_terms(&self, client_id: i64) -> crate::Result<ChargeTerms> {
+        use rusqlite::OptionalExtension;
+        let row: Option<(bool, bool, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT waive_interest, waive_indemnity, contractual_percent FROM charge_terms WHERE client_id = ?1",
+                [client_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        Ok(row
+            .map(|(i, f, p)| ChargeTerms {
+                waive_interest: i,
+                waive_indemnity: f,
+                contractual_percent: p.and_then(|p| p.parse().ok()),
+            })
+            .unwrap_or_default())
+    }
+
+    /// Terms per client code and per invoice id.
+    #[allow(clippy::type_complexity)]
+    fn all_charge_terms(
+        &self,
+    ) -> crate::Result<(
+        std::collections::HashMap<String, Terms>,
+        std::collections::HashMap<i64, Terms>,
+    )> {
+        let mut by_client = std::collections::HashMap::new();
+        let mut by_invoice = std::collections::HashMap::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.code, t.invoice_id, t.waive_interest, t.waive_indemnity, t.contractual_percent
+             FROM charge_terms t LEFT JOIN client c ON c.id = t.client_id",
+        )?;
+        let mut q = stmt.query([])?;
+        while let Some(r) = q.next()? {
+            let percent: Option<String> = r.get(4)?;
+            let terms = Terms {
+                waive_interest: r.get(2)?,
+                waive_indemnity: r.get(3)?,
+                contractual_percent: percent.and_then(|p| p.parse().ok()),
+                ..Terms::default()
+            };
+            match (r.get::<_, Option<String>>(0)?, r.get::<_, Option<i64>>(1)?) {
+                (_, Some(invoice)) => {
+                    by_invoice.insert(invoice, terms);
+                }
+                (Some(code), None) => {
+                    by_client.insert(code, terms);
+                }
+                (None, None) => {}
+            }
+        }
+        Ok((by_client, by_invoice))
+    }
+
+    /// The day each invoice's formal notice was sent (first registered letter).
+    fn formal_notices(&self, as_of: Date) -> crate::Result<std::collections::HashMap<i64, Date>> {
+        let mut out = std::collections::HashMap::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT ri.invoice_id, MIN(r.date) FROM reminder_invoice ri JOIN reminder r ON r.id = ri.reminder_id
+             WHERE r.channel = 'registered' AND r.manual = 0 AND r.date <= ?1 GROUP BY ri.invoice_id",
+        )?;
+        let mut q = stmt.query([crate::dates::IsoDate::from(as_of)])?;
+        while let Some(r) = q.next()? {
+            out.insert(r.get(0)?, crate::dates::iso_column(r, 1)?);
+        }
+        Ok(out)
+    }
+
     /// Charges on `as_of` for every invoice still open then, oldest due first.
     pub fn charges_report(
         &self,
@@ -675,6 +865,8 @@ impl crate::store::Ledger {
                 r.get::<_, String>(9)?,
             ))
         })?;
+        let (by_client, by_invoice) = self.all_charge_terms()?;
+        let notices = self.formal_notices(as_of)?;
         let mut out = Vec::new();
         for row in rows {
             let (id, number, code, name, country, kind, issue, due, amount, currency) = row?;
@@ -686,9 +878,16 @@ impl crate::store::Ledger {
             let currency = Currency::parse(&currency)?;
             let b2c = kind == "b2c";
             let rules = RuleSet::for_client(&country, b2c).filter(|r| r.currency == currency);
+            // The invoice's own terms, else its client's, else the law's.
+            let mut terms = by_invoice
+                .get(&id)
+                .or_else(|| by_client.get(&code))
+                .cloned()
+                .unwrap_or_default();
+            terms.formal_notice = notices.get(&id).copied();
             let charges = rules
                 .as_ref()
-                .map(|r| charges(amount, due, as_of, &payments, r, &Terms::default(), rates));
+                .map(|r| charges(amount, due, as_of, &payments, r, &terms, rates));
             out.push(InvoiceCharges {
                 invoice_id: id,
                 number,

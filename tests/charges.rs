@@ -251,3 +251,115 @@ fn prescription_warns_before_the_claim_expires() {
     assert_eq!(b2c.expires, date("2027-06-15"));
     assert!(!b2c.warn);
 }
+
+mod in_the_ledger {
+    //! The charges report reads the rates, waivers and formal notices kept
+    //! in the ledger.
+    use encaisse::charges::{ChargeTerms, DatedRate};
+    use encaisse::engine::Channel;
+    use encaisse::ledger::NewInvoice;
+    use encaisse::model::{Client, ClientKind};
+    use encaisse::money::{Currency, Money};
+    use encaisse::reminders::NewReminder;
+
+    use crate::common::*;
+
+    /// The worked example: 1 200 € due 15/01/2026, report on 01/03/2026.
+    fn example(b2c: bool) -> (encaisse::Ledger, i64, i64) {
+        let ledger = ledger();
+        let mut c = Client::new("C1", "Alpha");
+        if b2c {
+            c.kind = ClientKind::B2c;
+        }
+        let client = ledger.upsert_client(&c).unwrap();
+        let invoice = ledger
+            .add_invoice(&NewInvoice {
+                client_id: client,
+                number: "F1".into(),
+                issue_date: date("2025-12-15"),
+                due_date: Some(date("2026-01-15")),
+                amount: Money::new(120_000, Currency::EUR),
+                label: String::new(),
+            })
+            .unwrap();
+        (ledger, client, invoice)
+    }
+
+    fn report(ledger: &encaisse::Ledger, on: &str) -> (i64, i64) {
+        let rows = ledger
+            .charges_report(date(on), &ledger.rate_tables().unwrap())
+            .unwrap();
+        let c = rows[0].charges.as_ref().unwrap();
+        (c.interest.cents, c.indemnity.cents)
+    }
+
+    #[test]
+    fn the_report_uses_the_ledger_s_rates_and_waivers() {
+        let (ledger, client, invoice) = example(false);
+        assert_eq!(report(&ledger, "2026-03-01"), (1_798, 4_000));
+        // Edited tables: ECB at 3.15 % from 2026-01-01 → 13.15 % → 19,45 €.
+        let mut rates = ledger.rate_tables().unwrap();
+        rates.ecb_mro.push(DatedRate {
+            from: date("2026-01-02"),
+            percent: "3.15".parse().unwrap(),
+        });
+        ledger.set_rate_tables(&rates).unwrap();
+        // The half-year rule: the rate of 1 January applies all half-year.
+        assert_eq!(report(&ledger, "2026-03-01"), (1_798, 4_000));
+        let mut rates = ledger.rate_tables().unwrap();
+        rates.ecb_mro.last_mut().unwrap().from = date("2025-12-31");
+        ledger.set_rate_tables(&rates).unwrap();
+        assert_eq!(report(&ledger, "2026-03-01"), (1_945, 4_000));
+        let mut bad = rates.clone();
+        bad.ecb_mro.push(DatedRate {
+            from: date("2020-01-01"),
+            percent: "1".parse().unwrap(),
+        });
+        assert!(ledger.set_rate_tables(&bad).is_err(), "dates must increase");
+        ledger.reset_rate_tables().unwrap();
+        assert_eq!(report(&ledger, "2026-03-01"), (1_798, 4_000));
+        // Waived for the client; the invoice's own terms win over the client's.
+        let waive_all = ChargeTerms {
+            waive_interest: true,
+            waive_indemnity: true,
+            contractual_percent: None,
+        };
+        ledger
+            .set_charge_terms(Some(client), None, &waive_all)
+            .unwrap();
+        assert_eq!(report(&ledger, "2026-03-01"), (0, 0));
+        let only_interest = ChargeTerms {
+            waive_interest: true,
+            ..Default::default()
+        };
+        ledger
+            .set_charge_terms(None, Some(invoice), &only_interest)
+            .unwrap();
+        assert_eq!(report(&ledger, "2026-03-01"), (0, 4_000));
+        assert!(ledger
+            .set_charge_terms(Some(client), Some(invoice), &only_interest)
+            .is_err());
+    }
+
+    #[test]
+    fn a_consumer_owes_interest_from_the_formal_notice_recorded() {
+        let (mut ledger, client, _) = example(true);
+        assert_eq!(report(&ledger, "2026-03-01"), (0, 0), "no notice yet");
+        ledger
+            .record_reminder(&NewReminder {
+                client_id: client,
+                step: 5,
+                channel: Channel::Registered,
+                date: date("2026-02-01"),
+                invoice_ids: vec![],
+                outcome: String::new(),
+                note: String::new(),
+                manual: false,
+            })
+            .unwrap();
+        // Legal rate for consumers, H1 2026, from the day after the notice.
+        let (interest, indemnity) = report(&ledger, "2026-03-01");
+        assert!(interest > 0, "interest runs from the notice");
+        assert_eq!(indemnity, 0, "no indemnity for a consumer");
+    }
+}

@@ -96,6 +96,13 @@ impl Args {
 }
 
 fn main() -> ExitCode {
+    // `encaisse-cli clients | head`: stop quietly when the reader goes away,
+    // like any Unix tool, instead of panicking on the closed pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(message) => {
@@ -237,8 +244,7 @@ fn run(args: &Args) -> Result<(), Failure> {
         }
         ["charges"] => {
             let ledger = open(args)?;
-            let report =
-                ledger.charges_report(args.as_of()?, &encaisse::charges::RateTables::default())?;
+            let report = ledger.charges_report(args.as_of()?, &ledger.rate_tables()?)?;
             if args.has("--json") {
                 json(&report);
             } else {

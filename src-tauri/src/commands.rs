@@ -709,3 +709,108 @@ pub fn set_reminder_days(state: State<'_, App>, days: String) -> Res<String> {
         .collect::<Vec<_>>()
         .join(", "))
 }
+
+// ---- Reliability, timeline, scenarios, rates, waivers ----
+
+#[tauri::command(async)]
+pub fn reliability(state: State<'_, App>, client_id: String, as_of: String) -> Res<ReliabilityDto> {
+    Ok(state
+        .ledger()?
+        .reliability(parse_id(&client_id)?, parse_date(&as_of)?)?
+        .into())
+}
+
+/// Sets the score by hand; an empty score removes it.
+#[tauri::command(async)]
+pub fn set_score(state: State<'_, App>, client_id: String, score: String, note: String) -> Res<()> {
+    let score = match non_empty(&score) {
+        Some(s) => Some(s.parse::<u8>().map_err(|_| {
+            IpcError::new("invalid", format!("note « {s} » : un nombre de 0 à 100"))
+        })?),
+        None => None,
+    };
+    Ok(state
+        .ledger()?
+        .set_score(parse_id(&client_id)?, score, &note)?)
+}
+
+#[tauri::command(async)]
+pub fn timeline(
+    state: State<'_, App>,
+    client_id: String,
+    as_of: String,
+) -> Res<Vec<TimelineEventDto>> {
+    Ok(state
+        .ledger()?
+        .timeline(parse_id(&client_id)?, parse_date(&as_of)?)?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+#[tauri::command(async)]
+pub fn scenarios(state: State<'_, App>) -> Res<Vec<ScenarioDto>> {
+    Ok(state
+        .ledger()?
+        .scenarios()?
+        .iter()
+        .map(Into::into)
+        .collect())
+}
+
+#[tauri::command(async)]
+pub fn save_scenarios(state: State<'_, App>, scenarios: Vec<ScenarioDto>) -> Res<()> {
+    let core = scenarios
+        .iter()
+        .map(ScenarioDto::to_core)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(state.ledger()?.set_scenarios(&core)?)
+}
+
+#[tauri::command(async)]
+pub fn reset_scenarios(state: State<'_, App>) -> Res<()> {
+    Ok(state.ledger()?.reset_scenarios()?)
+}
+
+#[tauri::command(async)]
+pub fn rate_tables(state: State<'_, App>) -> Res<RateTablesDto> {
+    Ok(state.ledger()?.rate_tables()?.into())
+}
+
+#[tauri::command(async)]
+pub fn save_rate_tables(state: State<'_, App>, rates: RateTablesDto) -> Res<()> {
+    Ok(state.ledger()?.set_rate_tables(&rates.to_core()?)?)
+}
+
+#[tauri::command(async)]
+pub fn reset_rate_tables(state: State<'_, App>) -> Res<()> {
+    Ok(state.ledger()?.reset_rate_tables()?)
+}
+
+/// Waivers of a client's late-payment charges (interest, the 40 € indemnity).
+#[tauri::command(async)]
+pub fn set_client_waivers(
+    state: State<'_, App>,
+    client_id: String,
+    waive_interest: bool,
+    waive_indemnity: bool,
+) -> Res<()> {
+    Ok(state.ledger()?.set_charge_terms(
+        Some(parse_id(&client_id)?),
+        None,
+        &encaisse::charges::ChargeTerms {
+            waive_interest,
+            waive_indemnity,
+            contractual_percent: None,
+        },
+    )?)
+}
+
+#[tauri::command(async)]
+pub fn client_waivers(state: State<'_, App>, client_id: String) -> Res<WaiversDto> {
+    let t = state.ledger()?.client_charge_terms(parse_id(&client_id)?)?;
+    Ok(WaiversDto {
+        waive_interest: t.waive_interest,
+        waive_indemnity: t.waive_indemnity,
+    })
+}

@@ -975,3 +975,316 @@ impl DayWorkDto {
         }
     }
 }
+
+// ---- Reliability, timeline, scenarios, rates ----
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ReliabilityDto {
+    pub paid_invoices: String,
+    pub paid_late: String,
+    pub average_days_late: Option<String>,
+    pub promises_kept: String,
+    pub promises_broken: String,
+    pub disputes: String,
+    pub computed: String,
+    pub manual: Option<String>,
+    pub manual_note: String,
+    pub score: String,
+    pub explanation: Vec<String>,
+}
+
+impl From<encaisse::reliability::Reliability> for ReliabilityDto {
+    fn from(r: encaisse::reliability::Reliability) -> Self {
+        ReliabilityDto {
+            paid_invoices: r.paid_invoices.to_string(),
+            paid_late: r.paid_late.to_string(),
+            average_days_late: r.average_days_late.map(|d| format!("{d:.0}")),
+            promises_kept: r.promises_kept.to_string(),
+            promises_broken: r.promises_broken.to_string(),
+            disputes: r.disputes.to_string(),
+            computed: r.computed.to_string(),
+            manual: r.manual.as_ref().map(|m| m.0.to_string()),
+            manual_note: r.manual.map(|m| m.1).unwrap_or_default(),
+            score: r.score.to_string(),
+            explanation: r.explanation,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct TimelineEventDto {
+    pub date: String,
+    pub kind: String,
+    pub title: String,
+    pub detail: String,
+    pub amount: Option<MoneyDto>,
+}
+
+impl From<encaisse::reliability::TimelineEvent> for TimelineEventDto {
+    fn from(e: encaisse::reliability::TimelineEvent) -> Self {
+        TimelineEventDto {
+            date: iso(e.date),
+            kind: e.kind,
+            title: e.title,
+            detail: e.detail,
+            amount: e.amount.map(Into::into),
+        }
+    }
+}
+
+/// One step of a scenario, as edited in Paramètres › Scénarios.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct StepDto {
+    pub name: String,
+    /// `due`, `issue` or `previous`.
+    pub offset_from: String,
+    pub offset_days: String,
+    pub channel: String,
+    pub template: String,
+    pub min_amount: String,
+    pub pay_within_days: String,
+    pub before_due_only: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ScenarioDto {
+    pub segment: String,
+    pub name: String,
+    pub min_gap_days: String,
+    /// Empty: the scenario of a segment; else reserved to scores below this.
+    pub for_score_below: String,
+    pub steps: Vec<StepDto>,
+}
+
+impl From<&encaisse::engine::Scenario> for ScenarioDto {
+    fn from(s: &encaisse::engine::Scenario) -> Self {
+        use encaisse::engine::Offset;
+        ScenarioDto {
+            segment: s.segment.clone(),
+            name: s.name.clone(),
+            min_gap_days: s.min_gap_days.to_string(),
+            for_score_below: s.for_score_below.map(|v| v.to_string()).unwrap_or_default(),
+            steps: s
+                .steps
+                .iter()
+                .map(|st| {
+                    let (from, days) = match st.offset {
+                        Offset::Due(d) => ("due", d),
+                        Offset::Issue(d) => ("issue", d),
+                        Offset::Previous(d) => ("previous", d),
+                    };
+                    StepDto {
+                        name: st.name.clone(),
+                        offset_from: from.into(),
+                        offset_days: days.to_string(),
+                        channel: st.channel.as_str().into(),
+                        template: st.template.clone(),
+                        min_amount: encaisse::money::format_cents_fr(st.min_amount_cents),
+                        pay_within_days: st.pay_within_days.to_string(),
+                        before_due_only: st.before_due_only,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+impl ScenarioDto {
+    /// Reads an edited scenario; says which field of which step is wrong.
+    pub fn to_core(&self) -> Result<encaisse::engine::Scenario, IpcError> {
+        use encaisse::engine::{Offset, Step};
+        let number = |what: String, text: &str| -> Result<i64, IpcError> {
+            text.trim().parse::<i64>().map_err(|_| {
+                IpcError::new(
+                    "invalid",
+                    format!("{what} : « {text} » n'est pas un nombre"),
+                )
+            })
+        };
+        let mut steps = Vec::new();
+        for (i, st) in self.steps.iter().enumerate() {
+            let at = |field: &str| format!("{} › étape {} › {field}", self.name, i + 1);
+            let days = number(at("jours"), &st.offset_days)? as i32;
+            let offset = match st.offset_from.as_str() {
+                "due" => Offset::Due(days),
+                "issue" => Offset::Issue(days),
+                "previous" => Offset::Previous(days),
+                other => {
+                    return Err(IpcError::new(
+                        "invalid",
+                        format!("{} : « {other} »", at("départ")),
+                    ))
+                }
+            };
+            let min = if st.min_amount.trim().is_empty() {
+                0
+            } else {
+                encaisse::money::parse_amount(&st.min_amount).map_err(|m| {
+                    IpcError::new("invalid", format!("{} : {m}", at("montant minimum")))
+                })?
+            };
+            steps.push(Step {
+                name: st.name.clone(),
+                offset,
+                channel: encaisse::engine::Channel::parse(&st.channel)?,
+                template: st.template.clone(),
+                min_amount_cents: min,
+                pay_within_days: number(at("délai de paiement"), &st.pay_within_days)?
+                    .clamp(0, 100_000) as u32,
+                before_due_only: st.before_due_only,
+            });
+        }
+        Ok(encaisse::engine::Scenario {
+            segment: self.segment.trim().to_string(),
+            name: self.name.trim().to_string(),
+            min_gap_days: number(format!("{} › écart minimum", self.name), &self.min_gap_days)?
+                .clamp(0, 100_000) as u32,
+            for_score_below: if self.for_score_below.trim().is_empty() {
+                None
+            } else {
+                Some(
+                    number(format!("{} › note", self.name), &self.for_score_below)?.clamp(0, 255)
+                        as u8,
+                )
+            },
+            steps,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RateRowDto {
+    pub from: String,
+    pub percent: String,
+}
+
+/// The rate tables, as edited in Paramètres › Taux.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RateTablesDto {
+    pub ecb_mro: Vec<RateRowDto>,
+    pub fr_legal_other: Vec<RateRowDto>,
+    pub de_base: Vec<RateRowDto>,
+    pub boe_base: Vec<RateRowDto>,
+    pub ecb_known_through: String,
+    pub boe_known_through: String,
+}
+
+impl From<encaisse::charges::RateTables> for RateTablesDto {
+    fn from(r: encaisse::charges::RateTables) -> Self {
+        let rows = |t: &[encaisse::charges::DatedRate]| {
+            t.iter()
+                .map(|d| RateRowDto {
+                    from: iso(d.from),
+                    percent: d.percent.to_string().replace('.', ","),
+                })
+                .collect()
+        };
+        RateTablesDto {
+            ecb_mro: rows(&r.ecb_mro),
+            fr_legal_other: rows(&r.fr_legal_other),
+            de_base: rows(&r.de_base),
+            boe_base: rows(&r.boe_base),
+            ecb_known_through: iso(r.ecb_known_through),
+            boe_known_through: iso(r.boe_known_through),
+        }
+    }
+}
+
+impl RateTablesDto {
+    pub fn to_core(&self) -> Result<encaisse::charges::RateTables, IpcError> {
+        let rows =
+            |name: &str, t: &[RateRowDto]| -> Result<Vec<encaisse::charges::DatedRate>, IpcError> {
+                t.iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        Ok(encaisse::charges::DatedRate {
+                            from: parse_date(&r.from).map_err(|e| {
+                                IpcError::new(
+                                    "invalid",
+                                    format!("{name}, ligne {} : {}", i + 1, e.message),
+                                )
+                            })?,
+                            percent: r.percent.trim().replace(',', ".").parse().map_err(|_| {
+                                IpcError::new(
+                                    "invalid",
+                                    format!(
+                                        "{name}, ligne {} : « {} » n'est pas un taux",
+                                        i + 1,
+                                        r.percent
+                                    ),
+                                )
+                            })?,
+                        })
+                    })
+                    .collect()
+            };
+        Ok(encaisse::charges::RateTables {
+            ecb_mro: rows("taux BCE", &self.ecb_mro)?,
+            fr_legal_other: rows("taux légal", &self.fr_legal_other)?,
+            de_base: rows("Basiszinssatz", &self.de_base)?,
+            boe_base: rows("Bank of England", &self.boe_base)?,
+            ecb_known_through: parse_date(&self.ecb_known_through)?,
+            boe_known_through: parse_date(&self.boe_known_through)?,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct WaiversDto {
+    pub waive_interest: bool,
+    pub waive_indemnity: bool,
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::*;
+
+    #[test]
+    fn scenarios_survive_the_editor_and_bad_fields_are_named() {
+        let defaults = encaisse::engine::default_scenarios();
+        for s in &defaults {
+            assert_eq!(&ScenarioDto::from(s).to_core().unwrap(), s);
+        }
+        let mut dto = ScenarioDto::from(&defaults[1]);
+        dto.steps[1].offset_days = "quinze".into();
+        let err = dto.to_core().unwrap_err();
+        assert!(
+            err.message.contains("Standard › étape 2 › jours"),
+            "{}",
+            err.message
+        );
+        let mut dto = ScenarioDto::from(&defaults[1]);
+        dto.steps[0].channel = "pigeon".into();
+        assert!(dto.to_core().is_err());
+    }
+
+    #[test]
+    fn rate_tables_survive_the_editor_and_bad_rows_are_named() {
+        let shipped = encaisse::charges::RateTables::default();
+        assert_eq!(
+            RateTablesDto::from(shipped.clone()).to_core().unwrap(),
+            shipped
+        );
+        let mut dto = RateTablesDto::from(shipped);
+        dto.ecb_mro[2].percent = "2,5".into();
+        assert_eq!(
+            dto.to_core().unwrap().ecb_mro[2].percent,
+            "2.5".parse().unwrap(),
+            "a decimal comma is read"
+        );
+        dto.de_base[0].from = "31/02/2024".into();
+        let err = dto.to_core().unwrap_err();
+        assert!(
+            err.message.starts_with("Basiszinssatz, ligne 1"),
+            "{}",
+            err.message
+        );
+    }
+}

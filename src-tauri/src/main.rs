@@ -44,6 +44,17 @@ fn main() {
             commands::add_dispute,
             commands::add_pause,
             commands::set_reminder_days,
+            commands::reliability,
+            commands::set_score,
+            commands::timeline,
+            commands::scenarios,
+            commands::save_scenarios,
+            commands::reset_scenarios,
+            commands::rate_tables,
+            commands::save_rate_tables,
+            commands::reset_rate_tables,
+            commands::set_client_waivers,
+            commands::client_waivers,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("Encaisse could not start");

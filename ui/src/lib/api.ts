@@ -14,6 +14,11 @@ import type { CsvColumnDto } from './bindings/CsvColumnDto';
 import type { CsvSampleDto } from './bindings/CsvSampleDto';
 import type { DashboardDto } from './bindings/DashboardDto';
 import type { DayWorkDto } from './bindings/DayWorkDto';
+import type { RateTablesDto } from './bindings/RateTablesDto';
+import type { ReliabilityDto } from './bindings/ReliabilityDto';
+import type { ScenarioDto } from './bindings/ScenarioDto';
+import type { TimelineEventDto } from './bindings/TimelineEventDto';
+import type { WaiversDto } from './bindings/WaiversDto';
 import type { FollowUpFilterDto } from './bindings/FollowUpFilterDto';
 import type { FollowUpPageDto } from './bindings/FollowUpPageDto';
 import type { ImportOutcomeDto } from './bindings/ImportOutcomeDto';
@@ -87,6 +92,18 @@ export const api = {
   addPause: (scope: 'invoice' | 'client' | 'all', id: string, until: string, reason: string) =>
     call<string>('add_pause', { scope, id, until, reason }),
   setReminderDays: (days: string) => call<string>('set_reminder_days', { days }),
+  reliability: (clientId: string, asOf: string) => call<ReliabilityDto>('reliability', { clientId, asOf }),
+  setScore: (clientId: string, score: string, note: string) => call<null>('set_score', { clientId, score, note }),
+  timeline: (clientId: string, asOf: string) => call<TimelineEventDto[]>('timeline', { clientId, asOf }),
+  scenarios: () => call<ScenarioDto[]>('scenarios'),
+  saveScenarios: (scenarios: ScenarioDto[]) => call<null>('save_scenarios', { scenarios }),
+  resetScenarios: () => call<null>('reset_scenarios'),
+  rateTables: () => call<RateTablesDto>('rate_tables'),
+  saveRateTables: (rates: RateTablesDto) => call<null>('save_rate_tables', { rates }),
+  resetRateTables: () => call<null>('reset_rate_tables'),
+  clientWaivers: (clientId: string) => call<WaiversDto>('client_waivers', { clientId }),
+  setClientWaivers: (clientId: string, waiveInterest: boolean, waiveIndemnity: boolean) =>
+    call<null>('set_client_waivers', { clientId, waiveInterest, waiveIndemnity }),
   onProgress: (handler: (p: ProgressDto) => void): Promise<UnlistenFn> =>
     listen<ProgressDto>('progress', (event) => handler(event.payload)),
 };
