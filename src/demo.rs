@@ -481,7 +481,112 @@ pub fn populate(ledger: &mut Ledger, today: Date) -> Result<DemoSummary> {
         summary.payments += 1;
     }
     tx.commit()?;
+    follow_up_history(ledger, today, &mut rng)?;
     Ok(summary)
+}
+
+/// Reminder sessions of the past months (the 1st and the 15th) as a
+/// bookkeeper would have held them — most due reminders done, some skipped —
+/// then a kept promise, a broken one, a running one, a dispute and a pause.
+fn follow_up_history(ledger: &mut Ledger, today: Date, rng: &mut Lcg) -> Result<()> {
+    use crate::reminders::{NewReminder, PauseScope};
+    use chrono::Datelike;
+    let start = today - chrono::Days::new(240);
+    let mut sessions = Vec::new();
+    let mut month = start.with_day(1).expect("first of the month");
+    while month < today {
+        for day in [1, 15] {
+            let d = month.with_day(day).expect("valid day");
+            if d >= start && d < today {
+                sessions.push(d);
+            }
+        }
+        month = month
+            .checked_add_months(chrono::Months::new(1))
+            .expect("next month");
+    }
+    for session in sessions {
+        for row in ledger.work_list(session)?.rows {
+            if rng.chance(15) {
+                continue;
+            }
+            let call = row.channel == crate::engine::Channel::Call;
+            ledger.record_reminder(&NewReminder {
+                client_id: row.client_id,
+                step: row.step,
+                channel: row.channel,
+                date: session,
+                invoice_ids: row.invoices.iter().map(|i| i.id).collect(),
+                outcome: if call {
+                    ["Joint", "Pas de réponse"][rng.below(2) as usize].into()
+                } else {
+                    String::new()
+                },
+                note: String::new(),
+                manual: false,
+            })?;
+        }
+    }
+    // Promises, a dispute and a pause on clients that still owe something.
+    let owing: Vec<(i64, i64, i64)> = {
+        let mut stmt = ledger.conn.prepare(
+            "SELECT i.client_id, i.id, i.amount FROM invoice i JOIN client c ON c.id = i.client_id
+             WHERE i.kind = 'invoice' AND c.do_not_remind = 0 AND i.due_date < ?1
+               AND i.amount > COALESCE((SELECT SUM(a.amount) FROM allocation a WHERE a.invoice_id = i.id), 0)
+             ORDER BY i.due_date, i.id",
+        )?;
+        let rows = stmt.query_map([crate::dates::iso(today)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut clients: Vec<i64> = Vec::new();
+    for (client, _, _) in &owing {
+        if !clients.contains(client) {
+            clients.push(*client);
+        }
+    }
+    let money = |cents: i64| crate::money::Money::new(cents, crate::money::Currency::EUR);
+    let amount_of = |client: i64| {
+        owing
+            .iter()
+            .find(|o| o.0 == client)
+            .map(|o| o.2)
+            .unwrap_or(100_00)
+    };
+    if let [broken, running, disputed, paused, ..] = clients[..] {
+        ledger.add_promise(
+            broken,
+            money(amount_of(broken)),
+            today - chrono::Days::new(20),
+            today - chrono::Days::new(6),
+            "virement annoncé par téléphone",
+        )?;
+        ledger.add_promise(
+            running,
+            money(amount_of(running)),
+            today - chrono::Days::new(2),
+            today + chrono::Days::new(5),
+            "chèque le 27",
+        )?;
+        let invoice = owing
+            .iter()
+            .find(|o| o.0 == disputed)
+            .map(|o| o.1)
+            .unwrap_or(0);
+        ledger.add_dispute(
+            invoice,
+            Some(amount_of(disputed) / 4 / 100 * 100),
+            "deux articles livrés abîmés",
+            today - chrono::Days::new(12),
+        )?;
+        ledger.add_pause(
+            PauseScope::Client(paused),
+            today + chrono::Days::new(10),
+            "redressement judiciaire : attendre le mandataire",
+        )?;
+    }
+    Ok(())
 }
 
 /// A synthetic FEC of about `lines` lines for benchmarks: sales entries of

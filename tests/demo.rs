@@ -49,3 +49,37 @@ fn the_demo_is_deterministic_and_only_goes_into_an_empty_ledger() {
         "never mixed into real data"
     );
 }
+
+#[test]
+fn the_demo_has_a_follow_up_history_like_a_real_ledger() {
+    let mut ledger = ledger();
+    let today = date("2026-11-22");
+    demo::populate(&mut ledger, today).unwrap();
+    let page = ledger.follow_up(today, &Default::default()).unwrap();
+    let reminded = page.rows.iter().filter(|r| r.last_step > 0).count();
+    assert!(
+        reminded * 2 > page.rows.len(),
+        "most overdue invoices were reminded in past sessions: {reminded}/{}",
+        page.rows.len()
+    );
+    let levels: std::collections::BTreeSet<usize> = page.rows.iter().map(|r| r.last_step).collect();
+    assert!(levels.len() >= 4, "invoices at several levels: {levels:?}");
+    let work = ledger.work_list(today).unwrap();
+    assert_eq!(work.broken_promises.len(), 1);
+    assert!(page.rows.iter().any(|r| r.promise));
+    assert!(page.rows.iter().any(|r| r.dispute));
+    assert!(page.rows.iter().any(|r| r.paused));
+    // Past sessions were held: what is due today is what fell due since.
+    assert!(!work.rows.is_empty());
+    let client = page
+        .rows
+        .iter()
+        .find(|r| r.last_step > 0)
+        .unwrap()
+        .client_id;
+    assert!(ledger
+        .timeline(client, today)
+        .unwrap()
+        .iter()
+        .any(|e| e.kind == "reminder" || e.kind == "call"));
+}
