@@ -464,3 +464,53 @@ async fn reminders_recorded_from_the_relances_table_move_invoices_to_the_next_le
     assert_eq!((level("F-A1"), level("F-B2")), (1, 0));
     app.close().await;
 }
+
+#[tokio::test]
+async fn a_scenario_edited_in_the_settings_changes_the_day_s_work() {
+    use encaisse::ledger::NewInvoice;
+    use encaisse::money::{Currency, Money};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("scenarios.sqlite");
+    let today = chrono::Local::now().date_naive();
+    {
+        let core = encaisse::Ledger::open(&ledger).unwrap();
+        let id = core
+            .upsert_client(&encaisse::model::Client::new("S1", "Sigma"))
+            .unwrap();
+        let due = today - chrono::Days::new(4);
+        core.add_invoice(&NewInvoice {
+            client_id: id,
+            number: "F-S1".into(),
+            issue_date: due - chrono::Days::new(30),
+            due_date: Some(due),
+            amount: Money::new(50_000, Currency::EUR),
+            label: String::new(),
+        })
+        .unwrap();
+    }
+    let app = launch(&ledger).await;
+    // Four days late: the statement (due + 7) is not due yet.
+    app.text_until("[data-testid=work-sends]", |t| t == "0")
+        .await;
+    app.click("[data-nav=settings]").await;
+    app.click("[data-tab=scenarios]").await;
+    let standard = "[data-testid=scenario]:nth-of-type(2) [data-testid=step-days]";
+    // A wrong figure is refused with the field named, and nothing is saved.
+    app.set_value(standard, "quinze").await;
+    app.click("[data-testid=scenarios-save]").await;
+    let error = app
+        .text_until("[data-testid=error]", |t| !t.is_empty())
+        .await;
+    assert!(error.contains("Standard › étape 1 › jours"), "{error}");
+    app.set_value(standard, "3").await;
+    app.click("[data-testid=scenarios-save]").await;
+    app.text_until("[data-testid=notice]", |t| t.contains("Enregistré"))
+        .await;
+    let core = encaisse::Ledger::open(&ledger).unwrap();
+    let standard_first = core.scenarios().unwrap()[1].steps[0].offset;
+    assert_eq!(standard_first, encaisse::engine::Offset::Due(3));
+    app.click("[data-nav=dashboard]").await;
+    app.text_until("[data-testid=work-sends]", |t| t == "1")
+        .await;
+    app.close().await;
+}
