@@ -867,6 +867,8 @@ pub struct FollowUpRow {
     pub issue_date: Date,
     pub due_date: Date,
     pub days_late: i64,
+    /// Amount of the invoice, and what is still owed.
+    pub amount: Money,
     pub open: Money,
     pub disputed_cents: i64,
     /// Last level reached (0 = none), its name and day.
@@ -930,6 +932,13 @@ impl Ledger {
             .map(|c| (c.client_id, (c, engine::scenario_for(&scenarios, c))))
             .collect();
         let cards = self.client_cards()?;
+        let amounts: HashMap<i64, i64> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT id, amount FROM invoice WHERE amount > 0")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
         let search = filter
             .search
             .as_deref()
@@ -997,6 +1006,13 @@ impl Ledger {
                 issue_date: item.issue_date,
                 due_date: item.due_date,
                 days_late,
+                amount: Money::new(
+                    amounts
+                        .get(&item.invoice_id)
+                        .copied()
+                        .unwrap_or(item.open_cents),
+                    currency,
+                ),
                 open: Money::new(item.open_cents, currency),
                 disputed_cents: item.disputed_cents,
                 last_step: item.steps_done,

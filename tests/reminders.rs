@@ -343,6 +343,10 @@ fn the_relances_table_lists_every_unpaid_invoice_with_level_next_step_and_badges
     let fb1_row = &page.rows[0];
     assert!(fb1_row.dispute && !fb1_row.promise);
     assert_eq!(fb1_row.disputed_cents, 500_00);
+    assert_eq!(
+        (fb1_row.amount.cents, fb1_row.open.cents),
+        (3_000_00, 3_000_00)
+    );
     // The key account's pre-due calls are skipped once overdue: formal notice.
     assert_eq!(fb1_row.next_step_name, "Mise en demeure de payer");
 

@@ -176,6 +176,8 @@ export const en: Record<Key, string> = {
   'rates.boeKnown': "Bank of England table known until",
   'rates.reset': "Restore shipped rates",
   'rates.resetDone': "Shipped rates restored.",
+  'reminders.issuedOn': "issued {date}",
+  'reminders.outOf': "of {amount}",
   'templates.title': 'Reminder templates',
   'templates.notBuilt': 'The letter and e-mail template editor is not available yet in this version.',
   'clients.title': 'Clients',

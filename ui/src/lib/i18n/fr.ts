@@ -175,6 +175,8 @@ export const fr = {
   'rates.boeKnown': "Table Bank of England connue jusqu'au",
   'rates.reset': "Rétablir les taux livrés",
   'rates.resetDone': "Taux livrés rétablis.",
+  'reminders.issuedOn': "émise le {date}",
+  'reminders.outOf': "sur {amount}",
   'templates.title': 'Modèles de relance',
   'templates.notBuilt': "L'éditeur de modèles de lettres et d'e-mails n'est pas encore disponible dans cette version.",
   'clients.title': 'Clients',
