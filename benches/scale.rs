@@ -4,6 +4,7 @@
 //! cargo bench --bench scale            # full scale
 //! cargo bench --bench scale -- quick   # a tenth of it, to check it runs
 //! cargo bench --bench scale -- fec     # the FEC import only
+//! cargo bench --bench scale -- letters # the letters only
 //! ```
 //! Prints one line per measure with its target.
 
@@ -62,6 +63,10 @@ fn main() {
     let scale = if quick { 10 } else { 1 };
     let dir = tempfile_dir();
     let today = "2026-11-22".parse().expect("date");
+    if std::env::args().any(|a| a == "letters") {
+        letters_benchmark(if quick { 100 } else { 1_000 });
+        return;
+    }
 
     // 1. FEC import.
     let lines = 1_000_000 / scale;
@@ -116,6 +121,7 @@ fn main() {
     if std::env::args().any(|a| a == "fec") {
         return;
     }
+    letters_benchmark(if quick { 100 } else { 1_000 });
 
     // 2. Aged balance and invoice list at 5 000 clients / 100 000 invoices.
     reset_peak();
@@ -176,6 +182,59 @@ fn main() {
         rss_mb()
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Letters of mixed lengths (1 to 25 invoices), rendered and zipped.
+fn letters_benchmark(count: usize) {
+    use encaisse::documents::{self, Kind, Letter};
+    let keys = [
+        "releve",
+        "relance_2",
+        "relance_3",
+        "mise_en_demeure",
+        "recouvrement",
+    ];
+    let company = encaisse::model::Company {
+        legal_name: "Atelier Lumière".into(),
+        legal_form: "SARL".into(),
+        city: "Lyon".into(),
+        iban: "FR7630006000011234567890189".into(),
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let letters: Vec<Letter> = (0..count)
+        .map(|n| {
+            let mut facts = documents::sample_facts("fr");
+            let one = facts.factures[0].clone();
+            facts.factures = (0..1 + n % 25)
+                .map(|i| documents::LetterInvoice {
+                    numero: format!("FA-{n:05}-{i:02}"),
+                    ..one.clone()
+                })
+                .collect();
+            facts.client.nom = format!("Client {n}");
+            facts.client.code = format!("C{n:05}");
+            facts.key = keys[n % keys.len()].into();
+            facts.charges_shown = n % 2 == 0;
+            let source =
+                documents::default_source("fr", &facts.key, Kind::Letter).expect("template");
+            let rendered = documents::render(source, &facts).expect("render");
+            Letter {
+                facts,
+                rendered,
+                company: company.clone(),
+                window: Default::default(),
+            }
+        })
+        .collect();
+    let (zip, _) = documents::letters_zip(&letters).expect("zip");
+    let took = start.elapsed();
+    println!(
+        "{count} letters rendered and zipped: {:.0} ms, {:.0} letters/s, zip {:.1} MB (target >= 1000 letters/s)",
+        took.as_secs_f64() * 1000.0,
+        count as f64 / took.as_secs_f64(),
+        zip.len() as f64 / 1e6
+    );
 }
 
 fn tempfile_dir() -> std::path::PathBuf {

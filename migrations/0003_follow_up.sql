@@ -19,6 +19,11 @@ CREATE TABLE reminder (
     outcome         TEXT NOT NULL DEFAULT '',
     note            TEXT NOT NULL DEFAULT '',
     manual          INTEGER NOT NULL DEFAULT 0 CHECK (manual = 0 OR manual = 1),
+    -- SHA-256 of the letter or e-mail sent, when Encaisse produced it.
+    document_sha256 TEXT,
+    -- Registered post: the LRAR number and the day the receipt came back.
+    lrar_number     TEXT,
+    acknowledged_on TEXT,
     created_at      TEXT NOT NULL
 ) STRICT;
 CREATE INDEX reminder_client ON reminder(client_id, date);

@@ -25,6 +25,7 @@ pub mod charges;
 pub mod dashboard;
 pub mod dates;
 pub mod demo;
+pub mod documents;
 pub mod engine;
 pub mod error;
 pub mod import;

@@ -1206,6 +1206,36 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// Records a letter produced by Encaisse as sent: its invoices move to
+    /// its level, with the SHA-256 of the document.
+    pub fn record_document(
+        &mut self,
+        facts: &crate::documents::LetterFacts,
+        date: Date,
+        sha256: &str,
+    ) -> Result<i64> {
+        let channel = facts.channel.unwrap_or(Channel::Letter);
+        let tx = self.conn.unchecked_transaction()?;
+        let id = self.insert_reminder(&NewReminder {
+            client_id: facts.client_id,
+            step: facts.niveau,
+            channel,
+            date,
+            invoice_ids: facts.invoice_ids.clone(),
+            outcome: String::new(),
+            note: String::new(),
+            manual: false,
+        })?;
+        self.conn.execute(
+            "UPDATE reminder SET document_sha256 = ?1 WHERE id = ?2",
+            params![sha256, id],
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+}
+
 /// Setting: the days of the month reminders are sent (seed 004: "the 1st and the 15th").
 const REMINDER_DAYS_SETTING: &str = "reminder_days";
 

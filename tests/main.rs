@@ -11,6 +11,7 @@
 //! - `charges`    — late-payment interest and indemnities (FR B2B/B2C, DE, UK), prescription
 //! - `engine`     — the reminder work list: catch-up, grouping, levels, holds
 //! - `reminders`  — the follow-up in the ledger: levels, promises, disputes, pauses, scenarios
+//! - `documents`  — templates, letters for window envelopes, the zip of letters
 //! - `demo`       — the demonstration ledger
 
 // Amounts in cents are written `1_000_00` (units, then cents) on purpose.
@@ -22,6 +23,7 @@ mod aging;
 mod bad_input;
 mod charges;
 mod demo;
+mod documents;
 mod engine;
 mod import_csv;
 mod import_fec;

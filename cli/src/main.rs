@@ -32,6 +32,9 @@ Commandes :
   record --client CODE --level N --channel C [--date AAAA-MM-JJ] [--note TEXTE] [--manual]
                                                              enregistrer une relance faite (canal : call, email,
                                                              letter, email_and_letter, registered, collection)
+  letters [--as-of AAAA-MM-JJ] --out FICHIER.zip [--merged FICHIER.pdf] [--record]
+                                                             lettres de relance du jour (une par client et niveau),
+                                                             --record les enregistre comme envoyées
   clients [--json]                                           liste des clients
   invoices [--open] [--client CODE] [--json]                 liste des factures
   client set CODE [--email A] [--terms JOURS] [--segment S] [--b2c | --b2b]
@@ -57,6 +60,8 @@ const VALUED: &[&str] = &[
     "--channel",
     "--date",
     "--note",
+    "--out",
+    "--merged",
 ];
 
 fn parse_args() -> Result<Args, String> {
@@ -358,6 +363,35 @@ fn run(args: &Args) -> Result<(), Failure> {
             );
             Ok(())
         }
+        ["letters"] => {
+            let mut ledger = open(args)?;
+            let as_of = args.as_of()?;
+            let out = args.value("--out").ok_or_else(|| {
+                Failure::Usage("letters : --out FICHIER.zip est obligatoire".into())
+            })?;
+            let work = ledger.work_list(as_of)?;
+            let letters = ledger.letters(&work.rows, as_of)?;
+            let (zip, entries) = encaisse::documents::letters_zip(&letters)?;
+            write_file(out, &zip)?;
+            if let Some(merged) = args.value("--merged") {
+                write_file(merged, &encaisse::documents::merged_pdf(&letters, as_of))?;
+            }
+            if args.has("--record") {
+                for (letter, (_, sha)) in letters.iter().zip(&entries) {
+                    ledger.record_document(&letter.facts, as_of, sha)?;
+                }
+            }
+            println!(
+                "{} lettre(s) dans {out}{}",
+                letters.len(),
+                if args.has("--record") {
+                    " ; relances enregistrées"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
         ["clients"] => {
             let ledger = open(args)?;
             let clients = ledger.clients(args.as_of()?, None)?;
@@ -542,4 +576,18 @@ fn import_file(args: &Args, kind: &str, file: PathBuf) -> Result<(), Failure> {
         let _ = eur;
     }
     Ok(())
+}
+
+fn write_file(path: &str, bytes: &[u8]) -> Result<(), Failure> {
+    // Written beside, then renamed: a failed write leaves no half file.
+    let tmp = format!("{path}.part");
+    std::fs::write(&tmp, bytes)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|source| {
+            let _ = std::fs::remove_file(&tmp);
+            Failure::from(Error::Io {
+                path: path.into(),
+                source,
+            })
+        })
 }

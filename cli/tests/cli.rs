@@ -263,3 +263,55 @@ fn worklist_and_record_for_scripting() {
         "refused records wrote nothing"
     );
 }
+
+#[test]
+fn letters_zip_merged_pdf_and_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.sqlite");
+    assert!(cli(&ledger, &["demo", "--as-of", "2026-11-22"])
+        .status
+        .success());
+    let zip = dir.path().join("relances.zip");
+    let merged = dir.path().join("a-poster.pdf");
+    let out = cli(
+        &ledger,
+        &[
+            "letters",
+            "--as-of",
+            "2026-11-22",
+            "--out",
+            zip.to_str().unwrap(),
+            "--merged",
+            merged.to_str().unwrap(),
+            "--record",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&zip).unwrap();
+    assert!(bytes.starts_with(b"PK"), "a zip archive");
+    assert!(std::fs::read(&merged).unwrap().starts_with(b"%PDF"));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let count: usize = stdout.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(count > 0, "{stdout}");
+    // Recorded: the same day has no letter left to send.
+    let again = dir.path().join("again.zip");
+    let out = cli(
+        &ledger,
+        &[
+            "letters",
+            "--as-of",
+            "2026-11-22",
+            "--out",
+            again.to_str().unwrap(),
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("0 lettre"));
+    // No --out: a usage error, nothing written.
+    let out = cli(&ledger, &["letters"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.path().join(".part").exists());
+}

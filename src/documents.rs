@@ -1,0 +1,1193 @@
+//! What the debtor receives (E1–E4): templates filled with the facts of one
+//! communication, laid out as an A4 letter for a DL window envelope, zipped
+//! one PDF per letter or merged for one print run.
+//!
+//! Templates are plain text with `{{ placeholders }}` (minijinja, strict:
+//! an unknown placeholder is an error with its line, never a blank in a
+//! letter). The first line is the subject (`Objet : …`); blank lines separate
+//! paragraphs; a line `[tableau des factures]` places the invoice table.
+//! Client data enters as values and is never read as template code.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::charges::InvoiceCharges;
+use crate::dates::{self, Date};
+use crate::engine::Channel;
+use crate::error::{Error, Result};
+use crate::model::Company;
+use crate::money::format_cents_fr;
+use crate::pdf::{bold_font, fit, regular_font, text_width, Align, Canvas, Document};
+use crate::reminders::WorkRow;
+use crate::store::Ledger;
+
+/// What a template is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A postal letter (PDF).
+    Letter,
+    Email,
+    /// What to say on a phone call.
+    Script,
+}
+
+impl Kind {
+    fn suffix(self) -> &'static str {
+        match self {
+            Kind::Letter => "lettre",
+            Kind::Email => "email",
+            Kind::Script => "script",
+        }
+    }
+
+    /// The kind of document a channel produces.
+    pub fn for_channel(channel: Channel) -> Kind {
+        match channel {
+            Channel::Call => Kind::Script,
+            Channel::Email => Kind::Email,
+            _ => Kind::Letter,
+        }
+    }
+}
+
+macro_rules! defaults {
+    ($($path:literal),* $(,)?) => {
+        &[$(($path, include_str!(concat!("../templates/", $path)))),*]
+    };
+}
+
+/// The templates shipped in `templates/`, by `language/key.kind.txt`.
+const DEFAULTS: &[(&str, &str)] = defaults![
+    "fr/releve.lettre.txt",
+    "fr/releve.email.txt",
+    "fr/relance_2.lettre.txt",
+    "fr/relance_2.email.txt",
+    "fr/relance_3.lettre.txt",
+    "fr/relance_3.email.txt",
+    "fr/mise_en_demeure.lettre.txt",
+    "fr/mise_en_demeure.email.txt",
+    "fr/recouvrement.lettre.txt",
+    "fr/recouvrement.email.txt",
+    "fr/appel.script.txt",
+    "fr/appel_courtoisie.script.txt",
+    "fr/appel_satisfaction.script.txt",
+    "en/releve.lettre.txt",
+    "en/releve.email.txt",
+    "en/relance_2.lettre.txt",
+    "en/relance_2.email.txt",
+    "en/relance_3.lettre.txt",
+    "en/relance_3.email.txt",
+    "en/mise_en_demeure.lettre.txt",
+    "en/mise_en_demeure.email.txt",
+    "en/recouvrement.lettre.txt",
+    "en/recouvrement.email.txt",
+    "en/appel.script.txt",
+    "en/appel_courtoisie.script.txt",
+    "en/appel_satisfaction.script.txt",
+];
+
+/// Every default template: (language, key, kind).
+pub fn default_templates() -> Vec<(&'static str, &'static str, Kind)> {
+    DEFAULTS
+        .iter()
+        .filter_map(|(path, _)| {
+            let (language, file) = path.split_once('/')?;
+            let stem = file.strip_suffix(".txt")?;
+            let (key, kind) = stem.rsplit_once('.')?;
+            let kind = match kind {
+                "lettre" => Kind::Letter,
+                "email" => Kind::Email,
+                _ => Kind::Script,
+            };
+            Some((language, key, kind))
+        })
+        .collect()
+}
+
+fn path_of(language: &str, key: &str, kind: Kind) -> String {
+    format!("{language}/{key}.{}.txt", kind.suffix())
+}
+
+/// The shipped text of a template.
+pub fn default_source(language: &str, key: &str, kind: Kind) -> Option<&'static str> {
+    let path = path_of(language, key, kind);
+    DEFAULTS.iter().find(|(p, _)| *p == path).map(|(_, s)| *s)
+}
+
+/// The line marking where the invoice table goes.
+pub const TABLE_MARK: &str = "[tableau des factures]";
+
+// ----- the facts a template sees --------------------------------------
+
+/// The company, as templates name it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Sender {
+    pub nom: String,
+    pub forme: String,
+    pub capital: String,
+    pub siren: String,
+    pub rcs: String,
+    pub tva: String,
+    pub adresse: String,
+    pub code_postal: String,
+    pub ville: String,
+    pub email: String,
+    pub telephone: String,
+    pub iban: String,
+    pub bic: String,
+    pub signataire: String,
+}
+
+/// The client, as templates name it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Recipient {
+    pub code: String,
+    pub nom: String,
+    pub contact: String,
+    /// "Madame, Monsieur" (or its English counterpart).
+    pub civilite: String,
+    pub adresse: String,
+    pub code_postal: String,
+    pub ville: String,
+    pub pays: String,
+    pub email: String,
+    pub telephone: String,
+}
+
+/// One invoice of a letter; amounts already written the French way.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LetterInvoice {
+    pub numero: String,
+    pub date: String,
+    pub echeance: String,
+    pub retard: i64,
+    pub montant: String,
+    pub reste: String,
+    pub penalites: String,
+    pub indemnite: String,
+    #[serde(skip)]
+    pub open_cents: i64,
+    #[serde(skip)]
+    pub interest_cents: i64,
+    #[serde(skip)]
+    pub indemnity_cents: i64,
+}
+
+/// An earlier communication.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Previous {
+    pub date: String,
+    pub etape: String,
+}
+
+/// Everything a template may use (documented in templates/README.md).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LetterFacts {
+    pub langue: String,
+    pub entreprise: Sender,
+    pub client: Recipient,
+    pub factures: Vec<LetterInvoice>,
+    pub nombre_factures: usize,
+    pub total_principal: String,
+    pub total_penalites: String,
+    pub total_indemnites: String,
+    pub total_du: String,
+    /// Day of the letter, and the pay-by day.
+    pub date: String,
+    pub date_limite: String,
+    pub delai_jours: i64,
+    pub etape: String,
+    pub niveau: usize,
+    pub relances_precedentes: Vec<Previous>,
+    pub derniere_relance: Previous,
+    #[serde(skip)]
+    pub key: String,
+    #[serde(skip)]
+    pub registered: bool,
+    #[serde(skip)]
+    pub channel: Option<Channel>,
+    #[serde(skip)]
+    pub charges_shown: bool,
+    #[serde(skip)]
+    pub client_id: i64,
+    #[serde(skip)]
+    pub total_due_cents: i64,
+    #[serde(skip)]
+    pub invoice_ids: Vec<i64>,
+    #[serde(skip)]
+    pub day: Option<Date>,
+}
+
+/// A rendered template: its subject and its blocks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub blocks: Vec<Block>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Block {
+    Paragraph(String),
+    Table,
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(false);
+    env
+}
+
+/// Fills `source` with `facts`. An unknown placeholder or a syntax error is
+/// reported with its line.
+pub fn render(source: &str, facts: &LetterFacts) -> Result<Rendered> {
+    let env = environment();
+    let text = env
+        .render_str(source, facts)
+        .map_err(|e| template_error(&e))?;
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let subject = ["Objet :", "Objet:", "Subject:"]
+        .iter()
+        .find_map(|p| first.strip_prefix(p))
+        .map(|s| s.trim().to_string());
+    let body: Vec<&str> = match subject {
+        Some(_) => lines.collect(),
+        None => text.lines().collect(),
+    };
+    let mut blocks = Vec::new();
+    let mut paragraph: Vec<&str> = Vec::new();
+    let flush = |paragraph: &mut Vec<&str>, blocks: &mut Vec<Block>| {
+        if !paragraph.is_empty() {
+            blocks.push(Block::Paragraph(paragraph.join("\n")));
+            paragraph.clear();
+        }
+    };
+    for line in body {
+        if line.trim() == TABLE_MARK {
+            flush(&mut paragraph, &mut blocks);
+            blocks.push(Block::Table);
+        } else if line.trim().is_empty() {
+            flush(&mut paragraph, &mut blocks);
+        } else {
+            paragraph.push(line.trim_end());
+        }
+    }
+    flush(&mut paragraph, &mut blocks);
+    Ok(Rendered {
+        subject: subject.unwrap_or_default(),
+        blocks,
+    })
+}
+
+fn template_error(e: &minijinja::Error) -> Error {
+    let line = e
+        .line()
+        .map(|l| format!("ligne {l} : "))
+        .unwrap_or_default();
+    let what = match e.kind() {
+        minijinja::ErrorKind::UndefinedError => {
+            "champ inconnu (voir la liste des champs dans l'aide des modèles)".to_string()
+        }
+        minijinja::ErrorKind::SyntaxError => format!(
+            "erreur de syntaxe ({})",
+            e.detail().unwrap_or("balise mal fermée")
+        ),
+        _ => e.detail().unwrap_or("modèle invalide").to_string(),
+    };
+    Error::invalid("modèle", format!("{line}{what}"))
+}
+
+/// Plain text of a rendered template (e-mails, call scripts): the invoice
+/// table written as aligned lines.
+pub fn to_text(rendered: &Rendered, facts: &LetterFacts) -> String {
+    let mut out = Vec::new();
+    for block in &rendered.blocks {
+        match block {
+            Block::Paragraph(p) => out.push(p.clone()),
+            Block::Table => {
+                let mut lines = Vec::new();
+                for f in &facts.factures {
+                    lines.push(format!(
+                        "- {} du {}, échue le {} ({} j de retard) : reste {}",
+                        f.numero, f.date, f.echeance, f.retard, f.reste
+                    ));
+                }
+                lines.push(format!("Total dû : {}", facts.total_du));
+                out.push(lines.join("\n"));
+            }
+        }
+    }
+    out.join("\n\n")
+}
+
+// ----- from the ledger to the facts -----------------------------------
+
+/// Where the DL window is, and the offsets set in Paramètres (mm).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct WindowPlacement {
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+impl Default for WindowPlacement {
+    fn default() -> Self {
+        WindowPlacement {
+            x: 110.0,
+            y: 45.0,
+            width: 90.0,
+            height: 40.0,
+        }
+    }
+}
+
+/// Steps whose letters show the late-payment charges.
+fn shows_charges(key: &str) -> bool {
+    matches!(key, "relance_3" | "mise_en_demeure" | "recouvrement")
+}
+
+fn euros(cents: i64) -> String {
+    format!("{}\u{a0}€", format_cents_fr(cents))
+}
+
+/// "22 novembre 2026".
+pub fn long_date_fr(date: Date) -> String {
+    use chrono::Datelike;
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let day = if date.day() == 1 {
+        "1er".to_string()
+    } else {
+        date.day().to_string()
+    };
+    format!("{day} {} {}", MONTHS[date.month0() as usize], date.year())
+}
+
+impl Ledger {
+    /// The text of a template: the user's copy, else the shipped one.
+    pub fn template_source(&self, language: &str, key: &str, kind: Kind) -> Result<String> {
+        if let Some(own) = self.setting(&format!("template:{}", path_of(language, key, kind)))? {
+            return Ok(own);
+        }
+        default_source(language, key, kind)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "modèle",
+                    format!("aucun modèle « {key} » ({}, {language})", kind.suffix()),
+                )
+            })
+    }
+
+    /// Saves an edited template after rendering it on sample facts: an
+    /// unknown placeholder or a syntax error is refused with its line.
+    pub fn set_template(&self, language: &str, key: &str, kind: Kind, source: &str) -> Result<()> {
+        if default_source(language, key, kind).is_none() {
+            return Err(Error::invalid("modèle", format!("« {key} » inconnu")));
+        }
+        if source.len() > 20_000 {
+            return Err(Error::invalid("modèle", "20 000 caractères au plus"));
+        }
+        render(source, &sample_facts(language))?;
+        self.set_setting(
+            &format!("template:{}", path_of(language, key, kind)),
+            source,
+        )
+    }
+
+    /// Back to the shipped text.
+    pub fn reset_template(&self, language: &str, key: &str, kind: Kind) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM setting WHERE key = ?1",
+            [format!("template:{}", path_of(language, key, kind))],
+        )?;
+        Ok(())
+    }
+
+    /// The facts of the communications of `rows`, computed on `as_of`.
+    pub fn letter_facts(&self, rows: &[WorkRow], as_of: Date) -> Result<Vec<LetterFacts>> {
+        let company = self.company()?;
+        let charges: HashMap<i64, InvoiceCharges> = self
+            .charges_report(as_of, &self.rate_tables()?)?
+            .into_iter()
+            .map(|c| (c.invoice_id, c))
+            .collect();
+        // Earlier written reminders about the same invoices, one per day.
+        let mut previous_stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT r.date, r.step_name FROM reminder r JOIN reminder_invoice ri ON ri.reminder_id = r.id
+             WHERE ri.invoice_id = ?1 AND r.manual = 0 AND r.channel <> 'call' AND r.date <= ?2",
+        )?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let client = self.client(row.client_id)?;
+            let english = client.language == "en";
+            let mut facts = LetterFacts {
+                langue: client.language.clone(),
+                entreprise: sender(&company),
+                client: Recipient {
+                    code: client.code.clone(),
+                    nom: client.name.clone(),
+                    contact: client.contact.clone(),
+                    civilite: if english {
+                        "Dear Sir or Madam"
+                    } else {
+                        "Madame, Monsieur"
+                    }
+                    .into(),
+                    adresse: client.address.clone(),
+                    code_postal: client.postcode.clone(),
+                    ville: client.city.clone(),
+                    pays: client.country.clone(),
+                    email: client.email.clone(),
+                    telephone: client.phone.clone(),
+                },
+                date: dates::format_fr(as_of),
+                date_limite: dates::format_fr(row.pay_by),
+                delai_jours: (row.pay_by - as_of).num_days(),
+                etape: row.step_name.clone(),
+                niveau: row.step,
+                key: row.template.clone(),
+                registered: row.channel == Channel::Registered,
+                channel: Some(row.channel),
+                charges_shown: shows_charges(&row.template),
+                client_id: row.client_id,
+                invoice_ids: row.invoices.iter().map(|i| i.id).collect(),
+                day: Some(as_of),
+                ..Default::default()
+            };
+            let (mut principal, mut interest, mut indemnity) = (0i64, 0i64, 0i64);
+            for inv in &row.invoices {
+                let c = charges.get(&inv.id);
+                let (i_cents, f_cents) = c
+                    .and_then(|c| c.charges.as_ref())
+                    .map(|ch| (ch.interest.cents, ch.indemnity.cents))
+                    .unwrap_or((0, 0));
+                let (i_cents, f_cents) = if facts.charges_shown {
+                    (i_cents, f_cents)
+                } else {
+                    (0, 0)
+                };
+                principal += inv.remindable_cents;
+                interest += i_cents;
+                indemnity += f_cents;
+                facts.factures.push(LetterInvoice {
+                    numero: inv.number.clone(),
+                    date: dates::format_fr(inv.issue_date),
+                    echeance: dates::format_fr(inv.due_date),
+                    retard: inv.days_late.max(0),
+                    montant: euros(c.map(|c| c.amount.cents).unwrap_or(inv.remindable_cents)),
+                    reste: euros(inv.remindable_cents),
+                    penalites: euros(i_cents),
+                    indemnite: euros(f_cents),
+                    open_cents: inv.remindable_cents,
+                    interest_cents: i_cents,
+                    indemnity_cents: f_cents,
+                });
+            }
+            facts.nombre_factures = facts.factures.len();
+            facts.total_principal = euros(principal);
+            facts.total_penalites = euros(interest);
+            facts.total_indemnites = euros(indemnity);
+            facts.total_due_cents = principal + interest + indemnity;
+            facts.total_du = euros(facts.total_due_cents);
+            let mut earlier: std::collections::BTreeMap<Date, String> = Default::default();
+            for inv in &row.invoices {
+                let rows = previous_stmt.query_map(
+                    rusqlite::params![inv.id, dates::IsoDate::from(as_of)],
+                    |r| Ok((r.get::<_, Date>(0)?, r.get::<_, String>(1)?)),
+                )?;
+                for e in rows {
+                    let (d, name) = e?;
+                    earlier.entry(d).or_insert(name);
+                }
+            }
+            for (d, name) in earlier {
+                facts.relances_precedentes.push(Previous {
+                    date: dates::format_fr(d),
+                    etape: name,
+                });
+            }
+            facts.derniere_relance =
+                facts
+                    .relances_precedentes
+                    .last()
+                    .cloned()
+                    .unwrap_or(Previous {
+                        date: "—".into(),
+                        etape: String::new(),
+                    });
+            out.push(facts);
+        }
+        Ok(out)
+    }
+
+    /// The PDF letter of each postal communication of `rows`.
+    pub fn letters(&self, rows: &[WorkRow], as_of: Date) -> Result<Vec<Letter>> {
+        let postal: Vec<WorkRow> = rows
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.channel,
+                    Channel::Letter
+                        | Channel::EmailAndLetter
+                        | Channel::Registered
+                        | Channel::Collection
+                )
+            })
+            .cloned()
+            .collect();
+        let facts = self.letter_facts(&postal, as_of)?;
+        let company = self.company()?;
+        let window = WindowPlacement::default();
+        let mut sources: HashMap<(String, String), String> = HashMap::new();
+        let mut out = Vec::with_capacity(facts.len());
+        for f in facts {
+            let language = if f.langue == "en" { "en" } else { "fr" }.to_string();
+            let source = match sources.get(&(language.clone(), f.key.clone())) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = self.template_source(&language, &f.key, Kind::Letter)?;
+                    sources.insert((language.clone(), f.key.clone()), s.clone());
+                    s
+                }
+            };
+            let rendered = render(&source, &f)?;
+            out.push(Letter {
+                facts: f,
+                rendered,
+                company: company.clone(),
+                window,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn sender(c: &Company) -> Sender {
+    Sender {
+        nom: c.legal_name.clone(),
+        forme: c.legal_form.clone(),
+        capital: c.capital.clone(),
+        siren: c.siren.clone(),
+        rcs: c.rcs_city.clone(),
+        tva: c.vat_number.clone(),
+        adresse: c.address.clone(),
+        code_postal: c.postcode.clone(),
+        ville: c.city.clone(),
+        email: c.email.clone(),
+        telephone: c.phone.clone(),
+        iban: c.iban.clone(),
+        bic: c.bic.clone(),
+        signataire: c.signature_name.clone(),
+    }
+}
+
+/// Facts with every field filled, to check an edited template.
+pub fn sample_facts(language: &str) -> LetterFacts {
+    let invoice = LetterInvoice {
+        numero: "FA-2026-0001".into(),
+        date: "01/01/2026".into(),
+        echeance: "31/01/2026".into(),
+        retard: 45,
+        montant: euros(120_000),
+        reste: euros(120_000),
+        penalites: euros(1_798),
+        indemnite: euros(4_000),
+        open_cents: 120_000,
+        interest_cents: 1_798,
+        indemnity_cents: 4_000,
+    };
+    let previous = Previous {
+        date: "15/02/2026".into(),
+        etape: "Relevé de factures impayées".into(),
+    };
+    LetterFacts {
+        langue: language.into(),
+        entreprise: Sender {
+            nom: "Entreprise".into(),
+            iban: "FR76 …".into(),
+            ..Default::default()
+        },
+        client: Recipient {
+            nom: "Client".into(),
+            civilite: "Madame, Monsieur".into(),
+            ..Default::default()
+        },
+        factures: vec![invoice],
+        nombre_factures: 1,
+        total_principal: euros(120_000),
+        total_penalites: euros(1_798),
+        total_indemnites: euros(4_000),
+        total_du: euros(125_798),
+        date: "01/03/2026".into(),
+        date_limite: "09/03/2026".into(),
+        delai_jours: 8,
+        etape: "Mise en demeure de payer".into(),
+        niveau: 5,
+        relances_precedentes: vec![previous.clone()],
+        derniere_relance: previous,
+        ..Default::default()
+    }
+}
+
+// ----- the letter on paper ----------------------------------------------
+
+/// One letter ready to lay out.
+#[derive(Clone, Debug)]
+pub struct Letter {
+    pub facts: LetterFacts,
+    pub rendered: Rendered,
+    pub company: Company,
+    pub window: WindowPlacement,
+}
+
+const W: f32 = 210.0;
+const H: f32 = 297.0;
+const LEFT: f32 = 20.0;
+const RIGHT: f32 = 190.0;
+const BODY: f32 = 10.0;
+const LINE: f32 = 4.8;
+const BOTTOM: f32 = 268.0;
+
+/// Splits `text` into lines of at most `width` mm.
+fn wrap(text: &str, size: f32, width: f32, is_bold: bool) -> Vec<String> {
+    let font = if is_bold { bold_font() } else { regular_font() };
+    let mut out = Vec::new();
+    for raw in text.split('\n') {
+        let mut line = String::new();
+        for word in raw.split(' ') {
+            let candidate = if line.is_empty() {
+                word.to_string()
+            } else {
+                format!("{line} {word}")
+            };
+            if text_width(font, &candidate, size) <= width || line.is_empty() {
+                line = candidate;
+            } else {
+                out.push(std::mem::take(&mut line));
+                line = word.to_string();
+            }
+        }
+        out.push(line);
+    }
+    out
+}
+
+impl Letter {
+    /// A safe, readable file name: date, level, client.
+    pub fn file_name(&self) -> String {
+        let day = self.facts.day.map(dates::iso).unwrap_or_default();
+        let who = slug(&format!(
+            "{} {}",
+            self.facts.client.code, self.facts.client.nom
+        ));
+        format!(
+            "{day}_{:02}-{}_{}.pdf",
+            self.facts.niveau,
+            slug(&self.facts.key),
+            who
+        )
+    }
+
+    /// Draws the letter's pages into `doc`.
+    pub fn draw(&self, doc: &mut Document) {
+        let pages_before = doc.page_count();
+        let mut page = doc.page(W, H);
+        self.letterhead(&mut page);
+        let mut y = 108.0;
+        if !self.rendered.subject.is_empty() {
+            for line in wrap(
+                &format!("Objet : {}", self.rendered.subject),
+                BODY + 0.5,
+                RIGHT - LEFT,
+                true,
+            ) {
+                page.text(LEFT, y, BODY + 0.5, true, Align::Left, &line);
+                y += LINE + 0.4;
+            }
+            y += LINE;
+        }
+        let mut pages: Vec<Canvas> = Vec::new();
+        for block in &self.rendered.blocks {
+            match block {
+                Block::Paragraph(text) => {
+                    for line in wrap(text, BODY, RIGHT - LEFT, false) {
+                        if y > BOTTOM {
+                            pages.push(std::mem::replace(&mut page, doc.page(W, H)));
+                            y = 25.0;
+                        }
+                        page.text(LEFT, y, BODY, false, Align::Left, &line);
+                        y += LINE;
+                    }
+                    y += LINE * 0.6;
+                }
+                Block::Table => {
+                    y = self.table(doc, &mut page, &mut pages, y);
+                    y += LINE * 0.8;
+                }
+            }
+        }
+        // Payment details and signature.
+        if y > BOTTOM - 6.0 {
+            pages.push(std::mem::replace(&mut page, doc.page(W, H)));
+            y = 25.0;
+        }
+        if !self.company.iban.is_empty() {
+            let bic = if self.company.bic.is_empty() {
+                String::new()
+            } else {
+                format!(" — BIC {}", self.company.bic)
+            };
+            page.text(
+                LEFT,
+                y,
+                9.0,
+                false,
+                Align::Left,
+                &format!("Règlement par virement : IBAN {}{bic}", self.company.iban),
+            );
+            y += LINE * 2.0;
+        }
+        if !self.company.signature_name.is_empty() {
+            page.text(
+                120.0,
+                y + 4.0,
+                BODY,
+                true,
+                Align::Left,
+                &self.company.signature_name,
+            );
+        }
+        pages.push(page);
+        let total = pages.len();
+        for (i, mut p) in pages.into_iter().enumerate() {
+            self.footer(&mut p, i + 1, total);
+            doc.push(p);
+        }
+        debug_assert!(doc.page_count() > pages_before);
+    }
+
+    fn letterhead(&self, page: &mut Canvas) {
+        let c = &self.company;
+        let mut y = 20.0;
+        page.text(LEFT, y, 12.0, true, Align::Left, &c.legal_name);
+        y += 5.5;
+        for line in c
+            .address
+            .lines()
+            .chain(std::iter::once(format!("{} {}", c.postcode, c.city).trim()))
+        {
+            if !line.trim().is_empty() {
+                page.text(LEFT, y, 8.5, false, Align::Left, line.trim());
+                y += 4.0;
+            }
+        }
+        let contact = [c.phone.as_str(), c.email.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" — ");
+        if !contact.is_empty() {
+            page.text(LEFT, y, 8.5, false, Align::Left, &contact);
+        }
+        // The recipient, inside the window of a DL envelope.
+        let w = self.window;
+        let r = &self.facts.client;
+        let mut y = w.y + 7.0;
+        let width = w.width - 6.0;
+        let x = w.x + 3.0;
+        page.text(
+            x,
+            y,
+            10.5,
+            true,
+            Align::Left,
+            &fit(bold_font(), &r.nom, 10.5, width),
+        );
+        y += 5.0;
+        if !r.contact.is_empty() {
+            let to = format!("À l'attention de {}", r.contact);
+            page.text(
+                x,
+                y,
+                10.0,
+                false,
+                Align::Left,
+                &fit(regular_font(), &to, 10.0, width),
+            );
+            y += 4.8;
+        }
+        for line in r.adresse.lines().filter(|l| !l.trim().is_empty()).take(4) {
+            page.text(
+                x,
+                y,
+                10.0,
+                false,
+                Align::Left,
+                &fit(regular_font(), line.trim(), 10.0, width),
+            );
+            y += 4.8;
+        }
+        let town = format!("{} {}", r.code_postal, r.ville.to_uppercase());
+        page.text(
+            x,
+            y,
+            10.0,
+            false,
+            Align::Left,
+            &fit(regular_font(), town.trim(), 10.0, width),
+        );
+        y += 4.8;
+        if !r.pays.is_empty() && r.pays != "FR" {
+            page.text(x, y, 10.0, false, Align::Left, &r.pays);
+        }
+        // Place and date; registered post.
+        let day = self.facts.day.map(long_date_fr).unwrap_or_default();
+        let place = if c.city.is_empty() {
+            format!("Le {day}")
+        } else {
+            format!("{}, le {day}", c.city)
+        };
+        page.text(w.x + 3.0, 97.0, 10.0, false, Align::Left, &place);
+        if self.facts.registered {
+            page.text(
+                LEFT,
+                97.0,
+                9.0,
+                true,
+                Align::Left,
+                "Lettre recommandée avec accusé de réception",
+            );
+        }
+        // Fold marks for a DL envelope (thirds of the page).
+        page.rule(3.0, 8.0, 99.0, 0.4, 0.5);
+        page.rule(3.0, 8.0, 198.0, 0.4, 0.5);
+    }
+
+    /// The invoice table, its header repeated on each page it spans.
+    fn table(&self, doc: &Document, page: &mut Canvas, pages: &mut Vec<Canvas>, mut y: f32) -> f32 {
+        let size = 8.5;
+        let charges = self.facts.charges_shown;
+        let columns: Vec<(&str, f32, Align)> = if charges {
+            vec![
+                ("Facture", LEFT, Align::Left),
+                ("Date", 55.0, Align::Left),
+                ("Échéance", 78.0, Align::Left),
+                ("Retard", 112.0, Align::Right),
+                ("Reste dû", 140.0, Align::Right),
+                ("Pénalités", 165.0, Align::Right),
+                ("Indemnité", RIGHT, Align::Right),
+            ]
+        } else {
+            vec![
+                ("Facture", LEFT, Align::Left),
+                ("Date", 72.0, Align::Left),
+                ("Échéance", 100.0, Align::Left),
+                ("Retard", 140.0, Align::Right),
+                ("Montant", 165.0, Align::Right),
+                ("Reste dû", RIGHT, Align::Right),
+            ]
+        };
+        let header = |page: &mut Canvas, y: f32| {
+            for (title, x, align) in &columns {
+                page.text(*x, y, size, true, *align, title);
+            }
+            page.rule(LEFT, RIGHT, y + 1.5, 0.6, 0.3);
+        };
+        header(page, y);
+        y += 5.5;
+        for f in &self.facts.factures {
+            if y > BOTTOM {
+                pages.push(std::mem::replace(page, doc.page(W, H)));
+                y = 25.0;
+                header(page, y);
+                y += 5.5;
+            }
+            let late = if f.retard > 0 {
+                format!("{} j", f.retard)
+            } else {
+                String::new()
+            };
+            let cells: Vec<String> = if charges {
+                vec![
+                    fit(regular_font(), &f.numero, size, 40.0),
+                    f.date.clone(),
+                    f.echeance.clone(),
+                    late,
+                    f.reste.clone(),
+                    f.penalites.clone(),
+                    f.indemnite.clone(),
+                ]
+            } else {
+                vec![
+                    fit(regular_font(), &f.numero, size, 50.0),
+                    f.date.clone(),
+                    f.echeance.clone(),
+                    late,
+                    f.montant.clone(),
+                    f.reste.clone(),
+                ]
+            };
+            for ((_, x, align), text) in columns.iter().zip(&cells) {
+                page.text(*x, y, size, false, *align, text);
+            }
+            page.rule(LEFT, RIGHT, y + 1.4, 0.2, 0.85);
+            y += 4.6;
+        }
+        if y > BOTTOM - 15.0 {
+            pages.push(std::mem::replace(page, doc.page(W, H)));
+            y = 25.0;
+        }
+        y += 1.5;
+        let mut totals = vec![("Total en principal", self.facts.total_principal.clone())];
+        if charges {
+            totals.push(("Pénalités de retard", self.facts.total_penalites.clone()));
+            totals.push((
+                "Indemnités forfaitaires (40 € par facture)",
+                self.facts.total_indemnites.clone(),
+            ));
+        }
+        totals.push(("Total dû", self.facts.total_du.clone()));
+        let last = totals.len() - 1;
+        for (i, (label, value)) in totals.into_iter().enumerate() {
+            page.text(135.0, y, size + 0.5, i == last, Align::Right, label);
+            page.text(RIGHT, y, size + 0.5, i == last, Align::Right, &value);
+            y += 4.8;
+        }
+        y
+    }
+
+    fn footer(&self, page: &mut Canvas, number: usize, total: usize) {
+        let c = &self.company;
+        let mut legal = vec![format!("{} {}", c.legal_name, c.legal_form)
+            .trim()
+            .to_string()];
+        if !c.capital.is_empty() {
+            legal.push(format!("au capital de {}", c.capital));
+        }
+        if !c.siren.is_empty() {
+            legal.push(format!("RCS {} {}", c.rcs_city, c.siren).trim().to_string());
+        }
+        if !c.vat_number.is_empty() {
+            legal.push(format!("TVA {}", c.vat_number));
+        }
+        let line = legal.join(" — ");
+        page.rule(LEFT, RIGHT, 283.0, 0.3, 0.7);
+        page.text(
+            LEFT,
+            287.0,
+            7.0,
+            false,
+            Align::Left,
+            &fit(regular_font(), &line, 7.0, 150.0),
+        );
+        page.text(
+            RIGHT,
+            287.0,
+            7.0,
+            false,
+            Align::Right,
+            &format!("Page {number} / {total}"),
+        );
+    }
+}
+
+/// Lower-case ASCII letters, digits and dashes, at most 60 characters: safe
+/// in a zip and on every file system.
+pub fn slug(text: &str) -> String {
+    let folded = crate::ledger::fold(text);
+    let mut out = String::new();
+    for c in folded.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out: String = out.trim_matches('-').chars().take(60).collect();
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "sans-nom".into()
+    } else {
+        out
+    }
+}
+
+/// One letter as its own PDF.
+pub fn letter_pdf(letter: &Letter) -> Vec<u8> {
+    let mut doc = Document::new(&letter.rendered.subject);
+    letter.draw(&mut doc);
+    doc.finish_uncompressed()
+}
+
+/// A file of the zip: its name and the SHA-256 of its PDF.
+pub type ZipEntry = (String, String);
+
+/// Every letter as one PDF each, in a zip; returns the zip and, per letter,
+/// its entry name and the SHA-256 of its PDF.
+pub fn letters_zip(letters: &[Letter]) -> Result<(Vec<u8>, Vec<ZipEntry>)> {
+    // Rendered on both cores; the zip is written in order.
+    let pdfs: Vec<Vec<u8>> = parallel_map(letters, letter_pdf);
+    let mut names: HashMap<String, usize> = HashMap::new();
+    let mut buffer = std::io::Cursor::new(Vec::new());
+    let mut out = Vec::with_capacity(letters.len());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buffer);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (letter, pdf) in letters.iter().zip(&pdfs) {
+            let mut name = letter.file_name();
+            let seen = names.entry(name.clone()).or_insert(0);
+            *seen += 1;
+            if *seen > 1 {
+                name = name.replace(".pdf", &format!("-{}.pdf", seen));
+            }
+            zip.start_file(&name, options)
+                .map_err(|e| Error::invalid("zip", e.to_string()))?;
+            zip.write_all(pdf)
+                .map_err(|e| Error::invalid("zip", e.to_string()))?;
+            out.push((name, hex(&Sha256::digest(pdf))));
+        }
+        zip.finish()
+            .map_err(|e| Error::invalid("zip", e.to_string()))?;
+    }
+    Ok((buffer.into_inner(), out))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    if items.len() < 8 || threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<U>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a rendering thread"))
+            .collect()
+    })
+}
+
+/// All letters in one PDF for one print run, sorted by postcode, after a
+/// mailing register (bordereau) listing them.
+pub fn merged_pdf(letters: &[Letter], printed_on: Date) -> Vec<u8> {
+    let mut sorted: Vec<&Letter> = letters.iter().collect();
+    sorted.sort_by(|a, b| {
+        (&a.facts.client.code_postal, &a.facts.client.nom)
+            .cmp(&(&b.facts.client.code_postal, &b.facts.client.nom))
+    });
+    let mut doc = Document::new("Relances à poster");
+    let per_page = 40;
+    let chunks: Vec<&[&Letter]> = sorted.chunks(per_page).collect();
+    let register_pages = chunks.len().max(1);
+    for (i, chunk) in chunks.iter().enumerate() {
+        let mut page = doc.page(W, H);
+        page.text(LEFT, 22.0, 14.0, true, Align::Left, "Bordereau d'envoi");
+        page.text(
+            LEFT,
+            29.0,
+            9.0,
+            false,
+            Align::Left,
+            &format!(
+                "{} lettre(s) — édité le {}",
+                letters.len(),
+                dates::format_fr(printed_on)
+            ),
+        );
+        let mut y = 40.0;
+        for (title, x, align) in [
+            ("N°", LEFT, Align::Left),
+            ("Client", 30.0, Align::Left),
+            ("Code postal", 98.0, Align::Left),
+            ("Ville", 119.0, Align::Left),
+            ("Envoi", 150.0, Align::Left),
+            ("Montant", RIGHT, Align::Right),
+        ] {
+            page.text(x, y, 8.5, true, align, title);
+        }
+        page.rule(LEFT, RIGHT, y + 1.5, 0.6, 0.3);
+        y += 5.5;
+        for (k, l) in chunk.iter().enumerate() {
+            let n = i * per_page + k + 1;
+            let kind = if l.facts.registered {
+                "LRAR"
+            } else {
+                "Lettre simple"
+            };
+            page.text(LEFT, y, 8.5, false, Align::Left, &n.to_string());
+            page.text(
+                30.0,
+                y,
+                8.5,
+                false,
+                Align::Left,
+                &fit(regular_font(), &l.facts.client.nom, 8.5, 66.0),
+            );
+            page.text(
+                98.0,
+                y,
+                8.5,
+                false,
+                Align::Left,
+                &l.facts.client.code_postal,
+            );
+            page.text(
+                119.0,
+                y,
+                8.5,
+                false,
+                Align::Left,
+                &fit(regular_font(), &l.facts.client.ville, 8.5, 29.0),
+            );
+            page.text(150.0, y, 8.5, false, Align::Left, kind);
+            page.text(RIGHT, y, 8.5, false, Align::Right, &l.facts.total_du);
+            page.rule(LEFT, RIGHT, y + 1.4, 0.2, 0.85);
+            y += 5.2;
+        }
+        page.text(
+            RIGHT,
+            287.0,
+            7.0,
+            false,
+            Align::Right,
+            &format!("Bordereau {} / {register_pages}", i + 1),
+        );
+        doc.push(page);
+    }
+    for l in sorted {
+        l.draw(&mut doc);
+    }
+    doc.finish_uncompressed()
+}

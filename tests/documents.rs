@@ -1,0 +1,343 @@
+//! Templates and letters: every default renders, the formal notice says what
+//! the law asks, the address sits in the envelope window, file names are safe.
+
+use std::process::Command;
+
+use encaisse::documents::{self, default_templates, render, sample_facts, Kind};
+use encaisse::model::Client;
+use encaisse::Ledger;
+
+use crate::common::*;
+
+fn pdftotext(pdf: &[u8], args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .args(args)
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by the test command");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn demo() -> (Ledger, encaisse::dates::Date) {
+    let mut ledger = ledger();
+    let today = date("2026-11-22");
+    encaisse::demo::populate(&mut ledger, today).unwrap();
+    (ledger, today)
+}
+
+#[test]
+fn every_default_template_renders_in_both_languages() {
+    let all = default_templates();
+    assert_eq!(all.len(), 26);
+    for (language, key, kind) in all {
+        let source = documents::default_source(language, key, kind).unwrap();
+        let rendered = render(source, &sample_facts(language))
+            .unwrap_or_else(|e| panic!("{language}/{key}: {e}"));
+        let text = documents::to_text(&rendered, &sample_facts(language));
+        assert!(
+            text.contains("FA-2026-0001"),
+            "{language}/{key} names the invoices"
+        );
+        if kind != Kind::Script {
+            assert!(
+                !rendered.subject.is_empty(),
+                "{language}/{key} has a subject"
+            );
+        }
+        assert!(
+            !text.contains("{{") && !text.contains("{%"),
+            "{language}/{key}"
+        );
+    }
+}
+
+#[test]
+fn the_formal_notice_says_what_the_law_asks() {
+    let (ledger, today) = demo();
+    let work = ledger.work_list(today).unwrap();
+    let letters = ledger.letters(&work.rows, today).unwrap();
+    let notice = letters
+        .iter()
+        .find(|l| l.facts.key == "mise_en_demeure")
+        .expect("the demo has a formal notice due");
+    let text = pdftotext(&documents::letter_pdf(notice), &["-layout"]);
+    for needed in [
+        "Mise en demeure de payer",
+        "Lettre recommandée avec accusé de réception",
+        "injonction de payer",
+        "Indemnités forfaitaires (40 € par facture)",
+        "Pénalités de retard",
+        "Total dû",
+        "IBAN FR7630006000011234567890189",
+        "RCS Lyon 123456789",
+        &notice.facts.factures[0].numero,
+        &notice.facts.factures[0].echeance,
+        "Lyon, le 22 novembre 2026",
+    ] {
+        assert!(text.contains(needed), "missing {needed:?} in:\n{text}");
+    }
+    // Principal + penalties + 40 € per invoice = total due, on paper.
+    let f = &notice.facts;
+    let principal: i64 = f.factures.iter().map(|i| i.open_cents).sum();
+    let interest: i64 = f.factures.iter().map(|i| i.interest_cents).sum();
+    assert_eq!(
+        f.total_due_cents,
+        principal + interest + 4_000 * f.factures.len() as i64
+    );
+    assert!(interest > 0);
+    let squeeze = |t: &str| t.replace([' ', '\u{a0}', '\u{202f}'], "");
+    assert!(
+        squeeze(&text).contains(&squeeze(&f.total_du)),
+        "{}",
+        f.total_du
+    );
+}
+
+#[test]
+fn the_recipient_sits_inside_the_envelope_window() {
+    let (ledger, today) = demo();
+    let work = ledger.work_list(today).unwrap();
+    let letters = ledger.letters(&work.rows, today).unwrap();
+    let letter = &letters[0];
+    let bbox = pdftotext(
+        &documents::letter_pdf(letter),
+        &["-bbox", "-f", "1", "-l", "1"],
+    );
+    let mm = |pt: f32| pt / 72.0 * 25.4;
+    let window = letter.window;
+    let wanted: Vec<String> = letter
+        .facts
+        .client
+        .nom
+        .split_whitespace()
+        .chain([letter.facts.client.code_postal.as_str()])
+        .map(|w| w.replace('&', "&amp;"))
+        .collect();
+    let mut found = 0;
+    for line in bbox.lines().filter(|l| l.trim_start().starts_with("<word")) {
+        let attr = |name: &str| -> f32 {
+            let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            line[start..].split('"').next().unwrap().parse().unwrap()
+        };
+        let word = line.split('>').nth(1).unwrap().split('<').next().unwrap();
+        let (x0, y0, x1, y1) = (
+            mm(attr("xMin")),
+            mm(attr("yMin")),
+            mm(attr("xMax")),
+            mm(attr("yMax")),
+        );
+        // The first page's header also names the client nowhere else above y = 90.
+        if wanted.iter().any(|w| w == word) && y0 < 90.0 {
+            found += 1;
+            assert!(
+                x0 >= window.x
+                    && x1 <= window.x + window.width
+                    && y0 >= window.y
+                    && y1 <= window.y + window.height,
+                "{word} at ({x0:.1}, {y0:.1})–({x1:.1}, {y1:.1}) mm is outside the window"
+            );
+        }
+    }
+    assert!(
+        found >= wanted.len(),
+        "the name and postcode were found: {found}"
+    );
+}
+
+#[test]
+fn hostile_names_give_safe_distinct_zip_entries() {
+    let mut ledger = ledger();
+    let today = date("2026-11-22");
+    for (i, name) in [
+        "../../x",
+        "CON",
+        "a/b\\c:d*e?",
+        &"Très long nom ".repeat(8),
+        "../../x",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut c = Client::new(&format!("../C{i}"), name);
+        c.address = "1 rue du Port".into();
+        let id = ledger.upsert_client(&c).unwrap_or_else(|_| {
+            let mut c = Client::new(&format!("C{i}"), name);
+            c.address = "1 rue du Port".into();
+            ledger.upsert_client(&c).unwrap()
+        });
+        ledger
+            .add_invoice(&encaisse::ledger::NewInvoice {
+                client_id: id,
+                number: format!("../F{i}"),
+                issue_date: date("2026-01-01"),
+                due_date: Some(date("2026-02-01")),
+                amount: encaisse::money::Money::new(100_00, encaisse::money::Currency::EUR),
+                label: String::new(),
+            })
+            .unwrap();
+    }
+    let work = ledger.work_list(today).unwrap();
+    let letters = ledger.letters(&work.rows, today).unwrap();
+    assert_eq!(letters.len(), 5);
+    let (zip, entries) = documents::letters_zip(&letters).unwrap();
+    let names: Vec<&String> = entries.iter().map(|(n, _)| n).collect();
+    let unique: std::collections::BTreeSet<&&String> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
+    for n in &names {
+        assert!(n.len() <= 100, "{n}");
+        assert!(
+            !n.contains('/') && !n.contains('\\') && !n.contains(".."),
+            "{n}"
+        );
+        assert!(
+            n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+            "{n}"
+        );
+        assert!(n.ends_with(".pdf"));
+    }
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    assert_eq!(archive.len(), 5);
+    let _ = &mut ledger;
+}
+
+#[test]
+fn an_edited_template_is_checked_before_it_is_kept() {
+    let ledger = ledger();
+    let err = ledger
+        .set_template(
+            "fr",
+            "releve",
+            Kind::Letter,
+            "Objet : Relevé\n\nBonjour {{ client.nom }},\n{{ client.surnom }}",
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ligne 4") && err.contains("champ inconnu"),
+        "{err}"
+    );
+    let err = ledger
+        .set_template(
+            "fr",
+            "releve",
+            Kind::Letter,
+            "Objet : x\n{% if client.nom %}oubli de fin",
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("syntaxe"), "{err}");
+    assert_eq!(
+        ledger
+            .template_source("fr", "releve", Kind::Letter)
+            .unwrap(),
+        documents::default_source("fr", "releve", Kind::Letter).unwrap(),
+        "refused edits leave the template as it was"
+    );
+    ledger
+        .set_template(
+            "fr",
+            "releve",
+            Kind::Letter,
+            "Objet : À régler\n\n{{ client.nom }} doit {{ total_du }}.",
+        )
+        .unwrap();
+    assert!(ledger
+        .template_source("fr", "releve", Kind::Letter)
+        .unwrap()
+        .starts_with("Objet : À régler"));
+    ledger.reset_template("fr", "releve", Kind::Letter).unwrap();
+    assert!(ledger
+        .template_source("fr", "releve", Kind::Letter)
+        .unwrap()
+        .starts_with("Objet : Relevé de factures impayées"));
+}
+
+#[test]
+fn client_data_is_a_value_never_template_code() {
+    let mut facts = sample_facts("fr");
+    facts.client.nom = "{{ entreprise.iban }} {% if true %}x{% endif %}".into();
+    let rendered = render("Objet : x\n\n{{ client.nom }}", &facts).unwrap();
+    assert_eq!(
+        rendered.blocks,
+        [documents::Block::Paragraph(
+            "{{ entreprise.iban }} {% if true %}x{% endif %}".into()
+        )]
+    );
+}
+
+#[test]
+fn a_letter_recorded_as_sent_moves_its_invoices_and_keeps_the_pdf_fingerprint() {
+    let (mut ledger, today) = demo();
+    let work = ledger.work_list(today).unwrap();
+    let letters = ledger.letters(&work.rows, today).unwrap();
+    let (_, entries) = documents::letters_zip(&letters).unwrap();
+    let letter = &letters[0];
+    ledger
+        .record_document(&letter.facts, today, &entries[0].1)
+        .unwrap();
+    let page = ledger.follow_up(today, &Default::default()).unwrap();
+    for id in &letter.facts.invoice_ids {
+        let row = page.rows.iter().find(|r| r.invoice_id == *id).unwrap();
+        assert_eq!(row.last_step, letter.facts.niveau);
+    }
+    let timeline = ledger.timeline(letter.facts.client_id, today).unwrap();
+    assert!(timeline
+        .iter()
+        .any(|e| e.date == today && e.kind == "reminder"));
+    assert_eq!(entries[0].1.len(), 64);
+}
+
+#[test]
+fn a_long_invoice_table_continues_on_the_next_page_with_its_header() {
+    let mut facts = sample_facts("fr");
+    facts.factures = (0..80)
+        .map(|i| documents::LetterInvoice {
+            numero: format!("FA-{i:04}"),
+            ..facts.factures[0].clone()
+        })
+        .collect();
+    facts.key = "releve".into();
+    let rendered = render(
+        documents::default_source("fr", "releve", Kind::Letter).unwrap(),
+        &facts,
+    )
+    .unwrap();
+    let letter = documents::Letter {
+        facts,
+        rendered,
+        company: Default::default(),
+        window: Default::default(),
+    };
+    let text = pdftotext(&documents::letter_pdf(&letter), &["-layout"]);
+    assert!(
+        text.contains("Page 1 / 3") || text.contains("Page 1 / 2"),
+        "{text}"
+    );
+    let headers = text.matches("Échéance").count();
+    assert!(headers >= 2, "the header is repeated: {headers}");
+    assert!(text.contains("FA-0079"));
+}
+
+#[test]
+fn letters_read_well_without_earlier_written_reminders() {
+    let mut facts = sample_facts("fr");
+    facts.relances_precedentes.clear();
+    facts.derniere_relance = documents::Previous {
+        date: "—".into(),
+        etape: String::new(),
+    };
+    for (language, key, kind) in default_templates() {
+        let source = documents::default_source(language, key, kind).unwrap();
+        let text = documents::to_text(&render(source, &facts).unwrap(), &facts);
+        assert!(
+            !text.contains(" du ,") && !text.contains("du —") && !text.contains(" of —"),
+            "{language}/{key}: {text}"
+        );
+    }
+}
