@@ -49,6 +49,7 @@ const COMMANDS: &[&str] = &[
     "reset_rate_tables",
     "set_client_waivers",
     "client_waivers",
+    "save_letters",
 ];
 
 fn main() {

@@ -540,6 +540,26 @@ impl Ledger {
         Ok(out)
     }
 
+    /// The letters due on `as_of` for the selected invoices (Relances
+    /// screen): today's postal communications, limited to those invoices.
+    pub fn letters_for_invoices(&self, invoice_ids: &[i64], as_of: Date) -> Result<Vec<Letter>> {
+        let wanted: std::collections::HashSet<i64> = invoice_ids.iter().copied().collect();
+        let rows: Vec<WorkRow> = self
+            .work_list(as_of)?
+            .rows
+            .into_iter()
+            .filter_map(|mut r| {
+                r.invoices.retain(|i| wanted.contains(&i.id));
+                if r.invoices.is_empty() {
+                    return None;
+                }
+                r.total.cents = r.invoices.iter().map(|i| i.remindable_cents).sum();
+                Some(r)
+            })
+            .collect();
+        self.letters(&rows, as_of)
+    }
+
     /// The PDF letter of each postal communication of `rows`.
     pub fn letters(&self, rows: &[WorkRow], as_of: Date) -> Result<Vec<Letter>> {
         let postal: Vec<WorkRow> = rows

@@ -41,9 +41,10 @@ fn app_binary() -> PathBuf {
         .unwrap_or_else(|| workspace().join("target/debug/encaisse"))
 }
 
-fn start_driver() -> Driver {
+fn start_driver(env: &[(&str, &Path)]) -> Driver {
     let program = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
     let child = Command::new(program)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -62,12 +63,17 @@ struct App {
 }
 
 async fn launch(ledger: &Path) -> App {
+    launch_with(ledger, &[]).await
+}
+
+/// Starts the application with extra environment variables.
+async fn launch_with(ledger: &Path, env: &[(&str, &Path)]) -> App {
     assert!(
         app_binary().exists(),
         "build the app first: {}",
         app_binary().display()
     );
-    let driver = start_driver();
+    let driver = start_driver(env);
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "wry".into());
     caps.insert(
@@ -512,5 +518,66 @@ async fn a_scenario_edited_in_the_settings_changes_the_day_s_work() {
     app.click("[data-nav=dashboard]").await;
     app.text_until("[data-testid=work-sends]", |t| t == "1")
         .await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn letters_downloaded_from_the_relances_screen_are_zipped_and_recorded() {
+    use encaisse::ledger::NewInvoice;
+    use encaisse::money::{Currency, Money};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("letters.sqlite");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let today = chrono::Local::now().date_naive();
+    {
+        let core = encaisse::Ledger::open(&ledger).unwrap();
+        for (code, name) in [("L1", "Lambda SA"), ("M2", "Mu SARL")] {
+            let mut c = encaisse::model::Client::new(code, name);
+            c.address = "3 rue des Lilas".into();
+            c.postcode = "69003".into();
+            c.city = "Lyon".into();
+            let id = core.upsert_client(&c).unwrap();
+            // 50 days late, never reminded: the formal notice is due.
+            let due = today - chrono::Days::new(50);
+            core.add_invoice(&NewInvoice {
+                client_id: id,
+                number: format!("F-{code}"),
+                issue_date: due - chrono::Days::new(30),
+                due_date: Some(due),
+                amount: Money::new(250_000, Currency::EUR),
+                label: String::new(),
+            })
+            .unwrap();
+        }
+    }
+    let app = launch_with(&ledger, &[("ENCAISSE_SAVE_TO", out.as_path())]).await;
+    app.click("[data-nav=reminders]").await;
+    app.text_until("[data-testid=reminder-count]", |t| {
+        t.starts_with("2 facture")
+    })
+    .await;
+    app.click("[data-testid=select-all]").await;
+    app.click("[data-testid=download-letters]").await;
+    app.text_until("[data-testid=notice]", |t| {
+        t.contains("lettre(s) enregistrée(s)")
+    })
+    .await;
+    let zip_path = out.join(format!("relances-{}.zip", encaisse::dates::iso(today)));
+    let archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let names: Vec<String> = archive.file_names().map(str::to_string).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.contains("mise-en-demeure") && n.ends_with(".pdf")),
+        "{names:?}"
+    );
+    let core = encaisse::Ledger::open(&ledger).unwrap();
+    let page = core.follow_up(today, &Default::default()).unwrap();
+    assert!(
+        page.rows.iter().all(|r| r.last_step == 5),
+        "both moved to the formal notice"
+    );
     app.close().await;
 }

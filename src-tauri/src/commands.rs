@@ -127,16 +127,32 @@ pub fn export_aging_pdf(state: State<'_, App>, as_of: String) -> Res<Option<Stri
 /// Asks where to save `bytes` (native dialog) and writes them there.
 /// Returns the path, or `None` if the user cancelled.
 fn save_as(name: &str, extension: &str, bytes: &[u8]) -> Res<Option<String>> {
-    let Some(path) = rfd::FileDialog::new()
-        .set_title("Exporter la balance âgée")
-        .set_file_name(format!("{name}.{extension}"))
-        .add_filter(extension.to_uppercase(), &[extension])
-        .save_file()
-    else {
+    save_as_titled("Exporter la balance âgée", name, extension, bytes)
+}
+
+/// [`save_as`] with the dialog's title. The file is written beside and then
+/// renamed, so a failed write leaves nothing half-written.
+fn save_as_titled(title: &str, name: &str, extension: &str, bytes: &[u8]) -> Res<Option<String>> {
+    // ENCAISSE_SAVE_TO (a folder) skips the dialog: for scripted runs and the
+    // end-to-end tests, which cannot drive a native dialog.
+    let chosen = match std::env::var_os("ENCAISSE_SAVE_TO") {
+        Some(dir) => Some(std::path::PathBuf::from(dir).join(format!("{name}.{extension}"))),
+        None => rfd::FileDialog::new()
+            .set_title(title)
+            .set_file_name(format!("{name}.{extension}"))
+            .add_filter(extension.to_uppercase(), &[extension])
+            .save_file(),
+    };
+    let Some(path) = chosen else {
         return Ok(None);
     };
-    std::fs::write(&path, bytes)
-        .map_err(|e| IpcError::new("io", format!("{} : {e}", path.display())))?;
+    let part = path.with_extension(format!("{extension}.part"));
+    std::fs::write(&part, bytes)
+        .and_then(|_| std::fs::rename(&part, &path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&part);
+            IpcError::new("io", format!("{} : {e}", path.display()))
+        })?;
     Ok(Some(path.display().to_string()))
 }
 
@@ -813,4 +829,58 @@ pub fn client_waivers(state: State<'_, App>, client_id: String) -> Res<WaiversDt
         waive_interest: t.waive_interest,
         waive_indemnity: t.waive_indemnity,
     })
+}
+
+/// "Télécharger les relances (.zip)" (`merged` = false) or "Imprimer"
+/// (`merged` = true: one PDF sorted by postcode with its register). Once
+/// saved, each letter is recorded with the SHA-256 of its PDF and its
+/// invoices move to its level.
+#[tauri::command(async)]
+pub fn save_letters(
+    state: State<'_, App>,
+    invoice_ids: Vec<String>,
+    as_of: String,
+    merged: bool,
+) -> Res<Option<LettersSavedDto>> {
+    let as_of = parse_date(&as_of)?;
+    let ids = ids(&invoice_ids)?;
+    let letters = state.ledger()?.letters_for_invoices(&ids, as_of)?;
+    if letters.is_empty() {
+        return Err(IpcError::new(
+            "invalid",
+            "aucune lettre à envoyer aujourd'hui pour ces factures (rien n'est dû par courrier)",
+        ));
+    }
+    let day = encaisse::dates::iso(as_of);
+    let (saved, fingerprints) = if merged {
+        let pdf = encaisse::documents::merged_pdf(&letters, as_of);
+        let sha = encaisse::import::sha256_hex(&pdf);
+        let saved = save_as_titled(
+            "Imprimer les relances",
+            &format!("relances-{day}"),
+            "pdf",
+            &pdf,
+        )?;
+        (saved, vec![sha; letters.len()])
+    } else {
+        let (zip, entries) = encaisse::documents::letters_zip(&letters)?;
+        let saved = save_as_titled(
+            "Télécharger les relances",
+            &format!("relances-{day}"),
+            "zip",
+            &zip,
+        )?;
+        (saved, entries.into_iter().map(|(_, sha)| sha).collect())
+    };
+    let Some(path) = saved else {
+        return Ok(None);
+    };
+    let mut ledger = state.ledger()?;
+    for (letter, sha) in letters.iter().zip(&fingerprints) {
+        ledger.record_document(&letter.facts, as_of, sha)?;
+    }
+    Ok(Some(LettersSavedDto {
+        path,
+        count: letters.len().to_string(),
+    }))
 }

@@ -1290,3 +1290,11 @@ mod edit_tests {
         );
     }
 }
+
+/// Letters saved to a file and recorded.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct LettersSavedDto {
+    pub path: String,
+    pub count: String,
+}

@@ -55,6 +55,7 @@ fn main() {
             commands::reset_rate_tables,
             commands::set_client_waivers,
             commands::client_waivers,
+            commands::save_letters,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("Encaisse could not start");

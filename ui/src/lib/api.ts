@@ -14,6 +14,7 @@ import type { CsvColumnDto } from './bindings/CsvColumnDto';
 import type { CsvSampleDto } from './bindings/CsvSampleDto';
 import type { DashboardDto } from './bindings/DashboardDto';
 import type { DayWorkDto } from './bindings/DayWorkDto';
+import type { LettersSavedDto } from './bindings/LettersSavedDto';
 import type { RateTablesDto } from './bindings/RateTablesDto';
 import type { ReliabilityDto } from './bindings/ReliabilityDto';
 import type { ScenarioDto } from './bindings/ScenarioDto';
@@ -91,6 +92,8 @@ export const api = {
     call<string>('add_dispute', { invoiceId, amount, reason, date }),
   addPause: (scope: 'invoice' | 'client' | 'all', id: string, until: string, reason: string) =>
     call<string>('add_pause', { scope, id, until, reason }),
+  saveLetters: (invoiceIds: string[], asOf: string, merged: boolean) =>
+    call<LettersSavedDto | null>('save_letters', { invoiceIds, asOf, merged }),
   setReminderDays: (days: string) => call<string>('set_reminder_days', { days }),
   reliability: (clientId: string, asOf: string) => call<ReliabilityDto>('reliability', { clientId, asOf }),
   setScore: (clientId: string, score: string, note: string) => call<null>('set_score', { clientId, score, note }),
