@@ -50,6 +50,11 @@ const COMMANDS: &[&str] = &[
     "set_client_waivers",
     "client_waivers",
     "save_letters",
+    "templates",
+    "template_source",
+    "preview_template",
+    "save_template",
+    "reset_template",
 ];
 
 fn main() {

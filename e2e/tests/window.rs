@@ -183,10 +183,15 @@ async fn navigation_shows_every_screen_and_the_about_box() {
         let h1 = app.h1().await;
         assert!(h1.starts_with(heading), "screen {nav} shows {h1:?}");
     }
-    // Screens not built yet say so plainly.
+    // The templates screen lists the shipped templates and previews one.
     app.click("[data-nav=templates]").await;
-    let text = app.text_until("main .placeholder", |t| !t.is_empty()).await;
-    assert!(text.contains("pas encore disponible"), "{text}");
+    app.click("[data-testid=template-item]").await;
+    let preview = app
+        .text_until("[data-testid=template-preview]", |t| {
+            t.contains("FA-2026-0001")
+        })
+        .await;
+    assert!(preview.contains("Relevé de factures impayées"), "{preview}");
     app.click("[data-nav=about]").await;
     let path = app
         .text_until("[data-testid=ledger-path]", |t| !t.is_empty())

@@ -884,3 +884,86 @@ pub fn save_letters(
         count: letters.len().to_string(),
     }))
 }
+
+// ---- Modèles de relance ----
+
+fn template_kind(kind: &str) -> Res<encaisse::documents::Kind> {
+    use encaisse::documents::Kind;
+    match kind {
+        "letter" => Ok(Kind::Letter),
+        "email" => Ok(Kind::Email),
+        "script" => Ok(Kind::Script),
+        other => Err(IpcError::new(
+            "invalid",
+            format!("type de modèle « {other} » inconnu"),
+        )),
+    }
+}
+
+#[tauri::command(async)]
+pub fn templates(state: State<'_, App>) -> Res<Vec<TemplateInfoDto>> {
+    let ledger = state.ledger()?;
+    let mut out = Vec::new();
+    for (language, key, kind) in encaisse::documents::default_templates() {
+        let current = ledger.template_source(language, key, kind)?;
+        out.push(TemplateInfoDto {
+            language: language.into(),
+            key: key.into(),
+            kind: serde_json::to_value(kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            edited: Some(current.as_str())
+                != encaisse::documents::default_source(language, key, kind),
+        });
+    }
+    Ok(out)
+}
+
+#[tauri::command(async)]
+pub fn template_source(
+    state: State<'_, App>,
+    language: String,
+    key: String,
+    kind: String,
+) -> Res<String> {
+    Ok(state
+        .ledger()?
+        .template_source(&language, &key, template_kind(&kind)?)?)
+}
+
+/// Renders a template being edited on sample facts (nothing is saved).
+#[tauri::command(async)]
+pub fn preview_template(language: String, source: String) -> Res<TemplatePreviewDto> {
+    let facts = encaisse::documents::sample_facts(&language);
+    let rendered = encaisse::documents::render(&source, &facts)?;
+    Ok(TemplatePreviewDto {
+        subject: rendered.subject.clone(),
+        text: encaisse::documents::to_text(&rendered, &facts),
+    })
+}
+
+#[tauri::command(async)]
+pub fn save_template(
+    state: State<'_, App>,
+    language: String,
+    key: String,
+    kind: String,
+    source: String,
+) -> Res<()> {
+    Ok(state
+        .ledger()?
+        .set_template(&language, &key, template_kind(&kind)?, &source)?)
+}
+
+#[tauri::command(async)]
+pub fn reset_template(
+    state: State<'_, App>,
+    language: String,
+    key: String,
+    kind: String,
+) -> Res<()> {
+    Ok(state
+        .ledger()?
+        .reset_template(&language, &key, template_kind(&kind)?)?)
+}

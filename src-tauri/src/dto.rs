@@ -1298,3 +1298,22 @@ pub struct LettersSavedDto {
     pub path: String,
     pub count: String,
 }
+
+/// A template in the list of the Modèles screen.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct TemplateInfoDto {
+    pub language: String,
+    pub key: String,
+    /// `letter`, `email` or `script`.
+    pub kind: String,
+    pub edited: bool,
+}
+
+/// A template rendered for the preview.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct TemplatePreviewDto {
+    pub subject: String,
+    pub text: String,
+}

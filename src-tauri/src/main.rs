@@ -56,6 +56,11 @@ fn main() {
             commands::set_client_waivers,
             commands::client_waivers,
             commands::save_letters,
+            commands::templates,
+            commands::template_source,
+            commands::preview_template,
+            commands::save_template,
+            commands::reset_template,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("Encaisse could not start");

@@ -15,6 +15,8 @@ import type { CsvSampleDto } from './bindings/CsvSampleDto';
 import type { DashboardDto } from './bindings/DashboardDto';
 import type { DayWorkDto } from './bindings/DayWorkDto';
 import type { LettersSavedDto } from './bindings/LettersSavedDto';
+import type { TemplateInfoDto } from './bindings/TemplateInfoDto';
+import type { TemplatePreviewDto } from './bindings/TemplatePreviewDto';
 import type { RateTablesDto } from './bindings/RateTablesDto';
 import type { ReliabilityDto } from './bindings/ReliabilityDto';
 import type { ScenarioDto } from './bindings/ScenarioDto';
@@ -94,6 +96,12 @@ export const api = {
     call<string>('add_pause', { scope, id, until, reason }),
   saveLetters: (invoiceIds: string[], asOf: string, merged: boolean) =>
     call<LettersSavedDto | null>('save_letters', { invoiceIds, asOf, merged }),
+  templates: () => call<TemplateInfoDto[]>('templates'),
+  templateSource: (language: string, key: string, kind: string) => call<string>('template_source', { language, key, kind }),
+  previewTemplate: (language: string, source: string) => call<TemplatePreviewDto>('preview_template', { language, source }),
+  saveTemplate: (language: string, key: string, kind: string, source: string) =>
+    call<null>('save_template', { language, key, kind, source }),
+  resetTemplate: (language: string, key: string, kind: string) => call<null>('reset_template', { language, key, kind }),
   setReminderDays: (days: string) => call<string>('set_reminder_days', { days }),
   reliability: (clientId: string, asOf: string) => call<ReliabilityDto>('reliability', { clientId, asOf }),
   setScore: (clientId: string, score: string, note: string) => call<null>('set_score', { clientId, score, note }),
