@@ -680,6 +680,76 @@ pub struct Letter {
     pub window: WindowPlacement,
 }
 
+/// The fixed words of a letter, in its language.
+struct Labels {
+    subject: &'static str,
+    attention: &'static str,
+    registered: &'static str,
+    invoice: &'static str,
+    date: &'static str,
+    due: &'static str,
+    late: &'static str,
+    days: &'static str,
+    open: &'static str,
+    amount: &'static str,
+    interest: &'static str,
+    indemnity: &'static str,
+    total_principal: &'static str,
+    total_interest: &'static str,
+    total_indemnity: &'static str,
+    total_due: &'static str,
+    transfer: &'static str,
+    page: &'static str,
+    capital: &'static str,
+    vat: &'static str,
+}
+
+const FRENCH: Labels = Labels {
+    subject: "Objet : ",
+    attention: "À l'attention de ",
+    registered: "Lettre recommandée avec accusé de réception",
+    invoice: "Facture",
+    date: "Date",
+    due: "Échéance",
+    late: "Retard",
+    days: "j",
+    open: "Reste dû",
+    amount: "Montant",
+    interest: "Pénalités",
+    indemnity: "Indemnité",
+    total_principal: "Total en principal",
+    total_interest: "Pénalités de retard",
+    total_indemnity: "Indemnités forfaitaires (40 € par facture)",
+    total_due: "Total dû",
+    transfer: "Règlement par virement : IBAN ",
+    page: "Page",
+    capital: "au capital de",
+    vat: "TVA",
+};
+
+const ENGLISH: Labels = Labels {
+    subject: "Subject: ",
+    attention: "For the attention of ",
+    registered: "Registered letter with acknowledgement of receipt",
+    invoice: "Invoice",
+    date: "Date",
+    due: "Due",
+    late: "Late",
+    days: "d",
+    open: "Still owed",
+    amount: "Amount",
+    interest: "Interest",
+    indemnity: "Indemnity",
+    total_principal: "Principal",
+    total_interest: "Late-payment interest",
+    total_indemnity: "Fixed indemnities (€40 per invoice)",
+    total_due: "Total due",
+    transfer: "Payment by bank transfer: IBAN ",
+    page: "Page",
+    capital: "share capital",
+    vat: "VAT",
+};
+
 const W: f32 = 210.0;
 const H: f32 = 297.0;
 const LEFT: f32 = 20.0;
@@ -713,6 +783,14 @@ fn wrap(text: &str, size: f32, width: f32, is_bold: bool) -> Vec<String> {
 }
 
 impl Letter {
+    fn labels(&self) -> &'static Labels {
+        if self.facts.langue == "en" {
+            &ENGLISH
+        } else {
+            &FRENCH
+        }
+    }
+
     /// A safe, readable file name: date, level, client.
     pub fn file_name(&self) -> String {
         let day = self.facts.day.map(dates::iso).unwrap_or_default();
@@ -736,7 +814,7 @@ impl Letter {
         let mut y = 108.0;
         if !self.rendered.subject.is_empty() {
             for line in wrap(
-                &format!("Objet : {}", self.rendered.subject),
+                &format!("{}{}", self.labels().subject, self.rendered.subject),
                 BODY + 0.5,
                 RIGHT - LEFT,
                 true,
@@ -783,7 +861,7 @@ impl Letter {
                 9.0,
                 false,
                 Align::Left,
-                &format!("Règlement par virement : IBAN {}{bic}", self.company.iban),
+                &format!("{}{}{bic}", self.labels().transfer, self.company.iban),
             );
             y += LINE * 2.0;
         }
@@ -846,7 +924,7 @@ impl Letter {
         );
         y += 5.0;
         if !r.contact.is_empty() {
-            let to = format!("À l'attention de {}", r.contact);
+            let to = format!("{}{}", self.labels().attention, r.contact);
             page.text(
                 x,
                 y,
@@ -882,11 +960,15 @@ impl Letter {
             page.text(x, y, 10.0, false, Align::Left, &r.pays);
         }
         // Place and date; registered post.
-        let day = self.facts.day.map(long_date_fr).unwrap_or_default();
-        let place = if c.city.is_empty() {
-            format!("Le {day}")
-        } else {
-            format!("{}, le {day}", c.city)
+        let place = match (self.facts.langue.as_str(), self.facts.day) {
+            ("en", Some(d)) => {
+                let day = d.format("%-d %B %Y").to_string();
+                if c.city.is_empty() { day } else { format!("{}, {day}", c.city) }
+            }
+            (_, d) => {
+                let day = d.map(long_date_fr).unwrap_or_default();
+                if c.city.is_empty() { format!("Le {day}") } else { format!("{}, le {day}", c.city) }
+            }
         };
         page.text(w.x + 3.0, 97.0, 10.0, false, Align::Left, &place);
         if self.facts.registered {
@@ -896,7 +978,7 @@ impl Letter {
                 9.0,
                 true,
                 Align::Left,
-                "Lettre recommandée avec accusé de réception",
+                self.labels().registered,
             );
         }
         // Fold marks for a DL envelope (thirds of the page).
@@ -908,24 +990,25 @@ impl Letter {
     fn table(&self, doc: &Document, page: &mut Canvas, pages: &mut Vec<Canvas>, mut y: f32) -> f32 {
         let size = 8.5;
         let charges = self.facts.charges_shown;
+        let l = self.labels();
         let columns: Vec<(&str, f32, Align)> = if charges {
             vec![
-                ("Facture", LEFT, Align::Left),
-                ("Date", 55.0, Align::Left),
-                ("Échéance", 78.0, Align::Left),
-                ("Retard", 112.0, Align::Right),
-                ("Reste dû", 140.0, Align::Right),
-                ("Pénalités", 165.0, Align::Right),
-                ("Indemnité", RIGHT, Align::Right),
+                (l.invoice, LEFT, Align::Left),
+                (l.date, 55.0, Align::Left),
+                (l.due, 78.0, Align::Left),
+                (l.late, 112.0, Align::Right),
+                (l.open, 140.0, Align::Right),
+                (l.interest, 165.0, Align::Right),
+                (l.indemnity, RIGHT, Align::Right),
             ]
         } else {
             vec![
-                ("Facture", LEFT, Align::Left),
-                ("Date", 72.0, Align::Left),
-                ("Échéance", 100.0, Align::Left),
-                ("Retard", 140.0, Align::Right),
-                ("Montant", 165.0, Align::Right),
-                ("Reste dû", RIGHT, Align::Right),
+                (l.invoice, LEFT, Align::Left),
+                (l.date, 72.0, Align::Left),
+                (l.due, 100.0, Align::Left),
+                (l.late, 140.0, Align::Right),
+                (l.amount, 165.0, Align::Right),
+                (l.open, RIGHT, Align::Right),
             ]
         };
         let header = |page: &mut Canvas, y: f32| {
@@ -944,7 +1027,7 @@ impl Letter {
                 y += 5.5;
             }
             let late = if f.retard > 0 {
-                format!("{} j", f.retard)
+                format!("{} {}", f.retard, l.days)
             } else {
                 String::new()
             };
@@ -979,15 +1062,15 @@ impl Letter {
             y = 25.0;
         }
         y += 1.5;
-        let mut totals = vec![("Total en principal", self.facts.total_principal.clone())];
+        let mut totals = vec![(l.total_principal, self.facts.total_principal.clone())];
         if charges {
-            totals.push(("Pénalités de retard", self.facts.total_penalites.clone()));
+            totals.push((l.total_interest, self.facts.total_penalites.clone()));
             totals.push((
-                "Indemnités forfaitaires (40 € par facture)",
+                l.total_indemnity,
                 self.facts.total_indemnites.clone(),
             ));
         }
-        totals.push(("Total dû", self.facts.total_du.clone()));
+        totals.push((l.total_due, self.facts.total_du.clone()));
         let last = totals.len() - 1;
         for (i, (label, value)) in totals.into_iter().enumerate() {
             page.text(135.0, y, size + 0.5, i == last, Align::Right, label);
@@ -1003,13 +1086,13 @@ impl Letter {
             .trim()
             .to_string()];
         if !c.capital.is_empty() {
-            legal.push(format!("au capital de {}", c.capital));
+            legal.push(format!("{} {}", self.labels().capital, c.capital));
         }
         if !c.siren.is_empty() {
             legal.push(format!("RCS {} {}", c.rcs_city, c.siren).trim().to_string());
         }
         if !c.vat_number.is_empty() {
-            legal.push(format!("TVA {}", c.vat_number));
+            legal.push(format!("{} {}", self.labels().vat, c.vat_number));
         }
         let line = legal.join(" — ");
         page.rule(LEFT, RIGHT, 283.0, 0.3, 0.7);
@@ -1027,7 +1110,7 @@ impl Letter {
             7.0,
             false,
             Align::Right,
-            &format!("Page {number} / {total}"),
+            &format!("{} {number} / {total}", self.labels().page),
         );
     }
 }

@@ -341,3 +341,27 @@ fn letters_read_well_without_earlier_written_reminders() {
         );
     }
 }
+
+#[test]
+fn every_default_letter_prints_with_its_words_in_its_language() {
+    for (language, key, kind) in default_templates() {
+        if kind != Kind::Letter {
+            continue;
+        }
+        let mut facts = sample_facts(language);
+        facts.key = key.into();
+        facts.charges_shown = matches!(key, "relance_3" | "mise_en_demeure" | "recouvrement");
+        let rendered = render(documents::default_source(language, key, kind).unwrap(), &facts).unwrap();
+        let subject = rendered.subject.clone();
+        let letter = documents::Letter {
+            facts,
+            rendered,
+            company: Default::default(),
+            window: Default::default(),
+        };
+        let text = pdftotext(&documents::letter_pdf(&letter), &[]);
+        let (label, table) = if language == "en" { ("Subject: ", "Still owed") } else { ("Objet : ", "Reste dû") };
+        assert!(text.contains(&format!("{label}{subject}")), "{language}/{key}:\n{text}");
+        assert!(text.contains(table) && text.contains("FA-2026-0001"), "{language}/{key}:\n{text}");
+    }
+}
