@@ -55,6 +55,9 @@ const COMMANDS: &[&str] = &[
     "preview_template",
     "save_template",
     "reset_template",
+    "window_offsets",
+    "set_window_offsets",
+    "window_test_print",
 ];
 
 fn main() {

@@ -348,6 +348,69 @@ impl Default for WindowPlacement {
     }
 }
 
+const WINDOW_OFFSET_SETTING: &str = "window_offset_mm";
+
+fn parse_offsets(text: &str) -> Result<(f32, f32)> {
+    let bad = || {
+        Error::invalid(
+            "décalage de la fenêtre",
+            format!("« {text} » : deux nombres de millimètres entre −20 et 20"),
+        )
+    };
+    let (a, b) = text.split_once(',').ok_or_else(bad)?;
+    let dx: f32 = a.trim().parse().map_err(|_| bad())?;
+    let dy: f32 = b.trim().parse().map_err(|_| bad())?;
+    if !(-20.0..=20.0).contains(&dx) || !(-20.0..=20.0).contains(&dy) || dx.is_nan() || dy.is_nan()
+    {
+        return Err(bad());
+    }
+    Ok((dx, dy))
+}
+
+/// One page to check, against a DL envelope, that the address falls in its
+/// window: the window's outline, a sample address, the fold marks.
+pub fn window_test_page(window: WindowPlacement) -> Vec<u8> {
+    let mut doc = Document::new("Page de test — fenêtre d'enveloppe");
+    let mut page = doc.page(W, H);
+    let (x, y, w, h) = (window.x, window.y, window.width, window.height);
+    page.segment(x, y, x + w, y, 0.5, 0.4);
+    page.segment(x + w, y, x + w, y + h, 0.5, 0.4);
+    page.segment(x + w, y + h, x, y + h, 0.5, 0.4);
+    page.segment(x, y + h, x, y, 0.5, 0.4);
+    let mut line = y + 7.0;
+    for (text, is_bold) in [
+        ("Société Exemple SARL", true),
+        ("À l'attention du service comptable", false),
+        ("12 avenue des Essais", false),
+        ("69000 LYON", false),
+    ] {
+        page.text(x + 3.0, line, 10.0, is_bold, Align::Left, text);
+        line += 4.8;
+    }
+    page.text(
+        LEFT,
+        120.0,
+        12.0,
+        true,
+        Align::Left,
+        "Page de test de la fenêtre d'enveloppe",
+    );
+    for (i, text) in [
+        "Imprimez cette page, pliez-la aux repères et glissez-la dans une enveloppe à fenêtre (DL).",
+        "L'adresse doit apparaître entière dans la fenêtre, avec une marge.",
+        "Sinon, réglez le décalage dans Paramètres › Relances (en millimètres, vers la droite et vers le bas).",
+    ]
+    .iter()
+    .enumerate()
+    {
+        page.text(LEFT, 130.0 + i as f32 * 6.0, 10.0, false, Align::Left, text);
+    }
+    page.rule(3.0, 8.0, 99.0, 0.4, 0.5);
+    page.rule(3.0, 8.0, 198.0, 0.4, 0.5);
+    doc.push(page);
+    doc.finish()
+}
+
 /// Steps whose letters show the late-payment charges.
 fn shows_charges(key: &str) -> bool {
     matches!(key, "relance_3" | "mise_en_demeure" | "recouvrement")
@@ -540,6 +603,25 @@ impl Ledger {
         Ok(out)
     }
 
+    /// Where the recipient block is printed: the DL window moved by the
+    /// offsets set in Paramètres (to match a printer's margins).
+    pub fn window_placement(&self) -> Result<WindowPlacement> {
+        let mut w = WindowPlacement::default();
+        if let Some(text) = self.setting(WINDOW_OFFSET_SETTING)? {
+            let (dx, dy) = parse_offsets(&text)?;
+            w.x += dx;
+            w.y += dy;
+        }
+        Ok(w)
+    }
+
+    /// Sets the window offsets, in millimetres (at most 20 either way).
+    pub fn set_window_offsets(&self, dx: f32, dy: f32) -> Result<()> {
+        let text = format!("{dx},{dy}");
+        parse_offsets(&text)?;
+        self.set_setting(WINDOW_OFFSET_SETTING, &text)
+    }
+
     /// The letters due on `as_of` for the selected invoices (Relances
     /// screen): today's postal communications, limited to those invoices.
     pub fn letters_for_invoices(&self, invoice_ids: &[i64], as_of: Date) -> Result<Vec<Letter>> {
@@ -577,7 +659,7 @@ impl Ledger {
             .collect();
         let facts = self.letter_facts(&postal, as_of)?;
         let company = self.company()?;
-        let window = WindowPlacement::default();
+        let window = self.window_placement()?;
         let mut sources: HashMap<(String, String), String> = HashMap::new();
         let mut out = Vec::with_capacity(facts.len());
         for f in facts {
@@ -963,23 +1045,24 @@ impl Letter {
         let place = match (self.facts.langue.as_str(), self.facts.day) {
             ("en", Some(d)) => {
                 let day = d.format("%-d %B %Y").to_string();
-                if c.city.is_empty() { day } else { format!("{}, {day}", c.city) }
+                if c.city.is_empty() {
+                    day
+                } else {
+                    format!("{}, {day}", c.city)
+                }
             }
             (_, d) => {
                 let day = d.map(long_date_fr).unwrap_or_default();
-                if c.city.is_empty() { format!("Le {day}") } else { format!("{}, le {day}", c.city) }
+                if c.city.is_empty() {
+                    format!("Le {day}")
+                } else {
+                    format!("{}, le {day}", c.city)
+                }
             }
         };
         page.text(w.x + 3.0, 97.0, 10.0, false, Align::Left, &place);
         if self.facts.registered {
-            page.text(
-                LEFT,
-                97.0,
-                9.0,
-                true,
-                Align::Left,
-                self.labels().registered,
-            );
+            page.text(LEFT, 97.0, 9.0, true, Align::Left, self.labels().registered);
         }
         // Fold marks for a DL envelope (thirds of the page).
         page.rule(3.0, 8.0, 99.0, 0.4, 0.5);
@@ -1065,10 +1148,7 @@ impl Letter {
         let mut totals = vec![(l.total_principal, self.facts.total_principal.clone())];
         if charges {
             totals.push((l.total_interest, self.facts.total_penalites.clone()));
-            totals.push((
-                l.total_indemnity,
-                self.facts.total_indemnites.clone(),
-            ));
+            totals.push((l.total_indemnity, self.facts.total_indemnites.clone()));
         }
         totals.push((l.total_due, self.facts.total_du.clone()));
         let last = totals.len() - 1;

@@ -351,7 +351,11 @@ fn every_default_letter_prints_with_its_words_in_its_language() {
         let mut facts = sample_facts(language);
         facts.key = key.into();
         facts.charges_shown = matches!(key, "relance_3" | "mise_en_demeure" | "recouvrement");
-        let rendered = render(documents::default_source(language, key, kind).unwrap(), &facts).unwrap();
+        let rendered = render(
+            documents::default_source(language, key, kind).unwrap(),
+            &facts,
+        )
+        .unwrap();
         let subject = rendered.subject.clone();
         let letter = documents::Letter {
             facts,
@@ -360,8 +364,36 @@ fn every_default_letter_prints_with_its_words_in_its_language() {
             window: Default::default(),
         };
         let text = pdftotext(&documents::letter_pdf(&letter), &[]);
-        let (label, table) = if language == "en" { ("Subject: ", "Still owed") } else { ("Objet : ", "Reste dû") };
-        assert!(text.contains(&format!("{label}{subject}")), "{language}/{key}:\n{text}");
-        assert!(text.contains(table) && text.contains("FA-2026-0001"), "{language}/{key}:\n{text}");
+        let (label, table) = if language == "en" {
+            ("Subject: ", "Still owed")
+        } else {
+            ("Objet : ", "Reste dû")
+        };
+        assert!(
+            text.contains(&format!("{label}{subject}")),
+            "{language}/{key}:\n{text}"
+        );
+        assert!(
+            text.contains(table) && text.contains("FA-2026-0001"),
+            "{language}/{key}:\n{text}"
+        );
     }
+}
+
+#[test]
+fn window_offsets_move_the_address_and_are_bounded() {
+    let ledger = ledger();
+    assert_eq!(ledger.window_placement().unwrap().x, 110.0);
+    ledger.set_window_offsets(-3.5, 4.0).unwrap();
+    let w = ledger.window_placement().unwrap();
+    assert_eq!((w.x, w.y), (106.5, 49.0));
+    assert!(ledger.set_window_offsets(25.0, 0.0).is_err());
+    assert!(ledger.set_window_offsets(f32::NAN, 0.0).is_err());
+    assert_eq!(
+        ledger.window_placement().unwrap().y,
+        49.0,
+        "refused: unchanged"
+    );
+    let text = pdftotext(&documents::window_test_page(w), &["-layout"]);
+    assert!(text.contains("Société Exemple SARL") && text.contains("Page de test"));
 }

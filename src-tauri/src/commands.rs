@@ -967,3 +967,42 @@ pub fn reset_template(
         .ledger()?
         .reset_template(&language, &key, template_kind(&kind)?)?)
 }
+
+/// The envelope-window offsets, in millimetres (`dx`, `dy`).
+#[tauri::command(async)]
+pub fn window_offsets(state: State<'_, App>) -> Res<Vec<String>> {
+    let w = state.ledger()?.window_placement()?;
+    let d = encaisse::documents::WindowPlacement::default();
+    Ok(vec![
+        format!("{}", w.x - d.x).replace('.', ","),
+        format!("{}", w.y - d.y).replace('.', ","),
+    ])
+}
+
+#[tauri::command(async)]
+pub fn set_window_offsets(state: State<'_, App>, dx: String, dy: String) -> Res<()> {
+    let number = |t: &str| -> Res<f32> {
+        t.trim().replace(',', ".").parse().map_err(|_| {
+            IpcError::new(
+                "invalid",
+                format!("décalage « {t} » : un nombre de millimètres"),
+            )
+        })
+    };
+    Ok(state
+        .ledger()?
+        .set_window_offsets(number(&dx)?, number(&dy)?)?)
+}
+
+/// Saves the one-page test print for the envelope window.
+#[tauri::command(async)]
+pub fn window_test_print(state: State<'_, App>) -> Res<Option<String>> {
+    let placement = state.ledger()?.window_placement()?;
+    let pdf = encaisse::documents::window_test_page(placement);
+    save_as_titled(
+        "Page de test de la fenêtre",
+        "page-de-test-fenetre",
+        "pdf",
+        &pdf,
+    )
+}

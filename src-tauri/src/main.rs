@@ -61,6 +61,9 @@ fn main() {
             commands::preview_template,
             commands::save_template,
             commands::reset_template,
+            commands::window_offsets,
+            commands::set_window_offsets,
+            commands::window_test_print,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("Encaisse could not start");

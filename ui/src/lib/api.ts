@@ -102,6 +102,9 @@ export const api = {
   saveTemplate: (language: string, key: string, kind: string, source: string) =>
     call<null>('save_template', { language, key, kind, source }),
   resetTemplate: (language: string, key: string, kind: string) => call<null>('reset_template', { language, key, kind }),
+  windowOffsets: () => call<string[]>('window_offsets'),
+  setWindowOffsets: (dx: string, dy: string) => call<null>('set_window_offsets', { dx, dy }),
+  windowTestPrint: () => call<string | null>('window_test_print'),
   setReminderDays: (days: string) => call<string>('set_reminder_days', { days }),
   reliability: (clientId: string, asOf: string) => call<ReliabilityDto>('reliability', { clientId, asOf }),
   setScore: (clientId: string, score: string, note: string) => call<null>('set_score', { clientId, score, note }),
