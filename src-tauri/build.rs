@@ -58,6 +58,7 @@ const COMMANDS: &[&str] = &[
     "window_offsets",
     "set_window_offsets",
     "window_test_print",
+    "set_registered_post",
 ];
 
 fn main() {

@@ -49,6 +49,17 @@ pub struct TimelineEvent {
     pub title: String,
     pub detail: String,
     pub amount: Option<Money>,
+    /// For a registered letter: the reminder, its LRAR number and the day
+    /// its acknowledgement came back.
+    pub registered: Option<RegisteredPost>,
+}
+
+/// A registered letter's tracking.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RegisteredPost {
+    pub reminder_id: i64,
+    pub number: String,
+    pub acknowledged_on: Option<Date>,
 }
 
 /// The score from the figures, with its explanation.
@@ -217,6 +228,7 @@ impl Ledger {
                     title,
                     detail: format!("échéance {}", crate::dates::format_fr(iso_column(r, 5)?)),
                     amount: Some(money(r.get(3)?, &currency)?),
+                    registered: None,
                 });
             }
         }
@@ -239,13 +251,15 @@ impl Ledger {
                         .collect::<Vec<_>>()
                         .join(" · "),
                     amount: Some(money(r.get(1)?, &currency)?),
+                    registered: None,
                 });
             }
         }
         {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT r.date, r.step, r.step_name, r.channel, r.outcome, r.note, r.manual, r.total, r.currency,
-                        (SELECT group_concat(i.number, ', ') FROM reminder_invoice ri JOIN invoice i ON i.id = ri.invoice_id WHERE ri.reminder_id = r.id)
+                        (SELECT group_concat(i.number, ', ') FROM reminder_invoice ri JOIN invoice i ON i.id = ri.invoice_id WHERE ri.reminder_id = r.id),
+                        r.id, r.lrar_number, r.acknowledged_on
                  FROM reminder r WHERE r.client_id = ?1 AND r.date <= ?2",
             )?;
             let mut q = stmt.query(params![client_id, day])?;
@@ -273,12 +287,22 @@ impl Ledger {
                     .filter(|s| !s.is_empty())
                     .collect::<Vec<_>>()
                     .join(" · ");
+                let registered = (channel == "registered" && !manual)
+                    .then(|| -> Result<RegisteredPost> {
+                        Ok(RegisteredPost {
+                            reminder_id: r.get(10)?,
+                            number: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
+                            acknowledged_on: r.get(12)?,
+                        })
+                    })
+                    .transpose()?;
                 events.push(TimelineEvent {
                     date: iso_column(r, 0)?,
                     kind: kind.into(),
                     title,
                     detail,
                     amount: Some(money(r.get(7)?, &currency)?),
+                    registered,
                 });
             }
         }
@@ -298,6 +322,7 @@ impl Ledger {
                 ),
                 detail: p.note.clone(),
                 amount: Some(p.amount),
+                registered: None,
             });
         }
         {
@@ -323,6 +348,7 @@ impl Ledger {
                     ),
                     detail: reason,
                     amount: amount.map(|a| money(a, &currency)).transpose()?,
+                    registered: None,
                 });
                 if let Some(closed) = r.get::<_, Option<Date>>(1)?.filter(|d| *d <= as_of) {
                     events.push(TimelineEvent {
@@ -331,6 +357,7 @@ impl Ledger {
                         title: format!("Litige clos sur {number}"),
                         detail: String::new(),
                         amount: None,
+                        registered: None,
                     });
                 }
             }
@@ -357,11 +384,70 @@ impl Ledger {
                     ),
                     detail: r.get(2)?,
                     amount: None,
+                    registered: None,
                 });
             }
         }
         events.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.kind.cmp(&b.kind)));
         Ok(events)
+    }
+}
+
+impl Ledger {
+    /// Records the LRAR number of a registered letter and, later, the day
+    /// its acknowledgement of receipt came back.
+    pub fn set_registered_post(
+        &self,
+        reminder_id: i64,
+        number: &str,
+        acknowledged_on: Option<Date>,
+    ) -> Result<()> {
+        let number = number.trim();
+        if number.len() > 30
+            || !number
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+        {
+            return Err(Error::invalid(
+                "numéro de recommandé",
+                "lettres, chiffres, espaces ou tirets, 30 caractères au plus",
+            ));
+        }
+        let sent: Option<(Date, String)> = self
+            .conn
+            .query_row(
+                "SELECT date, channel FROM reminder WHERE id = ?1",
+                [reminder_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((sent_on, channel)) = sent else {
+            return Err(Error::invalid(
+                "recommandé",
+                format!("relance {reminder_id} introuvable"),
+            ));
+        };
+        if channel != "registered" {
+            return Err(Error::invalid(
+                "recommandé",
+                "cette relance n'est pas une lettre recommandée",
+            ));
+        }
+        if acknowledged_on.is_some_and(|d| d < sent_on) {
+            return Err(Error::invalid(
+                "accusé de réception",
+                "ne peut précéder l'envoi",
+            ));
+        }
+        self.conn.execute(
+            "UPDATE reminder SET lrar_number = ?1, acknowledged_on = ?2 WHERE id = ?3",
+            params![
+                Some(number).filter(|n| !n.is_empty()),
+                acknowledged_on.map(IsoDate::from),
+                reminder_id
+            ],
+        )?;
+        Ok(())
     }
 }
 

@@ -638,3 +638,51 @@ fn the_timeline_shows_every_fact_of_the_client_newest_first() {
     let call = ledger.timeline(c, date("2026-04-30")).unwrap()[2].clone();
     assert_eq!(call.detail, "Joint · F1 · paiera par chèque");
 }
+
+#[test]
+fn a_registered_letter_keeps_its_number_and_acknowledgement() {
+    let mut ledger = ledger();
+    let c = client(&ledger, "C1", "standard");
+    invoice(&ledger, c, "F1", "2026-01-01", 1_000_00);
+    let id = ledger
+        .record_reminder(&NewReminder {
+            client_id: c,
+            step: 5,
+            channel: Channel::Registered,
+            date: date("2026-02-20"),
+            invoice_ids: vec![],
+            outcome: String::new(),
+            note: String::new(),
+            manual: false,
+        })
+        .unwrap();
+    ledger
+        .set_registered_post(id, "1A 123 456 7890 1", None)
+        .unwrap();
+    ledger
+        .set_registered_post(id, "1A 123 456 7890 1", Some(date("2026-02-23")))
+        .unwrap();
+    let event = ledger
+        .timeline(c, date("2026-03-01"))
+        .unwrap()
+        .into_iter()
+        .find(|e| e.registered.is_some())
+        .unwrap();
+    let post = event.registered.unwrap();
+    assert_eq!(
+        (post.number.as_str(), post.acknowledged_on),
+        ("1A 123 456 7890 1", Some(date("2026-02-23")))
+    );
+    assert!(ledger.set_registered_post(id, "x\ny", None).is_err());
+    assert!(
+        ledger
+            .set_registered_post(id, "1A", Some(date("2026-02-01")))
+            .is_err(),
+        "acknowledged before it was sent"
+    );
+    let email = record(&mut ledger, c, 6, "2026-03-10");
+    assert!(
+        ledger.set_registered_post(email, "1A", None).is_err(),
+        "not a registered letter"
+    );
+}

@@ -1006,3 +1006,18 @@ pub fn window_test_print(state: State<'_, App>) -> Res<Option<String>> {
         &pdf,
     )
 }
+
+/// The LRAR number of a registered letter and the day its receipt came back.
+#[tauri::command(async)]
+pub fn set_registered_post(
+    state: State<'_, App>,
+    reminder_id: String,
+    number: String,
+    acknowledged_on: String,
+) -> Res<()> {
+    Ok(state.ledger()?.set_registered_post(
+        parse_id(&reminder_id)?,
+        &number,
+        optional_date(&Some(acknowledged_on))?,
+    )?)
+}

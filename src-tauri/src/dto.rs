@@ -1022,6 +1022,10 @@ pub struct TimelineEventDto {
     pub title: String,
     pub detail: String,
     pub amount: Option<MoneyDto>,
+    /// Registered letter: reminder id, LRAR number, acknowledgement day.
+    pub reminder_id: Option<String>,
+    pub lrar_number: String,
+    pub acknowledged_on: Option<String>,
 }
 
 impl From<encaisse::reliability::TimelineEvent> for TimelineEventDto {
@@ -1032,6 +1036,13 @@ impl From<encaisse::reliability::TimelineEvent> for TimelineEventDto {
             title: e.title,
             detail: e.detail,
             amount: e.amount.map(Into::into),
+            reminder_id: e.registered.as_ref().map(|r| r.reminder_id.to_string()),
+            lrar_number: e
+                .registered
+                .as_ref()
+                .map(|r| r.number.clone())
+                .unwrap_or_default(),
+            acknowledged_on: e.registered.and_then(|r| r.acknowledged_on).map(iso),
         }
     }
 }

@@ -64,6 +64,7 @@ fn main() {
             commands::window_offsets,
             commands::set_window_offsets,
             commands::window_test_print,
+            commands::set_registered_post,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("Encaisse could not start");

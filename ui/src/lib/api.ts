@@ -102,6 +102,8 @@ export const api = {
   saveTemplate: (language: string, key: string, kind: string, source: string) =>
     call<null>('save_template', { language, key, kind, source }),
   resetTemplate: (language: string, key: string, kind: string) => call<null>('reset_template', { language, key, kind }),
+  setRegisteredPost: (reminderId: string, number: string, acknowledgedOn: string) =>
+    call<null>('set_registered_post', { reminderId, number, acknowledgedOn }),
   windowOffsets: () => call<string[]>('window_offsets'),
   setWindowOffsets: (dx: string, dy: string) => call<null>('set_window_offsets', { dx, dy }),
   windowTestPrint: () => call<string | null>('window_test_print'),

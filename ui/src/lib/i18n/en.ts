@@ -204,6 +204,8 @@ export const en: Record<Key, string> = {
   'settings.windowDy': "Shift down (mm)",
   'settings.testPrint': "Print a test page",
   'settings.testPrintSaved': "Test page saved: {path}",
+  'lrar.number': "Registered post no.",
+  'lrar.acknowledged': "Receipt signed on",
   'templates.title': 'Reminder templates',
   'clients.title': 'Clients',
   'clients.search': 'Filter by name, code or city',

@@ -203,6 +203,8 @@ export const fr = {
   'settings.windowDy': "Décalage vers le bas (mm)",
   'settings.testPrint': "Imprimer une page de test",
   'settings.testPrintSaved': "Page de test enregistrée : {path}",
+  'lrar.number': "N° de recommandé",
+  'lrar.acknowledged': "Accusé reçu le",
   'templates.title': 'Modèles de relance',
   'clients.title': 'Clients',
   'clients.search': 'Filtrer par nom, code ou ville',
