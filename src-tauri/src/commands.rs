@@ -932,10 +932,29 @@ pub fn template_source(
         .template_source(&language, &key, template_kind(&kind)?)?)
 }
 
-/// Renders a template being edited on sample facts (nothing is saved).
+/// Renders a template being edited (nothing is saved): on the first of
+/// today's communications that uses it, else on sample facts.
 #[tauri::command(async)]
-pub fn preview_template(language: String, source: String) -> Res<TemplatePreviewDto> {
-    let facts = encaisse::documents::sample_facts(&language);
+pub fn preview_template(
+    state: State<'_, App>,
+    language: String,
+    key: String,
+    as_of: String,
+    source: String,
+) -> Res<TemplatePreviewDto> {
+    let as_of = parse_date(&as_of)?;
+    let real = {
+        let ledger = state.ledger()?;
+        let rows: Vec<_> = ledger
+            .work_list(as_of)?
+            .rows
+            .into_iter()
+            .filter(|r| r.template == key)
+            .take(1)
+            .collect();
+        ledger.letter_facts(&rows, as_of)?.into_iter().next()
+    };
+    let facts = real.unwrap_or_else(|| encaisse::documents::sample_facts(&language));
     let rendered = encaisse::documents::render(&source, &facts)?;
     Ok(TemplatePreviewDto {
         subject: rendered.subject.clone(),

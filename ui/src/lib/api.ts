@@ -98,7 +98,8 @@ export const api = {
     call<LettersSavedDto | null>('save_letters', { invoiceIds, asOf, merged }),
   templates: () => call<TemplateInfoDto[]>('templates'),
   templateSource: (language: string, key: string, kind: string) => call<string>('template_source', { language, key, kind }),
-  previewTemplate: (language: string, source: string) => call<TemplatePreviewDto>('preview_template', { language, source }),
+  previewTemplate: (language: string, key: string, asOf: string, source: string) =>
+    call<TemplatePreviewDto>('preview_template', { language, key, asOf, source }),
   saveTemplate: (language: string, key: string, kind: string, source: string) =>
     call<null>('save_template', { language, key, kind, source }),
   resetTemplate: (language: string, key: string, kind: string) => call<null>('reset_template', { language, key, kind }),

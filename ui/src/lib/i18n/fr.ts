@@ -181,7 +181,7 @@ export const fr = {
   'reminders.print': "Imprimer",
   'reminders.lettersSaved': "{count} lettre(s) enregistrée(s) dans {path} : les factures passent au niveau suivant.",
   'templates.help': "Un modèle par étape, pour le courrier, l'e-mail et les appels. La première ligne est l'objet ; une ligne [tableau des factures] place le tableau. Les champs disponibles sont listés dans l'aide (templates/README.md) ; un champ inconnu est refusé à l'enregistrement.",
-  'templates.preview': "Aperçu (données d'exemple)",
+  'templates.preview': "Aperçu (première relance du jour, sinon données d'exemple)",
   'templates.reset': "Rétablir le modèle livré",
   'templates.resetDone': "Modèle livré rétabli.",
   'templates.edited': "modifié",
