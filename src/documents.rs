@@ -993,53 +993,49 @@ impl Letter {
         // The recipient, inside the window of a DL envelope.
         let w = self.window;
         let r = &self.facts.client;
-        let mut y = w.y + 7.0;
         let width = w.width - 6.0;
         let x = w.x + 3.0;
-        page.text(
-            x,
-            y,
-            10.5,
-            true,
-            Align::Left,
-            &fit(bold_font(), &r.nom, 10.5, width),
-        );
-        y += 5.0;
+        // The address block: the name in bold, then the lines, each cut to the window's width.
+        let mut lines: Vec<(String, bool)> = vec![(r.nom.clone(), true)];
         if !r.contact.is_empty() {
-            let to = format!("{}{}", self.labels().attention, r.contact);
-            page.text(
-                x,
-                y,
-                10.0,
-                false,
-                Align::Left,
-                &fit(regular_font(), &to, 10.0, width),
-            );
-            y += 4.8;
+            lines.push((format!("{}{}", self.labels().attention, r.contact), false));
         }
-        for line in r.adresse.lines().filter(|l| !l.trim().is_empty()).take(4) {
-            page.text(
-                x,
-                y,
-                10.0,
-                false,
-                Align::Left,
-                &fit(regular_font(), line.trim(), 10.0, width),
-            );
-            y += 4.8;
+        // Name + six lines fill the 40 mm of the window: the street lines get what is left.
+        let foreign = !r.pays.is_empty() && r.pays != "FR";
+        let room = 6 - usize::from(!r.contact.is_empty()) - 1 - usize::from(foreign);
+        for line in r
+            .adresse
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(room)
+        {
+            lines.push((line.trim().to_string(), false));
         }
-        let town = format!("{} {}", r.code_postal, r.ville.to_uppercase());
-        page.text(
-            x,
-            y,
-            10.0,
+        lines.push((
+            format!("{} {}", r.code_postal, r.ville.to_uppercase())
+                .trim()
+                .to_string(),
             false,
-            Align::Left,
-            &fit(regular_font(), town.trim(), 10.0, width),
-        );
-        y += 4.8;
-        if !r.pays.is_empty() && r.pays != "FR" {
-            page.text(x, y, 10.0, false, Align::Left, &r.pays);
+        ));
+        if foreign {
+            lines.push((r.pays.clone(), false));
+        }
+        let mut y = w.y + 7.0;
+        for (text, is_bold) in lines {
+            let (font, size) = if is_bold {
+                (bold_font(), 10.5)
+            } else {
+                (regular_font(), 10.0)
+            };
+            page.text(
+                x,
+                y,
+                size,
+                is_bold,
+                Align::Left,
+                &fit(font, &text, size, width),
+            );
+            y += if is_bold { 5.0 } else { 4.8 };
         }
         // Place and date; registered post.
         let place = match (self.facts.langue.as_str(), self.facts.day) {

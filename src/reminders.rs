@@ -1087,19 +1087,7 @@ impl Ledger {
         let mut groups: std::collections::BTreeMap<(i64, usize, String), (Channel, Vec<i64>)> =
             Default::default();
         for id in invoice_ids {
-            let item = facts
-                .items
-                .iter()
-                .find(|i| i.invoice_id == *id)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "sélection",
-                        format!(
-                            "la facture {id} n'est plus ouverte au {}",
-                            dates::format_fr(date)
-                        ),
-                    )
-                })?;
+            let item = selected_item(&facts, *id, date)?;
             let scenario = facts
                 .clients
                 .iter()
@@ -1163,19 +1151,7 @@ impl Ledger {
         let facts = self.engine_facts(date)?;
         let mut by_client: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
         for id in invoice_ids {
-            let item = facts
-                .items
-                .iter()
-                .find(|i| i.invoice_id == *id)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "sélection",
-                        format!(
-                            "la facture {id} n'est plus ouverte au {}",
-                            dates::format_fr(date)
-                        ),
-                    )
-                })?;
+            let item = selected_item(&facts, *id, date)?;
             by_client.entry(item.client_id).or_default().push(*id);
         }
         let scenarios = self.scenarios()?;
@@ -1234,6 +1210,23 @@ impl Ledger {
         tx.commit()?;
         Ok(id)
     }
+}
+
+/// An invoice of a selection, which must still be open on `date`.
+fn selected_item(facts: &EngineFacts, id: i64, date: Date) -> Result<&Item> {
+    facts
+        .items
+        .iter()
+        .find(|i| i.invoice_id == id)
+        .ok_or_else(|| {
+            Error::invalid(
+                "sélection",
+                format!(
+                    "la facture {id} n'est plus ouverte au {}",
+                    dates::format_fr(date)
+                ),
+            )
+        })
 }
 
 /// Setting: the days of the month reminders are sent (seed 004: "the 1st and the 15th").

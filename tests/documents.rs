@@ -397,3 +397,54 @@ fn window_offsets_move_the_address_and_are_bounded() {
     let text = pdftotext(&documents::window_test_page(w), &["-layout"]);
     assert!(text.contains("Société Exemple SARL") && text.contains("Page de test"));
 }
+
+#[test]
+fn a_long_address_still_fits_the_window() {
+    let mut facts = sample_facts("fr");
+    facts.client.nom = "Établissements Durand-Lefèvre et Associés Réunis".into();
+    facts.client.contact = "Madame la Directrice administrative et financière".into();
+    facts.client.adresse = "Bâtiment C\nZone d'activités des Platanes\n1250 avenue du Général de Gaulle\nBP 42\nCedex 9".into();
+    facts.client.code_postal = "69100".into();
+    facts.client.ville = "Villeurbanne".into();
+    facts.client.pays = "BE".into();
+    facts.key = "releve".into();
+    let rendered = render(
+        documents::default_source("fr", "releve", Kind::Letter).unwrap(),
+        &facts,
+    )
+    .unwrap();
+    let letter = documents::Letter {
+        facts,
+        rendered,
+        company: Default::default(),
+        window: Default::default(),
+    };
+    let bbox = pdftotext(
+        &documents::letter_pdf(&letter),
+        &["-bbox", "-f", "1", "-l", "1"],
+    );
+    let mm = |pt: f32| pt / 72.0 * 25.4;
+    let w = letter.window;
+    let mut inside = 0;
+    for line in bbox.lines().filter(|l| l.trim_start().starts_with("<word")) {
+        let attr = |name: &str| -> f32 {
+            let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            line[start..].split('"').next().unwrap().parse().unwrap()
+        };
+        let (x0, y0, x1, y1) = (
+            mm(attr("xMin")),
+            mm(attr("yMin")),
+            mm(attr("xMax")),
+            mm(attr("yMax")),
+        );
+        // Words set in the window's column, above the place and date.
+        if x0 >= w.x && y0 < 92.0 {
+            inside += 1;
+            assert!(
+                x1 <= w.x + w.width && y0 >= w.y && y1 <= w.y + w.height,
+                "word at ({x0:.1},{y0:.1})–({x1:.1},{y1:.1})"
+            );
+        }
+    }
+    assert!(inside > 8, "{inside}");
+}
