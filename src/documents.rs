@@ -731,7 +731,12 @@ pub fn sample_facts(language: &str) -> LetterFacts {
         },
         client: Recipient {
             nom: "Client".into(),
-            civilite: "Madame, Monsieur".into(),
+            civilite: if language == "en" {
+                "Dear Sir or Madam"
+            } else {
+                "Madame, Monsieur"
+            }
+            .into(),
             ..Default::default()
         },
         factures: vec![invoice],
@@ -747,6 +752,7 @@ pub fn sample_facts(language: &str) -> LetterFacts {
         niveau: 5,
         relances_precedentes: vec![previous.clone()],
         derniere_relance: previous,
+        day: Date::from_ymd_opt(2026, 3, 1),
         ..Default::default()
     }
 }
