@@ -145,30 +145,7 @@ impl Canvas {
 
     /// A horizontal rule.
     pub fn rule(&mut self, x1: f32, x2: f32, y: f32, thickness: f32, grey: f32) {
-        let point = |x: f32| LinePoint {
-            p: Point {
-                x: Mm(x).into(),
-                y: Mm(self.height - y).into(),
-            },
-            bezier: false,
-        };
-        self.ops.extend([
-            Op::SetOutlineColor {
-                col: Color::Rgb(Rgb {
-                    r: grey,
-                    g: grey,
-                    b: grey,
-                    icc_profile: None,
-                }),
-            },
-            Op::SetOutlineThickness { pt: Pt(thickness) },
-            Op::DrawLine {
-                line: Line {
-                    points: vec![point(x1), point(x2)],
-                    is_closed: false,
-                },
-            },
-        ]);
+        self.segment(x1, y, x2, y, thickness, grey);
     }
 }
 

@@ -385,9 +385,8 @@ impl Ledger {
         })
     }
 
-    /// The work of `as_of`: communications to make, clients held and why,
-    /// promises falling due and promises broken.
-    pub fn work_list(&self, as_of: Date) -> Result<DayWork> {
+    /// The scenarios, the facts of `as_of` and the engine's work list on them.
+    fn engine_run(&self, as_of: Date) -> Result<(Vec<Scenario>, EngineFacts, engine::WorkList)> {
         let scenarios = self.scenarios()?;
         let facts = self.engine_facts(as_of)?;
         let list = engine::work_list(
@@ -397,6 +396,13 @@ impl Ledger {
             as_of,
             facts.global_pause,
         );
+        Ok((scenarios, facts, list))
+    }
+
+    /// The work of `as_of`: communications to make, clients held and why,
+    /// promises falling due and promises broken.
+    pub fn work_list(&self, as_of: Date) -> Result<DayWork> {
+        let (_, facts, list) = self.engine_run(as_of)?;
         let index: HashMap<i64, usize> = facts
             .items
             .iter()
@@ -907,15 +913,7 @@ impl Ledger {
     /// Every unpaid invoice on `as_of` with its level, next step and state,
     /// filtered, most overdue first.
     pub fn follow_up(&self, as_of: Date, filter: &FollowUpFilter) -> Result<FollowUpPage> {
-        let scenarios = self.scenarios()?;
-        let facts = self.engine_facts(as_of)?;
-        let list = engine::work_list(
-            &facts.clients,
-            &facts.items,
-            &scenarios,
-            as_of,
-            facts.global_pause,
-        );
+        let (scenarios, facts, list) = self.engine_run(as_of)?;
         let due_now: std::collections::HashSet<i64> = list
             .actions
             .iter()

@@ -23,6 +23,30 @@ fn pdftotext(pdf: &[u8], args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Words of page 1 with their boxes in millimetres from the top-left:
+/// (word, x0, y0, x1, y1), from `pdftotext -bbox`.
+fn words_mm(pdf: &[u8]) -> Vec<(String, f32, f32, f32, f32)> {
+    let bbox = pdftotext(pdf, &["-bbox", "-f", "1", "-l", "1"]);
+    let mm = |pt: f32| pt / 72.0 * 25.4;
+    bbox.lines()
+        .filter(|l| l.trim_start().starts_with("<word"))
+        .map(|line| {
+            let attr = |name: &str| -> f32 {
+                let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                line[start..].split('"').next().unwrap().parse().unwrap()
+            };
+            let word = line.split('>').nth(1).unwrap().split('<').next().unwrap();
+            (
+                word.to_string(),
+                mm(attr("xMin")),
+                mm(attr("yMin")),
+                mm(attr("xMax")),
+                mm(attr("yMax")),
+            )
+        })
+        .collect()
+}
+
 fn demo() -> (Ledger, encaisse::dates::Date) {
     let mut ledger = ledger();
     let today = date("2026-11-22");
@@ -104,11 +128,6 @@ fn the_recipient_sits_inside_the_envelope_window() {
     let work = ledger.work_list(today).unwrap();
     let letters = ledger.letters(&work.rows, today).unwrap();
     let letter = &letters[0];
-    let bbox = pdftotext(
-        &documents::letter_pdf(letter),
-        &["-bbox", "-f", "1", "-l", "1"],
-    );
-    let mm = |pt: f32| pt / 72.0 * 25.4;
     let window = letter.window;
     let wanted: Vec<String> = letter
         .facts
@@ -119,20 +138,9 @@ fn the_recipient_sits_inside_the_envelope_window() {
         .map(|w| w.replace('&', "&amp;"))
         .collect();
     let mut found = 0;
-    for line in bbox.lines().filter(|l| l.trim_start().starts_with("<word")) {
-        let attr = |name: &str| -> f32 {
-            let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-            line[start..].split('"').next().unwrap().parse().unwrap()
-        };
-        let word = line.split('>').nth(1).unwrap().split('<').next().unwrap();
-        let (x0, y0, x1, y1) = (
-            mm(attr("xMin")),
-            mm(attr("yMin")),
-            mm(attr("xMax")),
-            mm(attr("yMax")),
-        );
+    for (word, x0, y0, x1, y1) in words_mm(&documents::letter_pdf(letter)) {
         // The first page's header also names the client nowhere else above y = 90.
-        if wanted.iter().any(|w| w == word) && y0 < 90.0 {
+        if wanted.contains(&word) && y0 < 90.0 {
             found += 1;
             assert!(
                 x0 >= window.x
@@ -419,24 +427,9 @@ fn a_long_address_still_fits_the_window() {
         company: Default::default(),
         window: Default::default(),
     };
-    let bbox = pdftotext(
-        &documents::letter_pdf(&letter),
-        &["-bbox", "-f", "1", "-l", "1"],
-    );
-    let mm = |pt: f32| pt / 72.0 * 25.4;
     let w = letter.window;
     let mut inside = 0;
-    for line in bbox.lines().filter(|l| l.trim_start().starts_with("<word")) {
-        let attr = |name: &str| -> f32 {
-            let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-            line[start..].split('"').next().unwrap().parse().unwrap()
-        };
-        let (x0, y0, x1, y1) = (
-            mm(attr("xMin")),
-            mm(attr("yMin")),
-            mm(attr("xMax")),
-            mm(attr("yMax")),
-        );
+    for (_, x0, y0, x1, y1) in words_mm(&documents::letter_pdf(&letter)) {
         // Words set in the window's column, above the place and date.
         if x0 >= w.x && y0 < 92.0 {
             inside += 1;
