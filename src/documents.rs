@@ -642,22 +642,29 @@ impl Ledger {
         self.letters(&rows, as_of)
     }
 
-    /// The PDF letter of each postal communication of `rows`.
+    /// The PDF letter of each postal communication of `rows`, and of each
+    /// e-mail one whose client has no valid address (it goes by post).
     pub fn letters(&self, rows: &[WorkRow], as_of: Date) -> Result<Vec<Letter>> {
-        let postal: Vec<WorkRow> = rows
-            .iter()
-            .filter(|r| {
-                matches!(
-                    r.channel,
+        let postal: Vec<WorkRow> =
+            rows.iter()
+                .filter(|r| match r.channel {
                     Channel::Letter
-                        | Channel::EmailAndLetter
-                        | Channel::Registered
-                        | Channel::Collection
-                )
-            })
-            .cloned()
-            .collect();
-        let facts = self.letter_facts(&postal, as_of)?;
+                    | Channel::EmailAndLetter
+                    | Channel::Registered
+                    | Channel::Collection => true,
+                    Channel::Email => crate::mail::parse_addresses("e-mail", &r.email)
+                        .map_or(true, |a| a.is_empty()),
+                    Channel::Call => false,
+                })
+                .cloned()
+                .collect();
+        self.letters_of(&postal, as_of)
+    }
+
+    /// The letter of every row, whatever its channel (an e-mail attaches it).
+    pub fn letters_of(&self, rows: &[WorkRow], as_of: Date) -> Result<Vec<Letter>> {
+        let postal = rows;
+        let facts = self.letter_facts(postal, as_of)?;
         let company = self.company()?;
         let window = self.window_placement()?;
         let mut sources: HashMap<(String, String), String> = HashMap::new();

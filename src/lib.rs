@@ -2,7 +2,8 @@
 //!
 //! The ledger of what customers owe, and everything derived from it: imports
 //! (CSV, FEC), matching of payments to invoices (lettrage), the aged balance
-//! and the dashboard figures. The core knows nothing of the desktop shell: the
+//! and the dashboard figures, the reminder engine, the letters and e-mails
+//! it writes, and the outbox that sends them. The core knows nothing of the desktop shell: the
 //! Tauri commands and the `encaisse-cli` binary are thin layers over it.
 //!
 //! Business rules are pure functions of stored facts and a date passed in;
@@ -30,12 +31,15 @@ pub mod engine;
 pub mod error;
 pub mod import;
 pub mod ledger;
+pub mod mail;
 pub mod model;
 pub mod money;
 pub mod paths;
 pub mod pdf;
 pub mod reliability;
 pub mod reminders;
+pub mod secrets;
+pub mod smtp;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -513,7 +513,7 @@ impl Ledger {
     }
 
     /// Checks and writes one communication; the caller holds the transaction.
-    fn insert_reminder(&self, new: &NewReminder) -> Result<i64> {
+    pub(crate) fn insert_reminder(&self, new: &NewReminder) -> Result<i64> {
         check_single_line("résultat de l'appel", &new.outcome, 200)?;
         if new.note.len() > 4000 {
             return Err(Error::invalid("note", "4 000 caractères au plus"));
@@ -1189,8 +1189,20 @@ impl Ledger {
         date: Date,
         sha256: &str,
     ) -> Result<i64> {
-        let channel = facts.channel.unwrap_or(Channel::Letter);
         let tx = self.conn.unchecked_transaction()?;
+        let id = self.insert_document(facts, date, sha256)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// [`Ledger::record_document`] inside the caller's transaction.
+    pub(crate) fn insert_document(
+        &self,
+        facts: &crate::documents::LetterFacts,
+        date: Date,
+        sha256: &str,
+    ) -> Result<i64> {
+        let channel = facts.channel.unwrap_or(Channel::Letter);
         let id = self.insert_reminder(&NewReminder {
             client_id: facts.client_id,
             step: facts.niveau,
@@ -1205,7 +1217,6 @@ impl Ledger {
             "UPDATE reminder SET document_sha256 = ?1 WHERE id = ?2",
             params![sha256, id],
         )?;
-        tx.commit()?;
         Ok(id)
     }
 }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_invoice_kind_check.sql"),
     include_str!("../migrations/0003_follow_up.sql"),
+    include_str!("../migrations/0004_outbox.sql"),
 ];
 
 /// Indexes that serve reads only (no constraint), as the migrations create

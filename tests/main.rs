@@ -12,6 +12,7 @@
 //! - `engine`     — the reminder work list: catch-up, grouping, levels, holds
 //! - `reminders`  — the follow-up in the ledger: levels, promises, disputes, pauses, scenarios
 //! - `documents`  — templates, letters for window envelopes, the zip of letters
+//! - `mail`       — reminder e-mails and the outbox against a real SMTP server: faults, crashes, injection
 //! - `demo`       — the demonstration ledger
 
 // Amounts in cents are written `1_000_00` (units, then cents) on purpose.
@@ -27,6 +28,7 @@ mod documents;
 mod engine;
 mod import_csv;
 mod import_fec;
+mod mail;
 mod matching;
 mod properties;
 mod reminders;
