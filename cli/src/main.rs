@@ -7,6 +7,8 @@
 //! stderr (with file, line and column for imports) and the exit code is 1
 //! (2 for a usage error).
 
+mod mail;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +37,16 @@ Commandes :
   letters [--as-of AAAA-MM-JJ] --out FICHIER.zip [--merged FICHIER.pdf] [--record]
                                                              lettres de relance du jour (une par client et niveau),
                                                              --record les enregistre comme envoyées
+  remind [--as-of AAAA-MM-JJ] --channel email [--send | --eml FICHIER.zip]
+                                                             mettre en file les e-mails de relance du jour
+                                                             (--send : les envoyer ; --eml : les enregistrer)
+  smtp set --host H [--port P] [--security starttls|tls|none] [--user U] [--from A] [--from-name N]
+           [--reply-to A] [--copy-to-self]                    serveur d'envoi (mot de passe : entrée standard
+                                                             ou ENCAISSE_SMTP_PASSWORD, gardé dans le trousseau)
+  smtp test                                                  tester la connexion et l'identification
+  outbox list [--json]                                       la boîte d'envoi et l'état de chaque e-mail
+  outbox send                                                envoyer ce qui attend
+  outbox retry|cancel|confirm ID                             décider d'un e-mail (confirm : il est bien parti)
   clients [--json]                                           liste des clients
   invoices [--open] [--client CODE] [--json]                 liste des factures
   client set CODE [--email A] [--terms JOURS] [--segment S] [--b2c | --b2b]
@@ -62,6 +74,14 @@ const VALUED: &[&str] = &[
     "--note",
     "--out",
     "--merged",
+    "--host",
+    "--port",
+    "--security",
+    "--user",
+    "--from",
+    "--from-name",
+    "--reply-to",
+    "--eml",
 ];
 
 fn parse_args() -> Result<Args, String> {
@@ -392,6 +412,14 @@ fn run(args: &Args) -> Result<(), Failure> {
             );
             Ok(())
         }
+        ["smtp", "set"] => mail::smtp_set(args, &open(args)?),
+        ["smtp", "test"] => mail::smtp_test(&open(args)?),
+        ["outbox"] | ["outbox", "list"] => mail::outbox_list(args, &open(args)?),
+        ["outbox", "send"] => mail::outbox_send(&mut open(args)?),
+        ["outbox", decision @ ("retry" | "cancel" | "confirm"), id] => {
+            mail::outbox_decide(&mut open(args)?, decision, id)
+        }
+        ["remind"] => mail::remind(args, &mut open(args)?),
         ["clients"] => {
             let ledger = open(args)?;
             let clients = ledger.clients(args.as_of()?, None)?;
