@@ -59,6 +59,15 @@ const COMMANDS: &[&str] = &[
     "set_window_offsets",
     "window_test_print",
     "set_registered_post",
+    "smtp_settings",
+    "save_smtp_settings",
+    "test_smtp",
+    "email_preview",
+    "send_emails",
+    "save_emails",
+    "outbox",
+    "outbox_decide",
+    "outbox_send_now",
 ];
 
 fn main() {

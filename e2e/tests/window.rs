@@ -169,6 +169,7 @@ async fn navigation_shows_every_screen_and_the_about_box() {
     app.wait("[data-testid=welcome]").await;
     for (nav, heading) in [
         ("reminders", "Relances"),
+        ("outbox", "Boîte d'envoi"),
         ("clients", "Clients"),
         ("invoices", "Factures"),
         ("payments", "Paiements"),
@@ -584,5 +585,98 @@ async fn letters_downloaded_from_the_relances_screen_are_zipped_and_recorded() {
         page.rows.iter().all(|r| r.last_step == 5),
         "both moved to the formal notice"
     );
+    app.close().await;
+}
+
+#[tokio::test]
+async fn reminders_sent_by_email_from_the_relances_screen_reach_the_server_and_move_up() {
+    use encaisse::ledger::NewInvoice;
+    use encaisse::money::{Currency, Money};
+    let sink = smtp_sink::SmtpSink::start(smtp_sink::Options::default());
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("emails.sqlite");
+    let today = chrono::Local::now().date_naive();
+    {
+        let core = encaisse::Ledger::open(&ledger).unwrap();
+        for (code, name) in [("E1", "Epsilon SAS"), ("Z2", "Zêta & Cie")] {
+            let mut c = encaisse::model::Client::new(code, name);
+            c.email = format!("compta@{}.fr", code.to_lowercase());
+            let id = core.upsert_client(&c).unwrap();
+            // 10 days late: the statement, by e-mail, is due.
+            let due = today - chrono::Days::new(10);
+            core.add_invoice(&NewInvoice {
+                client_id: id,
+                number: format!("F-{code}"),
+                issue_date: due - chrono::Days::new(30),
+                due_date: Some(due),
+                amount: Money::new(90_000, Currency::EUR),
+                label: String::new(),
+            })
+            .unwrap();
+        }
+        core.set_smtp_settings(&encaisse::mail::SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: sink.port(),
+            security: encaisse::mail::Security::None,
+            user: String::new(),
+            from_name: "Atelier Lumière".into(),
+            from_address: "relances@atelier.fr".into(),
+            reply_to: String::new(),
+            copy_to_self: false,
+            attach_invoices: false,
+        })
+        .unwrap();
+    }
+    let app = launch(&ledger).await;
+    app.click("[data-nav=reminders]").await;
+    app.text_until("[data-testid=reminder-count]", |t| {
+        t.starts_with("2 facture")
+    })
+    .await;
+    app.click("[data-testid=select-all]").await;
+    app.click("[data-testid=send-emails]").await;
+    // The preview before anything is sent.
+    let summary = app
+        .text_until("[data-testid=email-summary]", |t| !t.is_empty())
+        .await;
+    assert_eq!(summary, "2 e-mail(s) à 2 client(s)");
+    let previews = app
+        .client
+        .find_all(Locator::Css("[data-testid=email-preview]"))
+        .await
+        .unwrap();
+    assert_eq!(previews.len(), 2);
+    assert!(
+        sink.messages().is_empty(),
+        "nothing leaves before the user confirms"
+    );
+    app.click("[data-testid=email-confirm]").await;
+    let notice = app
+        .text_until("[data-testid=notice]", |t| t.contains("accepté"))
+        .await;
+    assert!(notice.starts_with("2 e-mail(s) accepté(s)"), "{notice}");
+    let got = sink.wait_for(2, Duration::from_secs(10));
+    let mut to: Vec<String> = got.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["compta@e1.fr", "compta@z2.fr"]);
+    let core = encaisse::Ledger::open(&ledger).unwrap();
+    let page = core.follow_up(today, &Default::default()).unwrap();
+    assert!(
+        page.rows.iter().all(|r| r.last_step == 1),
+        "both invoices reached the statement level"
+    );
+    // The outbox shows both as sent.
+    app.click("[data-nav=outbox]").await;
+    app.text_until("[data-testid=outbox-table]", |t| t.contains("Envoyé"))
+        .await;
+    let states: serde_json::Value = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=outbox-row]')].map(e => e.dataset.state)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(states, serde_json::json!(["sent", "sent"]));
     app.close().await;
 }

@@ -132,7 +132,12 @@ fn save_as(name: &str, extension: &str, bytes: &[u8]) -> Res<Option<String>> {
 
 /// [`save_as`] with the dialog's title. The file is written beside and then
 /// renamed, so a failed write leaves nothing half-written.
-fn save_as_titled(title: &str, name: &str, extension: &str, bytes: &[u8]) -> Res<Option<String>> {
+pub(crate) fn save_as_titled(
+    title: &str,
+    name: &str,
+    extension: &str,
+    bytes: &[u8],
+) -> Res<Option<String>> {
     // ENCAISSE_SAVE_TO (a folder) skips the dialog: for scripted runs and the
     // end-to-end tests, which cannot drive a native dialog.
     let chosen = match std::env::var_os("ENCAISSE_SAVE_TO") {

@@ -3,12 +3,18 @@
 
 mod commands;
 mod dto;
+mod mail;
 mod state;
 
 fn main() {
     let path = encaisse::paths::ledger_path(encaisse::paths::ledger_arg(std::env::args().skip(1)));
+    let sender_path = path.clone();
     tauri::Builder::default()
         .manage(state::App::open(path))
+        .setup(move |app| {
+            mail::start_background_sender(app.handle().clone(), sender_path);
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::dashboard,
@@ -65,6 +71,15 @@ fn main() {
             commands::set_window_offsets,
             commands::window_test_print,
             commands::set_registered_post,
+            mail::smtp_settings,
+            mail::save_smtp_settings,
+            mail::test_smtp,
+            mail::email_preview,
+            mail::send_emails,
+            mail::save_emails,
+            mail::outbox,
+            mail::outbox_decide,
+            mail::outbox_send_now,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("Encaisse could not start");

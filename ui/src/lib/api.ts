@@ -34,6 +34,11 @@ import type { NewPaymentDto } from './bindings/NewPaymentDto';
 import type { PaymentDto } from './bindings/PaymentDto';
 import type { ProgressDto } from './bindings/ProgressDto';
 import type { TermsDto } from './bindings/TermsDto';
+import type { SmtpSettingsDto } from './bindings/SmtpSettingsDto';
+import type { SmtpStatusDto } from './bindings/SmtpStatusDto';
+import type { EmailBatchDto } from './bindings/EmailBatchDto';
+import type { SendOutcomeDto } from './bindings/SendOutcomeDto';
+import type { OutboxEntryDto } from './bindings/OutboxEntryDto';
 
 export type * from './bindings/IpcError';
 
@@ -121,6 +126,16 @@ export const api = {
   clientWaivers: (clientId: string) => call<WaiversDto>('client_waivers', { clientId }),
   setClientWaivers: (clientId: string, waiveInterest: boolean, waiveIndemnity: boolean) =>
     call<null>('set_client_waivers', { clientId, waiveInterest, waiveIndemnity }),
+  smtpSettings: () => call<SmtpStatusDto>('smtp_settings'),
+  saveSmtpSettings: (settings: SmtpSettingsDto, password: string) => call<string>('save_smtp_settings', { settings, password }),
+  testSmtp: (settings: SmtpSettingsDto, password: string) => call<string>('test_smtp', { settings, password }),
+  emailPreview: (invoiceIds: string[], asOf: string) => call<EmailBatchDto>('email_preview', { invoiceIds, asOf }),
+  sendEmails: (invoiceIds: string[], asOf: string) => call<SendOutcomeDto>('send_emails', { invoiceIds, asOf }),
+  saveEmails: (invoiceIds: string[], asOf: string) => call<LettersSavedDto | null>('save_emails', { invoiceIds, asOf }),
+  outbox: () => call<OutboxEntryDto[]>('outbox'),
+  outboxDecide: (id: string, decision: 'retry' | 'cancel' | 'confirm') => call<null>('outbox_decide', { id, decision }),
+  outboxSendNow: () => call<SendOutcomeDto>('outbox_send_now'),
+  onOutbox: (handler: () => void): Promise<UnlistenFn> => listen('outbox', () => handler()),
   onProgress: (handler: (p: ProgressDto) => void): Promise<UnlistenFn> =>
     listen<ProgressDto>('progress', (event) => handler(event.payload)),
 };

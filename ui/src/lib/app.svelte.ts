@@ -4,6 +4,7 @@ import type { AppInfoDto } from './bindings/AppInfoDto';
 export type Screen =
   | 'dashboard'
   | 'reminders'
+  | 'outbox'
   | 'clients'
   | 'client'
   | 'invoices'
