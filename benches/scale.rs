@@ -5,6 +5,7 @@
 //! cargo bench --bench scale -- quick   # a tenth of it, to check it runs
 //! cargo bench --bench scale -- fec     # the FEC import only
 //! cargo bench --bench scale -- letters # the letters only
+//! cargo bench --bench scale -- emails  # the e-mails only
 //! ```
 //! Prints one line per measure with its target.
 
@@ -67,6 +68,10 @@ fn main() {
     // another thread, which would share the two cores with them.
     letters_benchmark(if quick { 100 } else { 1_000 });
     if std::env::args().any(|a| a == "letters") {
+        return;
+    }
+    emails_benchmark(&dir, if quick { 100 } else { 1_000 }, today);
+    if std::env::args().any(|a| a == "emails") {
         return;
     }
 
@@ -237,6 +242,75 @@ fn letters_benchmark(count: usize) {
         count as f64 / took.as_secs_f64(),
         zip.len() as f64 / 1e6
     );
+}
+
+/// `count` reminder e-mails (each with its PDF) written to the outbox, then
+/// sent over one pooled connection to an SMTP server on 127.0.0.1.
+fn emails_benchmark(dir: &std::path::Path, count: usize, today: encaisse::dates::Date) {
+    use encaisse::ledger::NewInvoice;
+    use encaisse::mail::{self, Identity, Security, SmtpSettings};
+    use encaisse::money::{Currency, Money};
+    let path = dir.join("emails.sqlite");
+    let mut ledger = Ledger::open(&path).expect("ledger");
+    for n in 0..count {
+        let mut c = encaisse::model::Client::new(&format!("M{n:05}"), &format!("Client {n}"));
+        c.email = format!("compta{n}@client.fr");
+        let id = ledger.upsert_client(&c).expect("client");
+        let due = today - chrono::Days::new(10);
+        ledger
+            .add_invoice(&NewInvoice {
+                client_id: id,
+                number: format!("FM-{n:05}"),
+                issue_date: due - chrono::Days::new(30),
+                due_date: Some(due),
+                amount: Money::new(10_000 + n as i64 * 7, Currency::EUR),
+                label: String::new(),
+            })
+            .expect("invoice");
+    }
+    let sink = smtp_sink::SmtpSink::start(smtp_sink::Options::default());
+    let settings = SmtpSettings {
+        host: "127.0.0.1".into(),
+        port: sink.port(),
+        security: Security::None,
+        user: String::new(),
+        from_name: "Atelier Lumière".into(),
+        from_address: "relances@atelier.fr".into(),
+        reply_to: String::new(),
+        copy_to_self: false,
+        attach_invoices: false,
+    };
+    let start = Instant::now();
+    let work = ledger.work_list(today).expect("work list");
+    let emails = ledger.emails(&work.rows, today).expect("emails");
+    let queued = ledger
+        .queue_emails(&emails, &Identity::of(&settings), chrono::Utc::now())
+        .expect("queue");
+    let prepared = start.elapsed();
+    let mailer = encaisse::smtp::Mailer::new(&settings, None, None).expect("mailer");
+    let start = Instant::now();
+    let report = mail::send_due(
+        &mut ledger,
+        &mailer,
+        None,
+        today,
+        &chrono::Utc::now,
+        &std::sync::atomic::AtomicBool::new(false),
+        &mut |_, _| {},
+    )
+    .expect("send");
+    let sent = start.elapsed();
+    assert_eq!(report.sent, count, "{report:?}");
+    assert_eq!(sink.messages().len(), count);
+    println!(
+        "{count} e-mails rendered with their PDF and queued: {:.0} ms; sent to a loopback SMTP server: {:.0} ms, {:.0} messages/s ({} queued; target < 10 s for 1000)",
+        prepared.as_secs_f64() * 1000.0,
+        sent.as_secs_f64() * 1000.0,
+        count as f64 / sent.as_secs_f64(),
+        queued.queued.len()
+    );
+    drop(ledger);
+    let _ = std::fs::remove_file(&path);
 }
 
 fn tempfile_dir() -> std::path::PathBuf {

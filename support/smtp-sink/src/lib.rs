@@ -240,6 +240,7 @@ struct Session {
 impl Session {
     fn new(stream: TcpStream, shared: Arc<Shared>) -> Session {
         let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+        let _ = stream.set_nodelay(true);
         Session {
             stream: Stream::Plain(stream),
             buffer: Vec::new(),
@@ -252,8 +253,9 @@ impl Session {
     }
 
     fn reply(&mut self, text: &str) -> io::Result<()> {
-        self.stream.write_all(text.as_bytes())?;
-        self.stream.write_all(b"\r\n")?;
+        // One write per reply: two small writes would wait on the client's
+        // delayed acknowledgement (Nagle), 40 ms each.
+        self.stream.write_all(format!("{text}\r\n").as_bytes())?;
         self.stream.flush()
     }
 
