@@ -625,8 +625,14 @@ impl Ledger {
     /// The letters due on `as_of` for the selected invoices (Relances
     /// screen): today's postal communications, limited to those invoices.
     pub fn letters_for_invoices(&self, invoice_ids: &[i64], as_of: Date) -> Result<Vec<Letter>> {
+        self.letters(&self.work_rows_for_invoices(invoice_ids, as_of)?, as_of)
+    }
+
+    /// Today's communications limited to the selected invoices (those
+    /// without one left out), their totals recomputed.
+    pub fn work_rows_for_invoices(&self, invoice_ids: &[i64], as_of: Date) -> Result<Vec<WorkRow>> {
         let wanted: std::collections::HashSet<i64> = invoice_ids.iter().copied().collect();
-        let rows: Vec<WorkRow> = self
+        Ok(self
             .work_list(as_of)?
             .rows
             .into_iter()
@@ -638,8 +644,7 @@ impl Ledger {
                 r.total.cents = r.invoices.iter().map(|i| i.remindable_cents).sum();
                 Some(r)
             })
-            .collect();
-        self.letters(&rows, as_of)
+            .collect())
     }
 
     /// The PDF letter of each postal communication of `rows`, and of each
@@ -663,8 +668,7 @@ impl Ledger {
 
     /// The letter of every row, whatever its channel (an e-mail attaches it).
     pub fn letters_of(&self, rows: &[WorkRow], as_of: Date) -> Result<Vec<Letter>> {
-        let postal = rows;
-        let facts = self.letter_facts(postal, as_of)?;
+        let facts = self.letter_facts(rows, as_of)?;
         let company = self.company()?;
         let window = self.window_placement()?;
         let mut sources: HashMap<(String, String), String> = HashMap::new();

@@ -288,22 +288,7 @@ impl Ledger {
         invoice_ids: &[i64],
         as_of: Date,
     ) -> Result<Vec<ReminderEmail>> {
-        let wanted: HashSet<i64> = invoice_ids.iter().copied().collect();
-        let rows: Vec<WorkRow> = self
-            .work_list(as_of)?
-            .rows
-            .into_iter()
-            .filter(|r| by_email(r.channel))
-            .filter_map(|mut r| {
-                r.invoices.retain(|i| wanted.contains(&i.id));
-                if r.invoices.is_empty() {
-                    return None;
-                }
-                r.total.cents = r.invoices.iter().map(|i| i.remindable_cents).sum();
-                Some(r)
-            })
-            .collect();
-        self.emails(&rows, as_of)
+        self.emails(&self.work_rows_for_invoices(invoice_ids, as_of)?, as_of)
     }
 
     /// Every e-mail communication of `rows`, rendered.

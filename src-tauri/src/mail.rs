@@ -251,37 +251,13 @@ pub fn send_emails(
         }
         ledger.queue_emails(&emails, &Identity::of(&settings), now())?
     };
-    state.cancel.store(false, Ordering::SeqCst);
-    let mut progress = |done: usize, total: usize| {
-        let _ = app.emit(
-            "progress",
-            ProgressDto {
-                task: "send".into(),
-                done: done.to_string(),
-                total: total.to_string(),
-            },
-        );
-    };
-    let sent = send_round(
-        &state.ledger_path,
+    send_and_report(
+        &app,
+        &state,
         Some(&report.queued),
-        &state.cancel,
-        &mut progress,
-    )?;
-    let _ = app.emit("outbox", ());
-    Ok(SendOutcomeDto {
-        queued: report.queued.len().to_string(),
-        skipped: report
-            .skipped
-            .into_iter()
-            .map(|(who, why)| vec![who, why])
-            .collect(),
-        sent: sent.sent.to_string(),
-        waiting: sent.waiting.to_string(),
-        failed: sent.failed.to_string(),
-        cancelled: sent.cancelled.to_string(),
-        stopped: sent.stopped,
-    })
+        report.queued.len(),
+        report.skipped,
+    )
 }
 
 /// Without a server: the selection's e-mails as .eml files in a zip, saved
@@ -403,6 +379,18 @@ pub fn outbox_decide(state: State<'_, App>, id: String, decision: String) -> Res
 /// background round.
 #[tauri::command(async)]
 pub fn outbox_send_now(app: AppHandle, state: State<'_, App>) -> Res<SendOutcomeDto> {
+    send_and_report(&app, &state, None, 0, Vec::new())
+}
+
+/// Sends `only` (or everything due) with `progress` events and "Annuler",
+/// then tells the window the outbox changed.
+fn send_and_report(
+    app: &AppHandle,
+    state: &State<'_, App>,
+    only: Option<&[i64]>,
+    queued: usize,
+    skipped: Vec<(String, String)>,
+) -> Res<SendOutcomeDto> {
     state.cancel.store(false, Ordering::SeqCst);
     let mut progress = |done: usize, total: usize| {
         let _ = app.emit(
@@ -414,11 +402,14 @@ pub fn outbox_send_now(app: AppHandle, state: State<'_, App>) -> Res<SendOutcome
             },
         );
     };
-    let sent = send_round(&state.ledger_path, None, &state.cancel, &mut progress)?;
+    let sent = send_round(&state.ledger_path, only, &state.cancel, &mut progress)?;
     let _ = app.emit("outbox", ());
     Ok(SendOutcomeDto {
-        queued: "0".into(),
-        skipped: vec![],
+        queued: queued.to_string(),
+        skipped: skipped
+            .into_iter()
+            .map(|(who, why)| vec![who, why])
+            .collect(),
         sent: sent.sent.to_string(),
         waiting: sent.waiting.to_string(),
         failed: sent.failed.to_string(),

@@ -1,0 +1,13 @@
+// The sentence shown after a round of sending, from what the core reports.
+import type { SendOutcomeDto } from './bindings/SendOutcomeDto';
+import { t } from './i18n/index.svelte';
+
+export function sendSummary(r: SendOutcomeDto): string {
+  const parts = [t('mail.result', { sent: r.sent })];
+  if (r.waiting !== '0') parts.push(t('mail.resultWaiting', { waiting: r.waiting }));
+  if (r.failed !== '0') parts.push(t('mail.resultFailed', { failed: r.failed }));
+  if (r.cancelled !== '0') parts.push(t('mail.resultCancelled', { cancelled: r.cancelled }));
+  if (r.skipped.length > 0) parts.push(t('mail.resultSkipped', { list: r.skipped.map(([who, why]) => `${who} (${why})`).join(', ') }));
+  if (r.stopped) parts.push(r.stopped);
+  return parts.join(' ');
+}
