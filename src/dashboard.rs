@@ -25,6 +25,8 @@ pub struct Dashboard {
     pub clients_with_overdue: usize,
     pub open_invoices: usize,
     pub aging: AgedBalance,
+    /// Handed to an agency or an insurer, and came back (C9).
+    pub collection: crate::handover::CollectionSummary,
 }
 
 impl Ledger {
@@ -66,6 +68,7 @@ impl Ledger {
             clients_with_overdue,
             open_invoices,
             aging,
+            collection: self.collection_summary(as_of)?,
         })
     }
 }

@@ -1236,8 +1236,33 @@ pub fn letter_pdf(letter: &Letter) -> Vec<u8> {
     doc.finish_uncompressed()
 }
 
-/// A file of the zip: its name and the SHA-256 of its PDF.
-pub type ZipEntry = (String, String);
+/// A file of the zip: its name, the SHA-256 of its bytes, and the bytes
+/// (kept in the evidence log when the communication is recorded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZipEntry {
+    pub name: String,
+    pub sha256: String,
+    pub bytes: Vec<u8>,
+}
+
+impl ZipEntry {
+    pub fn new(name: String, bytes: Vec<u8>) -> ZipEntry {
+        ZipEntry {
+            name,
+            sha256: hex(&Sha256::digest(&bytes)),
+            bytes,
+        }
+    }
+
+    /// The media type, from the file name.
+    pub fn media_type(&self) -> &'static str {
+        if self.name.ends_with(".eml") {
+            "message/rfc822"
+        } else {
+            "application/pdf"
+        }
+    }
+}
 
 /// Every letter as one PDF each, in a zip; returns the zip and, per letter,
 /// its entry name and the SHA-256 of its PDF.
@@ -1251,7 +1276,7 @@ pub fn letters_zip(letters: &[Letter]) -> Result<(Vec<u8>, Vec<ZipEntry>)> {
         let mut zip = zip::ZipWriter::new(&mut buffer);
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Stored);
-        for (letter, pdf) in letters.iter().zip(&pdfs) {
+        for (letter, pdf) in letters.iter().zip(pdfs) {
             let mut name = letter.file_name();
             let seen = names.entry(name.clone()).or_insert(0);
             *seen += 1;
@@ -1260,9 +1285,9 @@ pub fn letters_zip(letters: &[Letter]) -> Result<(Vec<u8>, Vec<ZipEntry>)> {
             }
             zip.start_file(&name, options)
                 .map_err(|e| Error::invalid("zip", e.to_string()))?;
-            zip.write_all(pdf)
+            zip.write_all(&pdf)
                 .map_err(|e| Error::invalid("zip", e.to_string()))?;
-            out.push((name, hex(&Sha256::digest(pdf))));
+            out.push(ZipEntry::new(name, pdf));
         }
         zip.finish()
             .map_err(|e| Error::invalid("zip", e.to_string()))?;

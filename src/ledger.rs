@@ -450,6 +450,34 @@ impl Ledger {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// Links an invoice to its PDF (sent with e-mails, put in the litigation
+    /// file); the file must exist and be a PDF.
+    pub fn set_invoice_pdf(&self, invoice_id: i64, path: &std::path::Path) -> Result<()> {
+        let mut head = [0u8; 5];
+        let readable = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        readable?;
+        if &head != b"%PDF-" {
+            return Err(Error::invalid(
+                path.display().to_string(),
+                "ce fichier n'est pas un PDF",
+            ));
+        }
+        let text = path
+            .to_str()
+            .ok_or_else(|| Error::invalid("fichier", "chemin illisible"))?;
+        self.invoice(invoice_id)?;
+        self.conn.execute(
+            "UPDATE invoice SET pdf_path = ?1 WHERE id = ?2",
+            params![text, invoice_id],
+        )?;
+        Ok(())
+    }
+
     /// The invoice with this id, with its open amount.
     pub fn invoice(&self, id: i64) -> Result<Invoice> {
         self.conn

@@ -22,6 +22,7 @@
 #![allow(clippy::inconsistent_digit_grouping)]
 
 pub mod aging;
+pub mod backup;
 pub mod charges;
 pub mod dashboard;
 pub mod dates;
@@ -29,8 +30,11 @@ pub mod demo;
 pub mod documents;
 pub mod engine;
 pub mod error;
+pub mod evidence;
+pub mod handover;
 pub mod import;
 pub mod ledger;
+pub mod litigation;
 pub mod mail;
 pub mod model;
 pub mod money;

@@ -761,6 +761,37 @@ impl Ledger {
         }
     }
 
+    /// Marks a message refused for good by the server, with the server's
+    /// words in the evidence log.
+    fn mark_refused(&self, id: i64, why: &str, today: Date) -> Result<()> {
+        self.atomically(|| {
+            self.conn.execute(
+                "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1",
+                params![id, why],
+            )?;
+            let (client_id, to, sha, total, currency, step_name): (i64, String, String, i64, String, String) =
+                self.conn.query_row(
+                    "SELECT client_id, envelope_to, sha256, total, currency, step_name FROM outbox WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                )?;
+            self.log_evidence(crate::evidence::NewEvidence {
+                date: Some(today),
+                kind: Some(crate::evidence::EvidenceKind::EmailRefused),
+                channel: "email",
+                client_id: Some(client_id),
+                recipient: to,
+                amount_cents: Some(total),
+                currency: &currency,
+                detail: step_name,
+                document_sha256: Some(sha),
+                result: format!("refusé par le serveur : {why}"),
+                ..Default::default()
+            })?;
+            Ok(())
+        })
+    }
+
     /// Marks a message sent and records its reminder, in one transaction:
     /// its invoices move to its level.
     fn mark_sent(&mut self, id: i64, today: Date, now: DateTime<Utc>) -> Result<()> {
@@ -782,22 +813,37 @@ impl Ledger {
             "UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = '' WHERE id = ?1",
             params![id, stamp(now)],
         )?;
-        let reminder = self.insert_reminder(&NewReminder {
-            client_id,
-            step: step as usize,
-            channel: Channel::Email,
-            date: day,
-            invoice_ids: invoices,
-            outcome: String::new(),
-            note: String::new(),
-            manual: false,
-        });
+        let (raw, recipients, subject, message_id): (Vec<u8>, String, String, String) =
+            self.conn.query_row(
+                "SELECT raw, envelope_to, subject, message_id FROM outbox WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+        let name = format!("{}.eml", sha.get(..16).unwrap_or(&sha));
+        let reminder = self.insert_reminder_with(
+            &NewReminder {
+                client_id,
+                step: step as usize,
+                channel: Channel::Email,
+                date: day,
+                invoice_ids: invoices,
+                outcome: String::new(),
+                note: String::new(),
+                manual: false,
+            },
+            Some(crate::evidence::Proof {
+                name: &name,
+                media_type: "message/rfc822",
+                bytes: &raw,
+            }),
+            None,
+            format!(
+                "accepté par le serveur le {} — à {recipients} — « {subject} » — Message-ID {message_id}",
+                stamp(now)
+            ),
+        );
         match reminder {
             Ok(reminder) => {
-                tx.execute(
-                    "UPDATE reminder SET document_sha256 = ?1 WHERE id = ?2",
-                    params![sha, reminder],
-                )?;
                 tx.execute(
                     "UPDATE outbox SET reminder_id = ?2 WHERE id = ?1",
                     params![id, reminder],
@@ -935,10 +981,7 @@ pub fn send_due(
                 report.sent += 1;
             }
             Err(SendFailure::Permanent(why)) => {
-                ledger.conn.execute(
-                    "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1",
-                    params![id, one_line(&why)],
-                )?;
+                ledger.mark_refused(id, &one_line(&why), today)?;
                 report.failed += 1;
             }
             Err(failure) => {
@@ -1047,7 +1090,7 @@ pub fn eml_zip(
                 .map_err(|e| Error::invalid("zip", e.to_string()))?;
             zip.write_all(&built.raw)
                 .map_err(|e| Error::invalid("zip", e.to_string()))?;
-            out.push((name, crate::import::sha256_hex(&built.raw)));
+            out.push(documents::ZipEntry::new(name, built.raw));
         }
         zip.finish()
             .map_err(|e| Error::invalid("zip", e.to_string()))?;
@@ -1081,16 +1124,16 @@ impl Ledger {
     pub fn record_emails_saved(
         &mut self,
         emails: &[ReminderEmail],
-        fingerprints: &[(String, String)],
+        files: &[documents::ZipEntry],
         date: Date,
     ) -> Result<Vec<i64>> {
         let sendable: Vec<&ReminderEmail> = emails.iter().filter(|e| e.problem.is_none()).collect();
         let tx = self.conn.unchecked_transaction()?;
         let mut ids = Vec::new();
-        for (email, (_, sha)) in sendable.iter().zip(fingerprints) {
+        for (email, file) in sendable.iter().zip(files) {
             let mut facts = email.facts.clone();
             facts.channel = Some(Channel::Email);
-            ids.push(self.insert_document(&facts, date, sha)?);
+            ids.push(self.insert_document(&facts, date, file)?);
         }
         tx.commit()?;
         Ok(ids)

@@ -439,15 +439,43 @@ impl Ledger {
                 "ne peut précéder l'envoi",
             ));
         }
-        self.conn.execute(
-            "UPDATE reminder SET lrar_number = ?1, acknowledged_on = ?2 WHERE id = ?3",
-            params![
-                Some(number).filter(|n| !n.is_empty()),
-                acknowledged_on.map(IsoDate::from),
-                reminder_id
-            ],
-        )?;
-        Ok(())
+        self.atomically(|| {
+            self.conn.execute(
+                "UPDATE reminder SET lrar_number = ?1, acknowledged_on = ?2 WHERE id = ?3",
+                params![
+                    Some(number).filter(|n| !n.is_empty()),
+                    acknowledged_on.map(IsoDate::from),
+                    reminder_id
+                ],
+            )?;
+            let (client_id, sha, total, currency): (i64, Option<String>, i64, String) = self
+                .conn
+                .query_row(
+                "SELECT client_id, document_sha256, total, currency FROM reminder WHERE id = ?1",
+                [reminder_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            self.log_evidence(crate::evidence::NewEvidence {
+                date: Some(acknowledged_on.unwrap_or(sent_on)),
+                kind: Some(crate::evidence::EvidenceKind::Registered),
+                channel: "registered",
+                client_id: Some(client_id),
+                amount_cents: Some(total),
+                currency: &currency,
+                detail: format!(
+                    "lettre recommandée du {} n° {}",
+                    crate::dates::format_fr(sent_on),
+                    if number.is_empty() { "—" } else { number }
+                ),
+                document_sha256: sha,
+                result: match acknowledged_on {
+                    Some(d) => format!("avis de réception signé le {}", crate::dates::format_fr(d)),
+                    None => "envoyée, avis de réception attendu".to_string(),
+                },
+                ..Default::default()
+            })?;
+            Ok(())
+        })
     }
 }
 

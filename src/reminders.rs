@@ -174,7 +174,7 @@ pub enum PauseScope {
 }
 
 /// Open amount per invoice as of a day (issued by then, matching dated by then).
-type OpenInvoice = (i64, i64, String, Date, Date, i64, String);
+pub(crate) type OpenInvoice = (i64, i64, String, Date, Date, i64, String);
 
 impl Ledger {
     /// The scenarios in use: the user's, else the defaults.
@@ -205,7 +205,7 @@ impl Ledger {
         Ok(())
     }
 
-    fn open_invoices_at(&self, as_of: Date) -> Result<Vec<OpenInvoice>> {
+    pub(crate) fn open_invoices_at(&self, as_of: Date) -> Result<Vec<OpenInvoice>> {
         let as_of = IsoDate::from(as_of);
         let mut settled: HashMap<i64, i64> = HashMap::default();
         {
@@ -257,7 +257,7 @@ impl Ledger {
         let open = self.open_invoices_at(as_of)?;
         // Level reached per invoice: that of the latest record (a level set
         // by hand may lower it), with its date.
-        let mut levels: HashMap<i64, (usize, Date, bool)> = HashMap::default();
+        let mut levels: HashMap<i64, (usize, Date, Option<Date>)> = HashMap::default();
         {
             let mut stmt = tx.prepare_cached(
                 "SELECT ri.invoice_id, r.step, r.date, r.channel FROM reminder_invoice ri JOIN reminder r ON r.id = ri.reminder_id WHERE r.date <= ?1 ORDER BY r.date, r.id",
@@ -267,10 +267,34 @@ impl Ledger {
                 let (id, step): (i64, u32) = (r.get(0)?, r.get(1)?);
                 let date = iso_column(r, 2)?;
                 let collection = r.get_ref(3)?.as_str().unwrap_or("") == "collection";
-                let entry = levels.entry(id).or_insert((0, date, false));
+                let entry = levels.entry(id).or_insert((0, date, None));
                 entry.0 = step as usize;
                 entry.1 = date;
-                entry.2 |= collection;
+                if collection {
+                    entry.2 = Some(date);
+                }
+            }
+        }
+        // Hand-overs (C9): in force = with the agency; ended = back with us,
+        // unless handed again (or a collection step recorded) since.
+        let mut handed: HashMap<i64, bool> = HashMap::default();
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT hi.invoice_id, h.ended_on FROM handover_invoice hi JOIN handover h ON h.id = hi.handover_id WHERE h.handed_on <= ?1 ORDER BY h.handed_on, h.id",
+            )?;
+            let mut q = stmt.query([day])?;
+            while let Some(r) = q.next()? {
+                let ended: Option<Date> = r.get(1)?;
+                let active = ended.is_none_or(|d| d > as_of);
+                let entry = handed.entry(r.get(0)?).or_insert(false);
+                *entry |= active;
+                if !active {
+                    if let Some(level) = levels.get_mut(&r.get(0)?) {
+                        if level.2.is_some_and(|c| ended.is_some_and(|e| c <= e)) {
+                            level.2 = None;
+                        }
+                    }
+                }
             }
         }
         let mut disputed: HashMap<i64, Option<i64>> = HashMap::default();
@@ -354,10 +378,11 @@ impl Ledger {
             .into_iter()
             .map(|(id, client_id, number, issue, due, open, currency)| {
                 numbers.push(number);
-                let (steps_done, last, in_collection) = levels
+                let (steps_done, last, collection_step) = levels
                     .get(&id)
-                    .map(|&(s, d, c)| (s, Some(d), c))
+                    .map(|&(s, d, c)| (s, Some(d), c.is_some()))
                     .unwrap_or((0, None, false));
+                let in_collection = collection_step || handed.get(&id).copied().unwrap_or(false);
                 Item {
                     invoice_id: id,
                     client_id,
@@ -514,6 +539,18 @@ impl Ledger {
 
     /// Checks and writes one communication; the caller holds the transaction.
     pub(crate) fn insert_reminder(&self, new: &NewReminder) -> Result<i64> {
+        self.insert_reminder_with(new, None, None, String::new())
+    }
+
+    /// [`Ledger::insert_reminder`] with the document sent (kept in the
+    /// evidence log) or the SHA-256 of one kept elsewhere, and how it went.
+    pub(crate) fn insert_reminder_with(
+        &self,
+        new: &NewReminder,
+        document: Option<crate::evidence::Proof>,
+        sha256: Option<String>,
+        result: String,
+    ) -> Result<i64> {
         check_single_line("résultat de l'appel", &new.outcome, 200)?;
         if new.note.len() > 4000 {
             return Err(Error::invalid("note", "4 000 caractères au plus"));
@@ -611,6 +648,75 @@ impl Ledger {
                 link.execute(params![id, i.invoice_id])?;
             }
         }
+        let numbers: HashMap<i64, &str> = facts
+            .items
+            .iter()
+            .zip(&facts.numbers)
+            .map(|(i, n)| (i.invoice_id, n.as_str()))
+            .collect();
+        let recipient = match new.channel {
+            Channel::Call => client.phone.clone(),
+            Channel::Email => [client.email.as_str(), client.email_cc.as_str()]
+                .iter()
+                .filter(|a| !a.trim().is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", "),
+            Channel::Collection => String::new(),
+            _ => format!(
+                "{}, {}, {} {}",
+                client.name, client.address, client.postcode, client.city
+            ),
+        };
+        let step_name = &scenario.steps[new.step - 1].name;
+        let detail = match (new.outcome.trim(), new.note.trim()) {
+            ("", "") => format!("niveau {} : {step_name}", new.step),
+            (outcome, "") => format!("niveau {} : {step_name} — {outcome}", new.step),
+            (outcome, note) => {
+                format!("niveau {} : {step_name} — {outcome} {note}", new.step).replace("  ", " ")
+            }
+        };
+        let id_evidence = self.log_evidence(crate::evidence::NewEvidence {
+            date: Some(new.date),
+            kind: Some(if new.manual {
+                crate::evidence::EvidenceKind::Level
+            } else {
+                crate::evidence::EvidenceKind::Reminder
+            }),
+            channel: new.channel.as_str(),
+            client_id: Some(new.client_id),
+            recipient: if new.manual { String::new() } else { recipient },
+            invoices: invoices
+                .iter()
+                .map(|i| {
+                    (
+                        numbers
+                            .get(&i.invoice_id)
+                            .copied()
+                            .unwrap_or("")
+                            .to_string(),
+                        i.open_cents - i.disputed_cents,
+                    )
+                })
+                .collect(),
+            amount_cents: Some(total),
+            currency: &currency,
+            detail,
+            document,
+            document_sha256: sha256,
+            result,
+        })?;
+        let kept: Option<String> = tx.query_row(
+            "SELECT document_sha256 FROM evidence WHERE id = ?1",
+            [id_evidence],
+            |r| r.get(0),
+        )?;
+        if kept.is_some() {
+            tx.execute(
+                "UPDATE reminder SET document_sha256 = ?1 WHERE id = ?2",
+                params![kept, id],
+            )?;
+        }
         Ok(id)
     }
 
@@ -633,11 +739,23 @@ impl Ledger {
             ));
         }
         self.client(client_id)?;
-        self.conn.execute(
-            "INSERT INTO promise (client_id, amount, currency, made_on, due, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![client_id, amount.cents, amount.currency.as_str(), IsoDate::from(made_on), IsoDate::from(due), note, now_stamp()],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        self.atomically(|| {
+            self.conn.execute(
+                "INSERT INTO promise (client_id, amount, currency, made_on, due, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![client_id, amount.cents, amount.currency.as_str(), IsoDate::from(made_on), IsoDate::from(due), note, now_stamp()],
+            )?;
+            let id = self.conn.last_insert_rowid();
+            self.log_evidence(crate::evidence::NewEvidence {
+                date: Some(made_on),
+                kind: Some(crate::evidence::EvidenceKind::Promise),
+                client_id: Some(client_id),
+                amount_cents: Some(amount.cents),
+                currency: amount.currency.as_str(),
+                detail: format!("promesse de payer {} au plus tard le {} {}", amount.format_fr(), dates::format_fr(due), note.trim()).trim_end().to_string(),
+                ..Default::default()
+            })?;
+            Ok(id)
+        })
     }
 
     /// Promises (of one client or all) with their state on `as_of`.
@@ -714,26 +832,57 @@ impl Ledger {
                 ));
             }
         }
-        self.conn.execute(
-            "INSERT INTO dispute (invoice_id, amount, reason, opened_on, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![invoice_id, amount_cents, reason.trim(), IsoDate::from(opened_on), now_stamp()],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        self.atomically(|| {
+            self.conn.execute(
+                "INSERT INTO dispute (invoice_id, amount, reason, opened_on, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![invoice_id, amount_cents, reason.trim(), IsoDate::from(opened_on), now_stamp()],
+            )?;
+            let id = self.conn.last_insert_rowid();
+            let cents = amount_cents.unwrap_or(invoice.amount_cents);
+            self.log_evidence(crate::evidence::NewEvidence {
+                date: Some(opened_on),
+                kind: Some(crate::evidence::EvidenceKind::DisputeOpened),
+                client_id: Some(invoice.client_id),
+                invoices: vec![(invoice.number.clone(), cents)],
+                amount_cents: Some(cents),
+                currency: invoice.currency.as_str(),
+                detail: reason.trim().to_string(),
+                ..Default::default()
+            })?;
+            Ok(id)
+        })
     }
 
     /// Closes a dispute: its amount is reminded again from `date`.
     pub fn close_dispute(&self, dispute_id: i64, date: Date) -> Result<()> {
-        let n = self.conn.execute(
-            "UPDATE dispute SET closed_on = ?1 WHERE id = ?2 AND closed_on IS NULL",
-            params![IsoDate::from(date), dispute_id],
-        )?;
-        if n == 0 {
-            return Err(Error::invalid(
-                "litige",
-                format!("{dispute_id} : introuvable ou déjà clos"),
-            ));
-        }
-        Ok(())
+        self.atomically(|| {
+            let n = self.conn.execute(
+                "UPDATE dispute SET closed_on = ?1 WHERE id = ?2 AND closed_on IS NULL",
+                params![IsoDate::from(date), dispute_id],
+            )?;
+            if n == 0 {
+                return Err(Error::invalid(
+                    "litige",
+                    format!("{dispute_id} : introuvable ou déjà clos"),
+                ));
+            }
+            let (invoice_id, reason): (i64, String) = self.conn.query_row(
+                "SELECT invoice_id, reason FROM dispute WHERE id = ?1",
+                [dispute_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let invoice = self.invoice(invoice_id)?;
+            self.log_evidence(crate::evidence::NewEvidence {
+                date: Some(date),
+                kind: Some(crate::evidence::EvidenceKind::DisputeClosed),
+                client_id: Some(invoice.client_id),
+                invoices: vec![(invoice.number.clone(), invoice.amount_cents)],
+                currency: invoice.currency.as_str(),
+                detail: reason,
+                ..Default::default()
+            })?;
+            Ok(())
+        })
     }
 
     /// Holds reminders until `until` (inclusive).
@@ -744,11 +893,36 @@ impl Ledger {
             PauseScope::Client(id) => (None, Some(self.client(id)?.id)),
             PauseScope::All => (None, None),
         };
-        self.conn.execute(
-            "INSERT INTO pause (invoice_id, client_id, until, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![invoice, client, IsoDate::from(until), reason.trim(), now_stamp()],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        self.atomically(|| {
+            self.conn.execute(
+                "INSERT INTO pause (invoice_id, client_id, until, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![invoice, client, IsoDate::from(until), reason.trim(), now_stamp()],
+            )?;
+            let id = self.conn.last_insert_rowid();
+            let (client_id, invoices) = match invoice {
+                Some(i) => {
+                    let inv = self.invoice(i)?;
+                    (Some(inv.client_id), vec![(inv.number, inv.amount_cents)])
+                }
+                None => (client, Vec::new()),
+            };
+            self.log_evidence(crate::evidence::NewEvidence {
+                date: Some(chrono::Local::now().date_naive()),
+                kind: Some(crate::evidence::EvidenceKind::Pause),
+                client_id,
+                invoices,
+                detail: format!(
+                    "relances suspendues{} jusqu'au {} {}",
+                    if client_id.is_none() { " pour tous les clients" } else { "" },
+                    dates::format_fr(until),
+                    reason.trim()
+                )
+                .trim_end()
+                .to_string(),
+                ..Default::default()
+            })?;
+            Ok(id)
+        })
     }
 
     /// The last communication recorded for a client, if any.
@@ -1181,16 +1355,17 @@ impl Ledger {
 }
 
 impl Ledger {
-    /// Records a letter produced by Encaisse as sent: its invoices move to
-    /// its level, with the SHA-256 of the document.
+    /// Records a letter (or a saved e-mail) produced by Encaisse as sent:
+    /// its invoices move to its level; the document is kept in the evidence
+    /// log with its SHA-256.
     pub fn record_document(
         &mut self,
         facts: &crate::documents::LetterFacts,
         date: Date,
-        sha256: &str,
+        document: &crate::documents::ZipEntry,
     ) -> Result<i64> {
         let tx = self.conn.unchecked_transaction()?;
-        let id = self.insert_document(facts, date, sha256)?;
+        let id = self.insert_document(facts, date, document)?;
         tx.commit()?;
         Ok(id)
     }
@@ -1200,24 +1375,37 @@ impl Ledger {
         &self,
         facts: &crate::documents::LetterFacts,
         date: Date,
-        sha256: &str,
+        document: &crate::documents::ZipEntry,
     ) -> Result<i64> {
-        let channel = facts.channel.unwrap_or(Channel::Letter);
-        let id = self.insert_reminder(&NewReminder {
-            client_id: facts.client_id,
-            step: facts.niveau,
-            channel,
-            date,
-            invoice_ids: facts.invoice_ids.clone(),
-            outcome: String::new(),
-            note: String::new(),
-            manual: false,
-        })?;
-        self.conn.execute(
-            "UPDATE reminder SET document_sha256 = ?1 WHERE id = ?2",
-            params![sha256, id],
-        )?;
-        Ok(id)
+        // An e-mail step for a client without a valid address went by post.
+        let channel = match (facts.channel, document.media_type()) {
+            (Some(Channel::Email), "application/pdf") | (None, _) => Channel::Letter,
+            (Some(channel), _) => channel,
+        };
+        let result = match (channel, document.media_type()) {
+            (_, "message/rfc822") => "fichier .eml enregistré, à envoyer par la messagerie",
+            (Channel::Registered, _) => "lettre produite, à envoyer en recommandé",
+            _ => "lettre produite, à poster",
+        };
+        self.insert_reminder_with(
+            &NewReminder {
+                client_id: facts.client_id,
+                step: facts.niveau,
+                channel,
+                date,
+                invoice_ids: facts.invoice_ids.clone(),
+                outcome: String::new(),
+                note: String::new(),
+                manual: false,
+            },
+            Some(crate::evidence::Proof {
+                name: &document.name,
+                media_type: document.media_type(),
+                bytes: &document.bytes,
+            }),
+            None,
+            result.to_string(),
+        )
     }
 }
 

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_invoice_kind_check.sql"),
     include_str!("../migrations/0003_follow_up.sql"),
     include_str!("../migrations/0004_outbox.sql"),
+    include_str!("../migrations/0005_evidence.sql"),
 ];
 
 /// Indexes that serve reads only (no constraint), as the migrations create
@@ -105,6 +106,11 @@ impl Ledger {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
+    /// Applies pending migrations again (after a restore from an older backup).
+    pub(crate) fn prepare_again(&mut self) -> Result<()> {
+        self.prepare()
+    }
+
     fn prepare(&mut self) -> Result<()> {
         // Read the version before any write: a newer ledger must stay untouched.
         let found: i64 = self
@@ -189,27 +195,10 @@ impl Ledger {
         Ok(())
     }
 
-    /// Runs SQLite's own checks: `PRAGMA integrity_check` and `foreign_key_check`.
+    /// Runs SQLite's own checks (`PRAGMA integrity_check`, `foreign_key_check`)
+    /// and walks the evidence chain; empty = all is well.
     pub fn integrity_check(&self) -> Result<Vec<String>> {
-        let mut problems = Vec::new();
-        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
-        for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
-            let row = row?;
-            if row != "ok" {
-                problems.push(row);
-            }
-        }
-        let mut stmt = self.conn.prepare("PRAGMA foreign_key_check")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(format!(
-                "clé étrangère rompue dans {}",
-                r.get::<_, String>(0)?
-            ))
-        })?;
-        for row in rows {
-            problems.push(row?);
-        }
-        Ok(problems)
+        Ledger::checks_of(&self.conn)
     }
 }
 

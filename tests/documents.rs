@@ -193,7 +193,7 @@ fn hostile_names_give_safe_distinct_zip_entries() {
     let letters = ledger.letters(&work.rows, today).unwrap();
     assert_eq!(letters.len(), 5);
     let (zip, entries) = documents::letters_zip(&letters).unwrap();
-    let names: Vec<&String> = entries.iter().map(|(n, _)| n).collect();
+    let names: Vec<&String> = entries.iter().map(|e| &e.name).collect();
     let unique: std::collections::BTreeSet<&&String> = names.iter().collect();
     assert_eq!(unique.len(), names.len(), "{names:?}");
     for n in &names {
@@ -287,7 +287,7 @@ fn a_letter_recorded_as_sent_moves_its_invoices_and_keeps_the_pdf_fingerprint() 
     let (_, entries) = documents::letters_zip(&letters).unwrap();
     let letter = &letters[0];
     ledger
-        .record_document(&letter.facts, today, &entries[0].1)
+        .record_document(&letter.facts, today, &entries[0])
         .unwrap();
     let page = ledger.follow_up(today, &Default::default()).unwrap();
     for id in &letter.facts.invoice_ids {
@@ -298,7 +298,7 @@ fn a_letter_recorded_as_sent_moves_its_invoices_and_keeps_the_pdf_fingerprint() 
     assert!(timeline
         .iter()
         .any(|e| e.date == today && e.kind == "reminder"));
-    assert_eq!(entries[0].1.len(), 64);
+    assert_eq!(entries[0].sha256.len(), 64);
 }
 
 #[test]

@@ -659,7 +659,8 @@ fn without_a_server_the_emails_are_saved_as_eml_files() {
     let (zip, entries) = mail::eml_zip(&emails, &from, at("2026-11-22T09:00:00Z")).unwrap();
     assert_eq!(entries.len(), 2);
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
-    for (name, sha) in &entries {
+    for entry in &entries {
+        let (name, sha) = (&entry.name, &entry.sha256);
         assert!(name.ends_with(".eml") && !name.contains('/'), "{name}");
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut archive.by_name(name).unwrap(), &mut bytes).unwrap();

@@ -13,6 +13,7 @@
 //! - `reminders`  — the follow-up in the ledger: levels, promises, disputes, pauses, scenarios
 //! - `documents`  — templates, letters for window envelopes, the zip of letters
 //! - `mail`       — reminder e-mails and the outbox against a real SMTP server: faults, crashes, injection
+//! - `proof`      — the evidence log and its chain, tampering found, litigation file, hand-over, backups
 //! - `demo`       — the demonstration ledger
 
 // Amounts in cents are written `1_000_00` (units, then cents) on purpose.
@@ -30,6 +31,7 @@ mod import_csv;
 mod import_fec;
 mod mail;
 mod matching;
+mod proof;
 mod properties;
 mod reminders;
 mod store;

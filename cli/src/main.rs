@@ -397,8 +397,8 @@ fn run(args: &Args) -> Result<(), Failure> {
                 write_file(merged, &encaisse::documents::merged_pdf(&letters, as_of))?;
             }
             if args.has("--record") {
-                for (letter, (_, sha)) in letters.iter().zip(&entries) {
-                    ledger.record_document(&letter.facts, as_of, sha)?;
+                for (letter, entry) in letters.iter().zip(&entries) {
+                    ledger.record_document(&letter.facts, as_of, entry)?;
                 }
             }
             println!(

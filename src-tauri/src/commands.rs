@@ -859,14 +859,23 @@ pub fn save_letters(
     let day = encaisse::dates::iso(as_of);
     let (saved, fingerprints) = if merged {
         let pdf = encaisse::documents::merged_pdf(&letters, as_of);
-        let sha = encaisse::import::sha256_hex(&pdf);
+        // Each letter is kept on its own in the evidence log.
+        let entries: Vec<encaisse::documents::ZipEntry> = letters
+            .iter()
+            .map(|l| {
+                encaisse::documents::ZipEntry::new(
+                    l.file_name(),
+                    encaisse::documents::letter_pdf(l),
+                )
+            })
+            .collect();
         let saved = save_as_titled(
             "Imprimer les relances",
             &format!("relances-{day}"),
             "pdf",
             &pdf,
         )?;
-        (saved, vec![sha; letters.len()])
+        (saved, entries)
     } else {
         let (zip, entries) = encaisse::documents::letters_zip(&letters)?;
         let saved = save_as_titled(
@@ -875,14 +884,14 @@ pub fn save_letters(
             "zip",
             &zip,
         )?;
-        (saved, entries.into_iter().map(|(_, sha)| sha).collect())
+        (saved, entries)
     };
     let Some(path) = saved else {
         return Ok(None);
     };
     let mut ledger = state.ledger()?;
-    for (letter, sha) in letters.iter().zip(&fingerprints) {
-        ledger.record_document(&letter.facts, as_of, sha)?;
+    for (letter, entry) in letters.iter().zip(&fingerprints) {
+        ledger.record_document(&letter.facts, as_of, entry)?;
     }
     Ok(Some(LettersSavedDto {
         path,
