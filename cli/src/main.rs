@@ -8,6 +8,7 @@
 //! (2 for a usage error).
 
 mod mail;
+mod proof;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -47,6 +48,16 @@ Commandes :
   outbox list [--json]                                       la boîte d'envoi et l'état de chaque e-mail
   outbox send                                                envoyer ce qui attend
   outbox retry|cancel|confirm ID                             décider d'un e-mail (confirm : il est bien parti)
+  log verify [--json]                                        vérifier l'intégrité du journal de preuve
+  log list [--client CODE] [--json]                          le journal de preuve (chaque envoi, appel, promesse…)
+  backup --out FICHIER | backup --auto [--keep N]            sauvegarder (vérifiée) ; --auto : celle du jour
+  restore FICHIER                                            restaurer une sauvegarde (l'actuel est gardé à part)
+  export --out FICHIER.zip                                   export CSV complet de toutes les tables
+  dossier --client CODE --out FICHIER.zip [--as-of …]        dossier contentieux d'un client
+  handover add --client CODE --agency NOM [--kind agency|insurer] [--invoices N1,N2] [--fees TEXTE]
+                                                             transmettre au recouvrement (sort des relances)
+  handover end --id N --outcome recovered|returned           fin de la transmission
+  handover list [--json]                                     les transmissions
   clients [--json]                                           liste des clients
   invoices [--open] [--client CODE] [--json]                 liste des factures
   client set CODE [--email A] [--terms JOURS] [--segment S] [--b2c | --b2b]
@@ -420,6 +431,16 @@ fn run(args: &Args) -> Result<(), Failure> {
             mail::outbox_decide(&mut open(args)?, decision, id)
         }
         ["remind"] => mail::remind(args, &mut open(args)?),
+        ["log", "verify"] => proof::log_verify(args, &open(args)?),
+        ["log"] | ["log", "list"] => proof::log_list(args, &open(args)?),
+        ["backup"] => proof::backup(args, &open(args)?),
+        ["restore", file] => proof::restore(&mut open(args)?, file),
+        ["export"] => proof::export(args, &open(args)?),
+        ["dossier"] => proof::dossier(args, &open(args)?),
+        ["handover", action @ ("add" | "end" | "list")] => {
+            proof::handover(args, &mut open(args)?, action)
+        }
+        ["handover"] => proof::handover(args, &mut open(args)?, "list"),
         ["clients"] => {
             let ledger = open(args)?;
             let clients = ledger.clients(args.as_of()?, None)?;
@@ -606,7 +627,7 @@ fn import_file(args: &Args, kind: &str, file: PathBuf) -> Result<(), Failure> {
     Ok(())
 }
 
-fn write_file(path: &str, bytes: &[u8]) -> Result<(), Failure> {
+pub(crate) fn write_file(path: &str, bytes: &[u8]) -> Result<(), Failure> {
     // Written beside, then renamed: a failed write leaves no half file.
     let tmp = format!("{path}.part");
     std::fs::write(&tmp, bytes)

@@ -1,0 +1,143 @@
+//! The process killed at any moment — during a backup, during an import —
+//! leaves a ledger that opens and passes its checks (`integrity_check`,
+//! foreign keys, the evidence chain), and the earlier backups intact.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use encaisse::backup::check_backup;
+use encaisse::Ledger;
+
+fn cli(ledger: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_encaisse-cli"));
+    c.arg("--ledger").arg(ledger).env_remove("ENCAISSE_LEDGER");
+    c
+}
+
+fn today() -> encaisse::dates::Date {
+    "2026-11-22".parse().unwrap()
+}
+
+/// A ledger large enough that a backup or an import takes a while.
+fn large_ledger(dir: &Path) -> PathBuf {
+    let path = dir.join("grand-livre.sqlite");
+    let mut ledger = Ledger::open(&path).unwrap();
+    encaisse::demo::populate(&mut ledger, today()).unwrap();
+    encaisse::demo::populate_scale(&mut ledger, 2_000, 60_000, today()).unwrap();
+    path
+}
+
+fn assert_sound(path: &Path) {
+    let ledger = Ledger::open(path).expect("the ledger opens");
+    let problems = ledger.integrity_check().unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(ledger.verify_evidence().unwrap().is_intact());
+}
+
+/// Starts `command`, kills it after `after`; true if it had finished.
+fn kill_after(mut command: Command, after: Duration) -> bool {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let finished = child.try_wait().unwrap().is_some();
+    let _ = child.kill();
+    let _ = child.wait();
+    finished
+}
+
+#[test]
+fn a_backup_killed_at_any_moment_leaves_the_ledger_and_earlier_backups_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = large_ledger(dir.path());
+    let earlier = dir.path().join("hier.sqlite");
+    let status = cli(&ledger)
+        .args(["backup", "--out"])
+        .arg(&earlier)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let earlier_bytes = std::fs::read(&earlier).unwrap();
+    let mut interrupted = 0;
+    for (n, ms) in [5u64, 20, 40, 80, 120, 200, 350, 600, 1000]
+        .into_iter()
+        .enumerate()
+    {
+        let dest = dir.path().join(format!("copie-{n}.sqlite"));
+        let mut c = cli(&ledger);
+        c.args(["backup", "--out"]).arg(&dest);
+        if !kill_after(c, Duration::from_millis(ms)) {
+            interrupted += 1;
+        }
+        // Either no backup at all, or a whole one that passes its checks.
+        if dest.exists() {
+            check_backup(&dest).expect("a backup in place is a whole one");
+        }
+        assert_sound(&ledger);
+        assert_eq!(
+            std::fs::read(&earlier).unwrap(),
+            earlier_bytes,
+            "earlier backup untouched"
+        );
+        check_backup(&earlier).unwrap();
+    }
+    assert!(interrupted > 0, "at least one backup was cut short");
+}
+
+#[test]
+fn an_import_killed_at_any_moment_leaves_a_sound_ledger_with_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fec = dir.path().join("grand.fec.txt");
+    std::fs::write(&fec, encaisse::demo::synthetic_fec(150_000, 1_500)).unwrap();
+    let mut interrupted = 0;
+    let mut complete = None;
+    for (n, ms) in [30u64, 150, 400, 900, 1500, 2500].into_iter().enumerate() {
+        let ledger = dir.path().join(format!("l-{n}.sqlite"));
+        {
+            let mut l = Ledger::open(&ledger).unwrap();
+            encaisse::demo::populate(&mut l, today()).unwrap();
+        }
+        let before = Ledger::open(&ledger)
+            .unwrap()
+            .invoices(&Default::default())
+            .unwrap()
+            .total_count;
+        let mut c = cli(&ledger);
+        c.args(["import", "fec"]).arg(&fec);
+        if !kill_after(c, Duration::from_millis(ms)) {
+            interrupted += 1;
+        }
+        assert_sound(&ledger);
+        let after = Ledger::open(&ledger)
+            .unwrap()
+            .invoices(&Default::default())
+            .unwrap()
+            .total_count;
+        if after != before {
+            // All of it: the same count as an import that ran to its end.
+            let full = *complete.get_or_insert_with(|| {
+                let whole = dir.path().join("whole.sqlite");
+                {
+                    let mut l = Ledger::open(&whole).unwrap();
+                    encaisse::demo::populate(&mut l, today()).unwrap();
+                }
+                assert!(cli(&whole)
+                    .args(["import", "fec"])
+                    .arg(&fec)
+                    .status()
+                    .unwrap()
+                    .success());
+                Ledger::open(&whole)
+                    .unwrap()
+                    .invoices(&Default::default())
+                    .unwrap()
+                    .total_count
+            });
+            assert_eq!(after, full, "an import is written whole or not at all");
+        }
+    }
+    assert!(interrupted > 0, "at least one import was cut short");
+}
