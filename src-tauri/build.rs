@@ -5,6 +5,17 @@
 /// a command missing here is refused at run time, which the end-to-end tests catch).
 const COMMANDS: &[&str] = &[
     "app_info",
+    "evidence_log",
+    "verify_ledger",
+    "backup_status",
+    "set_backup_keep",
+    "backup_now",
+    "restore_backup",
+    "export_tables",
+    "litigation_file",
+    "hand_over",
+    "end_handover",
+    "handovers",
     "dashboard",
     "aged_balance",
     "aged_invoices",

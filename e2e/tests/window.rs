@@ -680,3 +680,147 @@ async fn reminders_sent_by_email_from_the_relances_screen_reach_the_server_and_m
     assert_eq!(states, serde_json::json!(["sent", "sent"]));
     app.close().await;
 }
+
+#[tokio::test]
+async fn the_litigation_file_the_hand_over_the_integrity_check_and_a_backup_restored_from_the_window(
+) {
+    use encaisse::ledger::NewInvoice;
+    use encaisse::money::{Currency, Money};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("proof.sqlite");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let earlier = dir.path().join("avant.sqlite");
+    let today = chrono::Local::now().date_naive();
+    {
+        let mut core = encaisse::Ledger::open(&ledger).unwrap();
+        for (code, name) in [("L1", "Lambda SA"), ("M2", "Mu SARL")] {
+            let mut c = encaisse::model::Client::new(code, name);
+            c.address = "3 rue des Lilas".into();
+            c.postcode = "69003".into();
+            c.city = "Lyon".into();
+            let id = core.upsert_client(&c).unwrap();
+            let due = today - chrono::Days::new(50);
+            core.add_invoice(&NewInvoice {
+                client_id: id,
+                number: format!("F-{code}"),
+                issue_date: due - chrono::Days::new(30),
+                due_date: Some(due),
+                amount: Money::new(250_000, Currency::EUR),
+                label: String::new(),
+            })
+            .unwrap();
+        }
+        // The formal notices went out: recorded with their PDF.
+        let work = core.work_list(today).unwrap();
+        let letters = core.letters(&work.rows, today).unwrap();
+        let (_, entries) = encaisse::documents::letters_zip(&letters).unwrap();
+        for (letter, entry) in letters.iter().zip(&entries) {
+            core.record_document(&letter.facts, today, entry).unwrap();
+        }
+        core.backup_to(&earlier, &|_, _| {}).unwrap();
+    }
+    let app = launch_with(
+        &ledger,
+        &[
+            ("ENCAISSE_SAVE_TO", out.as_path()),
+            ("ENCAISSE_RESTORE_FROM", earlier.as_path()),
+        ],
+    )
+    .await;
+    let shots = std::env::var_os("ENCAISSE_E2E_SHOTS").map(PathBuf::from);
+    let shot = |name: &'static str| {
+        let client = app.client.clone();
+        let shots = shots.clone();
+        async move {
+            if let Some(dir) = shots {
+                let png = client.screenshot().await.unwrap();
+                std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+            }
+        }
+    };
+    // Fiche client › Dossier contentieux.
+    app.click("[data-nav=clients]").await;
+    app.click("[data-testid=client-name]").await;
+    app.click("[data-testid=dossier]").await;
+    app.text_until("[data-testid=notice]", |t| {
+        t.contains("Dossier contentieux enregistré")
+    })
+    .await;
+    let zip_path = out.join(format!(
+        "dossier-contentieux-l1-{}.zip",
+        encaisse::dates::iso(today)
+    ));
+    let archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let names: Vec<String> = archive.file_names().map(str::to_string).collect();
+    assert!(names.iter().any(|n| n == "01-synthese.pdf"), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("relances/") && n.ends_with(".pdf")),
+        "the formal notice as sent: {names:?}"
+    );
+    // Transmettre au recouvrement: the client leaves the work list.
+    app.set_value("[data-testid=handover-agency]", "Recouvra SAS")
+        .await;
+    app.set_value("[data-testid=handover-fees]", "15 % HT")
+        .await;
+    app.click("[data-testid=handover-submit]").await;
+    app.text_until("[data-testid=handovers]", |t| t.contains("Recouvra SAS"))
+        .await;
+    shot("client-collection").await;
+    {
+        let core = encaisse::Ledger::open(&ledger).unwrap();
+        let l1 = core.client_by_code("L1").unwrap().id;
+        let later = today + chrono::Days::new(30);
+        let clients: Vec<i64> = core
+            .work_list(later)
+            .unwrap()
+            .rows
+            .iter()
+            .map(|r| r.client_id)
+            .collect();
+        assert!(!clients.contains(&l1), "handed over: no more reminders");
+        assert_eq!(
+            core.handovers(Some(l1), today).unwrap()[0].fee_terms,
+            "15 % HT"
+        );
+    }
+    // The dashboard shows what is in collection.
+    app.click("[data-nav=dashboard]").await;
+    app.text_until("[data-testid=kpi-in-collection]", |t| t == euros(250_000))
+        .await;
+    // Paramètres › Sauvegarde et preuve.
+    app.click("[data-nav=settings]").await;
+    app.click("[data-tab=backup]").await;
+    app.click("[data-testid=verify-ledger]").await;
+    app.text_until("[data-testid=verify-result]", |t| {
+        t.contains("Grand livre intègre : 3 entrée(s)")
+    })
+    .await;
+    shot("settings-backup").await;
+    app.click("[data-testid=backup-now]").await;
+    app.text_until("[data-testid=notice]", |t| {
+        t.contains("Sauvegarde vérifiée")
+    })
+    .await;
+    let saved = out.join(format!(
+        "encaisse-sauvegarde-{}.sqlite",
+        encaisse::dates::iso(today)
+    ));
+    let info = encaisse::backup::check_backup(&saved).unwrap();
+    assert_eq!((info.clients, info.evidence_entries), (2, 3));
+    // Restaurer: asks first, then brings back the ledger as it was.
+    app.click("[data-testid=backup-restore]").await;
+    app.click("[data-testid=restore-go]").await;
+    app.text_until("[data-testid=notice]", |t| t.contains("Restauré depuis"))
+        .await;
+    let core = encaisse::Ledger::open(&ledger).unwrap();
+    assert!(
+        core.handovers(None, today).unwrap().is_empty(),
+        "back to before the hand-over"
+    );
+    assert_eq!(core.evidence(None).unwrap().len(), 2);
+    assert!(core.integrity_check().unwrap().is_empty());
+    app.close().await;
+}

@@ -55,6 +55,11 @@ pub fn dashboard(state: State<'_, App>, as_of: String) -> Res<DashboardDto> {
         clients_with_overdue: d.clients_with_overdue.to_string(),
         open_invoices: d.open_invoices.to_string(),
         aging: AgedBalanceDto::new(d.aging, &policy.bounds),
+        in_collection_files: d.collection.in_collection_files.to_string(),
+        in_collection: d.collection.in_collection.into(),
+        came_back_files: d.collection.came_back_files.to_string(),
+        came_back_recovered: d.collection.came_back_recovered.into(),
+        came_back_open: d.collection.came_back_open.into(),
     })
 }
 

@@ -549,6 +549,13 @@ pub struct DashboardDto {
     pub clients_with_overdue: String,
     pub open_invoices: String,
     pub aging: AgedBalanceDto,
+    /// Handed to an agency or an insurer and still there.
+    pub in_collection_files: String,
+    pub in_collection: MoneyDto,
+    /// Hand-overs ended: recovered meanwhile, still open when given back.
+    pub came_back_files: String,
+    pub came_back_recovered: MoneyDto,
+    pub came_back_open: MoneyDto,
 }
 
 #[derive(Debug, Serialize, TS)]

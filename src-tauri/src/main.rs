@@ -4,19 +4,33 @@
 mod commands;
 mod dto;
 mod mail;
+mod proof;
 mod state;
 
 fn main() {
     let path = encaisse::paths::ledger_path(encaisse::paths::ledger_arg(std::env::args().skip(1)));
     let sender_path = path.clone();
+    let backup_path = path.clone();
     tauri::Builder::default()
         .manage(state::App::open(path))
         .setup(move |app| {
             mail::start_background_sender(app.handle().clone(), sender_path);
+            proof::start_daily_backup(app.handle().clone(), backup_path);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
+            proof::evidence_log,
+            proof::verify_ledger,
+            proof::backup_status,
+            proof::set_backup_keep,
+            proof::backup_now,
+            proof::restore_backup,
+            proof::export_tables,
+            proof::litigation_file,
+            proof::hand_over,
+            proof::end_handover,
+            proof::handovers,
             commands::dashboard,
             commands::aged_balance,
             commands::aged_invoices,

@@ -39,6 +39,13 @@ import type { SmtpStatusDto } from './bindings/SmtpStatusDto';
 import type { EmailBatchDto } from './bindings/EmailBatchDto';
 import type { SendOutcomeDto } from './bindings/SendOutcomeDto';
 import type { OutboxEntryDto } from './bindings/OutboxEntryDto';
+import type { EvidenceDto } from './bindings/EvidenceDto';
+import type { ChainReportDto } from './bindings/ChainReportDto';
+import type { BackupStatusDto } from './bindings/BackupStatusDto';
+import type { BackupDoneDto } from './bindings/BackupDoneDto';
+import type { RestoreDoneDto } from './bindings/RestoreDoneDto';
+import type { DossierDto } from './bindings/DossierDto';
+import type { HandoverDto } from './bindings/HandoverDto';
 
 export type * from './bindings/IpcError';
 
@@ -135,6 +142,18 @@ export const api = {
   outbox: () => call<OutboxEntryDto[]>('outbox'),
   outboxDecide: (id: string, decision: 'retry' | 'cancel' | 'confirm') => call<null>('outbox_decide', { id, decision }),
   outboxSendNow: () => call<SendOutcomeDto>('outbox_send_now'),
+  evidenceLog: (clientId: string | null) => call<EvidenceDto[]>('evidence_log', { clientId }),
+  verifyLedger: () => call<ChainReportDto>('verify_ledger'),
+  backupStatus: () => call<BackupStatusDto>('backup_status'),
+  setBackupKeep: (keep: string) => call<null>('set_backup_keep', { keep }),
+  backupNow: (asOf: string) => call<BackupDoneDto | null>('backup_now', { asOf }),
+  restoreBackup: () => call<RestoreDoneDto | null>('restore_backup'),
+  exportTables: (asOf: string) => call<string | null>('export_tables', { asOf }),
+  litigationFile: (clientId: string, asOf: string) => call<DossierDto | null>('litigation_file', { clientId, asOf }),
+  handOver: (clientId: string, invoiceIds: string[], agency: string, kind: string, date: string, feeTerms: string, note: string) =>
+    call<string>('hand_over', { clientId, invoiceIds, agency, kind, date, feeTerms, note }),
+  endHandover: (id: string, date: string, outcome: 'recovered' | 'returned') => call<null>('end_handover', { id, date, outcome }),
+  handovers: (clientId: string | null, asOf: string) => call<HandoverDto[]>('handovers', { clientId, asOf }),
   onOutbox: (handler: () => void): Promise<UnlistenFn> => listen('outbox', () => handler()),
   onProgress: (handler: (p: ProgressDto) => void): Promise<UnlistenFn> =>
     listen<ProgressDto>('progress', (event) => handler(event.payload)),

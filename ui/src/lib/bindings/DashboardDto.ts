@@ -2,4 +2,12 @@
 import type { AgedBalanceDto } from "./AgedBalanceDto";
 import type { MoneyDto } from "./MoneyDto";
 
-export type DashboardDto = { as_of: string, outstanding: MoneyDto, overdue: MoneyDto, dso_days: string | null, collected_this_month: MoneyDto, clients_with_overdue: string, open_invoices: string, aging: AgedBalanceDto, };
+export type DashboardDto = { as_of: string, outstanding: MoneyDto, overdue: MoneyDto, dso_days: string | null, collected_this_month: MoneyDto, clients_with_overdue: string, open_invoices: string, aging: AgedBalanceDto, 
+/**
+ * Handed to an agency or an insurer and still there.
+ */
+in_collection_files: string, in_collection: MoneyDto, 
+/**
+ * Hand-overs ended: recovered meanwhile, still open when given back.
+ */
+came_back_files: string, came_back_recovered: MoneyDto, came_back_open: MoneyDto, };

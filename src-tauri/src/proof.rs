@@ -1,0 +1,389 @@
+//! Proof and safety in the window: the evidence log and its check, backups
+//! (automatic, "Sauvegarder", "Restaurer"), the full export, the litigation
+//! file and the hand-over to collection. The rules are in the core.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, State};
+use ts_rs::TS;
+
+use crate::commands::save_as_titled;
+use crate::dto::{parse_date, parse_id, IpcError, MoneyDto, ProgressDto};
+use crate::state::App;
+use encaisse::handover::{HandoverKind, HandoverOutcome, NewHandover};
+use encaisse::Ledger;
+
+type Res<T> = Result<T, IpcError>;
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct EvidenceDto {
+    pub id: String,
+    pub date: String,
+    pub recorded_at: String,
+    pub kind: String,
+    pub channel: String,
+    pub client: String,
+    pub recipient: String,
+    pub invoices: String,
+    pub amount: String,
+    pub detail: String,
+    pub document_sha256: String,
+    pub result: String,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ChainReportDto {
+    pub entries: String,
+    pub head: String,
+    /// Each problem, in French, naming the entry.
+    pub problems: Vec<String>,
+    /// SQLite's own checks (integrity, foreign keys).
+    pub database: Vec<String>,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct BackupFileDto {
+    pub name: String,
+    pub size: String,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct BackupStatusDto {
+    pub dir: String,
+    pub keep: String,
+    pub backups: Vec<BackupFileDto>,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct BackupDoneDto {
+    pub path: String,
+    pub clients: String,
+    pub invoices: String,
+    pub entries: String,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct RestoreDoneDto {
+    pub from: String,
+    pub clients: String,
+    pub invoices: String,
+    pub kept_aside: String,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct DossierDto {
+    pub path: String,
+    pub invoices: String,
+    pub entries: String,
+    pub documents: String,
+    pub total_due: MoneyDto,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct HandoverDto {
+    pub id: String,
+    pub client_id: String,
+    pub client_name: String,
+    pub agency: String,
+    /// `agency` or `insurer`.
+    pub kind: String,
+    pub handed_on: String,
+    pub fee_terms: String,
+    pub amount: MoneyDto,
+    pub invoices: Vec<String>,
+    pub ended_on: Option<String>,
+    /// `recovered`, `returned` or empty.
+    pub outcome: String,
+    pub open_now: MoneyDto,
+    pub recovered: MoneyDto,
+}
+
+fn path_text(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+/// A path to write to: the native dialog, or `ENCAISSE_SAVE_TO` (a folder).
+fn choose_destination(title: &str, name: &str, extension: &str) -> Option<PathBuf> {
+    match std::env::var_os("ENCAISSE_SAVE_TO") {
+        Some(dir) => Some(PathBuf::from(dir).join(format!("{name}.{extension}"))),
+        None => rfd::FileDialog::new()
+            .set_title(title)
+            .set_file_name(format!("{name}.{extension}"))
+            .add_filter(extension.to_uppercase(), &[extension])
+            .save_file(),
+    }
+}
+
+fn progress_to<'a>(app: &'a AppHandle, task: &'static str) -> impl Fn(u64, u64) + 'a {
+    move |done, total| {
+        let _ = app.emit(
+            "progress",
+            ProgressDto {
+                task: task.into(),
+                done: done.to_string(),
+                total: total.to_string(),
+            },
+        );
+    }
+}
+
+#[tauri::command(async)]
+pub fn evidence_log(state: State<'_, App>, client_id: Option<String>) -> Res<Vec<EvidenceDto>> {
+    let client = client_id.as_deref().map(parse_id).transpose()?;
+    let mut list = state.ledger()?.evidence(client)?;
+    list.reverse();
+    Ok(list
+        .into_iter()
+        .map(|e| EvidenceDto {
+            id: e.id.to_string(),
+            date: encaisse::dates::iso(e.date),
+            recorded_at: e.recorded_at,
+            kind: e.kind,
+            channel: e.channel,
+            client: e.client,
+            recipient: e.recipient,
+            invoices: e.invoices,
+            amount: e
+                .amount_cents
+                .map(encaisse::money::plain_cents)
+                .unwrap_or_default(),
+            detail: e.detail,
+            document_sha256: e.document_sha256.unwrap_or_default(),
+            result: e.result,
+        })
+        .collect())
+}
+
+/// "Vérifier l'intégrité": the evidence chain and SQLite's own checks.
+#[tauri::command(async)]
+pub fn verify_ledger(state: State<'_, App>) -> Res<ChainReportDto> {
+    let ledger = state.ledger()?;
+    let report = ledger.verify_evidence()?;
+    let database = ledger
+        .integrity_check()?
+        .into_iter()
+        .filter(|p| !p.starts_with("journal de preuve"))
+        .collect();
+    Ok(ChainReportDto {
+        entries: report.entries.to_string(),
+        head: report.head,
+        problems: report.problems.into_iter().map(|p| p.message).collect(),
+        database,
+    })
+}
+
+#[tauri::command(async)]
+pub fn backup_status(state: State<'_, App>) -> Res<BackupStatusDto> {
+    let ledger = state.ledger()?;
+    Ok(BackupStatusDto {
+        dir: path_text(&ledger.backup_dir()?),
+        keep: ledger.backup_keep()?.to_string(),
+        backups: ledger
+            .backups()?
+            .into_iter()
+            .map(|(name, size)| BackupFileDto {
+                name,
+                size: size.to_string(),
+            })
+            .collect(),
+    })
+}
+
+#[tauri::command(async)]
+pub fn set_backup_keep(state: State<'_, App>, keep: String) -> Res<()> {
+    let keep: usize = keep.trim().parse().map_err(|_| {
+        IpcError::new(
+            "invalid",
+            format!("sauvegardes conservées : « {keep} » n'est pas un nombre"),
+        )
+    })?;
+    state.ledger()?.set_backup_keep(keep)?;
+    Ok(())
+}
+
+/// "Sauvegarder": an online backup, checked, where the user chooses.
+#[tauri::command(async)]
+pub fn backup_now(
+    app: AppHandle,
+    state: State<'_, App>,
+    as_of: String,
+) -> Res<Option<BackupDoneDto>> {
+    let day = encaisse::dates::iso(parse_date(&as_of)?);
+    let Some(dest) = choose_destination(
+        "Sauvegarder le grand livre",
+        &format!("encaisse-sauvegarde-{day}"),
+        "sqlite",
+    ) else {
+        return Ok(None);
+    };
+    let info = state
+        .ledger()?
+        .backup_to(&dest, &progress_to(&app, "backup"))?;
+    Ok(Some(BackupDoneDto {
+        path: path_text(&info.path),
+        clients: info.clients.to_string(),
+        invoices: info.invoices.to_string(),
+        entries: info.evidence_entries.to_string(),
+    }))
+}
+
+/// "Restaurer": the file is checked first; the current ledger is kept aside.
+#[tauri::command(async)]
+pub fn restore_backup(app: AppHandle, state: State<'_, App>) -> Res<Option<RestoreDoneDto>> {
+    let chosen = match std::env::var_os("ENCAISSE_RESTORE_FROM") {
+        Some(file) => Some(PathBuf::from(file)),
+        None => rfd::FileDialog::new()
+            .set_title("Restaurer une sauvegarde")
+            .add_filter("Sauvegarde Encaisse", &["sqlite", "db"])
+            .add_filter("Tous les fichiers", &["*"])
+            .pick_file(),
+    };
+    let Some(source) = chosen else {
+        return Ok(None);
+    };
+    let report = state
+        .ledger()?
+        .restore_from(&source, &progress_to(&app, "restore"))?;
+    Ok(Some(RestoreDoneDto {
+        from: path_text(&report.restored.path),
+        clients: report.restored.clients.to_string(),
+        invoices: report.restored.invoices.to_string(),
+        kept_aside: path_text(&report.kept_aside),
+    }))
+}
+
+/// The full CSV export of every table.
+#[tauri::command(async)]
+pub fn export_tables(state: State<'_, App>, as_of: String) -> Res<Option<String>> {
+    let day = encaisse::dates::iso(parse_date(&as_of)?);
+    let zip = state.ledger()?.export_tables_csv()?;
+    save_as_titled(
+        "Exporter toutes les données (CSV)",
+        &format!("encaisse-export-{day}"),
+        "zip",
+        &zip,
+    )
+}
+
+/// "Dossier contentieux" of a client.
+#[tauri::command(async)]
+pub fn litigation_file(
+    state: State<'_, App>,
+    client_id: String,
+    as_of: String,
+) -> Res<Option<DossierDto>> {
+    let (zip, summary) = state
+        .ledger()?
+        .litigation_file(parse_id(&client_id)?, parse_date(&as_of)?)?;
+    let name = summary.file_name.trim_end_matches(".zip").to_string();
+    let Some(path) = save_as_titled("Enregistrer le dossier contentieux", &name, "zip", &zip)?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(DossierDto {
+        path,
+        invoices: summary.invoices.to_string(),
+        entries: summary.reminders.to_string(),
+        documents: summary.documents.to_string(),
+        total_due: summary.total_due.into(),
+    }))
+}
+
+#[tauri::command(async)]
+#[allow(clippy::too_many_arguments)]
+pub fn hand_over(
+    state: State<'_, App>,
+    client_id: String,
+    invoice_ids: Vec<String>,
+    agency: String,
+    kind: String,
+    date: String,
+    fee_terms: String,
+    note: String,
+) -> Res<String> {
+    let invoice_ids = invoice_ids
+        .iter()
+        .map(|s| parse_id(s))
+        .collect::<Res<Vec<i64>>>()?;
+    let id = state.ledger()?.hand_over(&NewHandover {
+        client_id: parse_id(&client_id)?,
+        invoice_ids,
+        agency,
+        kind: HandoverKind::parse(&kind)?,
+        date: parse_date(&date)?,
+        fee_terms,
+        note,
+    })?;
+    Ok(id.to_string())
+}
+
+#[tauri::command(async)]
+pub fn end_handover(state: State<'_, App>, id: String, date: String, outcome: String) -> Res<()> {
+    state.ledger()?.end_handover(
+        parse_id(&id)?,
+        parse_date(&date)?,
+        HandoverOutcome::parse(&outcome)?,
+    )?;
+    Ok(())
+}
+
+#[tauri::command(async)]
+pub fn handovers(
+    state: State<'_, App>,
+    client_id: Option<String>,
+    as_of: String,
+) -> Res<Vec<HandoverDto>> {
+    let client = client_id.as_deref().map(parse_id).transpose()?;
+    Ok(state
+        .ledger()?
+        .handovers(client, parse_date(&as_of)?)?
+        .into_iter()
+        .map(|h| HandoverDto {
+            id: h.id.to_string(),
+            client_id: h.client_id.to_string(),
+            client_name: h.client_name,
+            agency: h.agency,
+            kind: h.kind.as_str().into(),
+            handed_on: encaisse::dates::iso(h.handed_on),
+            fee_terms: h.fee_terms,
+            amount: h.amount.into(),
+            invoices: h.invoices,
+            ended_on: h.ended_on.map(encaisse::dates::iso),
+            outcome: h
+                .outcome
+                .map(|o| o.as_str().to_string())
+                .unwrap_or_default(),
+            open_now: h.open_now.into(),
+            recovered: h.recovered.into(),
+        })
+        .collect())
+}
+
+/// The day's automatic backup, on its own connection, once the window is up;
+/// a failure is told to the window, never fatal.
+pub fn start_daily_backup(app: AppHandle, path: PathBuf) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        let today = chrono::Local::now().date_naive();
+        match Ledger::open(&path).and_then(|l| l.auto_backup(today)) {
+            Ok(Some(_)) => {
+                let _ = app.emit("backup", ());
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let _ = app.emit("backup_failed", e.to_string());
+            }
+        }
+        // Checked again every hour: a window left open overnight backs up the next day.
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    });
+}
