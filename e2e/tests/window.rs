@@ -822,5 +822,20 @@ async fn the_litigation_file_the_hand_over_the_integrity_check_and_a_backup_rest
     );
     assert_eq!(core.evidence(None).unwrap().len(), 2);
     assert!(core.integrity_check().unwrap().is_empty());
+    // The day's automatic backup was made while the window ran.
+    let daily = dir
+        .path()
+        .join("sauvegardes")
+        .join(encaisse::backup::daily_name(today));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !daily.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "no automatic backup in {}",
+            daily.display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(encaisse::backup::check_backup(&daily).unwrap().clients, 2);
     app.close().await;
 }
