@@ -155,6 +155,7 @@ export const api = {
   endHandover: (id: string, date: string, outcome: 'recovered' | 'returned') => call<null>('end_handover', { id, date, outcome }),
   handovers: (clientId: string | null, asOf: string) => call<HandoverDto[]>('handovers', { clientId, asOf }),
   onOutbox: (handler: () => void): Promise<UnlistenFn> => listen('outbox', () => handler()),
+  onBackup: (handler: () => void): Promise<UnlistenFn> => listen('backup', () => handler()),
   onProgress: (handler: (p: ProgressDto) => void): Promise<UnlistenFn> =>
     listen<ProgressDto>('progress', (event) => handler(event.payload)),
 };
