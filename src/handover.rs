@@ -153,23 +153,10 @@ impl Ledger {
         let chosen: Vec<_> = if new.invoice_ids.is_empty() {
             open
         } else {
-            let mut out = Vec::new();
-            for id in &new.invoice_ids {
-                match open.iter().find(|o| o.0 == *id) {
-                    Some(o) => out.push(o.clone()),
-                    None => {
-                        return Err(Error::invalid(
-                            "factures",
-                            format!(
-                                "la facture {id} n'est pas une facture ouverte de {} au {}",
-                                client.name,
-                                dates::format_fr(new.date)
-                            ),
-                        ))
-                    }
-                }
-            }
-            out
+            crate::reminders::pick_open(&open, &new.invoice_ids, |o| o.0, &client.name, new.date)?
+                .into_iter()
+                .cloned()
+                .collect()
         };
         if chosen.is_empty() {
             return Err(Error::invalid(

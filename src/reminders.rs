@@ -587,23 +587,16 @@ impl Ledger {
                 .filter(|i| i.steps_done < new.step)
                 .collect()
         } else {
-            let mut chosen = Vec::new();
-            for id in &new.invoice_ids {
-                match of_client.iter().find(|i| i.invoice_id == *id) {
-                    Some(i) => chosen.push(*i),
-                    None => {
-                        return Err(Error::invalid(
-                            "factures",
-                            format!(
-                                "la facture {id} n'est pas une facture ouverte de {} au {}",
-                                client.name,
-                                dates::format_fr(new.date)
-                            ),
-                        ))
-                    }
-                }
-            }
-            chosen
+            pick_open(
+                &of_client,
+                &new.invoice_ids,
+                |i| i.invoice_id,
+                &client.name,
+                new.date,
+            )?
+            .into_iter()
+            .copied()
+            .collect()
         };
         if invoices.is_empty() {
             return Err(Error::invalid(
@@ -1407,6 +1400,30 @@ impl Ledger {
             result.to_string(),
         )
     }
+}
+
+/// The invoices `ids` among a client's open ones, in the order asked; an id
+/// that is not one of them is refused, naming the client and the day.
+pub(crate) fn pick_open<'a, T>(
+    open: &'a [T],
+    ids: &[i64],
+    id_of: impl Fn(&T) -> i64,
+    client_name: &str,
+    date: Date,
+) -> Result<Vec<&'a T>> {
+    ids.iter()
+        .map(|id| {
+            open.iter().find(|o| id_of(o) == *id).ok_or_else(|| {
+                Error::invalid(
+                    "factures",
+                    format!(
+                        "la facture {id} n'est pas une facture ouverte de {client_name} au {}",
+                        dates::format_fr(date)
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 /// An invoice of a selection, which must still be open on `date`.
