@@ -213,8 +213,13 @@ fn is_daily_name(name: &str) -> bool {
 }
 
 impl Ledger {
-    /// SQLite's checks, the foreign keys and (from schema 5) the evidence chain.
-    pub(crate) fn checks_of(conn: &Connection) -> Result<Vec<String>> {
+    /// SQLite's own checks of the open ledger: `integrity_check` and the
+    /// foreign keys (the evidence chain is [`Ledger::verify_evidence`]).
+    pub fn database_checks(&self) -> Result<Vec<String>> {
+        Ledger::sqlite_checks(&self.conn)
+    }
+
+    fn sqlite_checks(conn: &Connection) -> Result<Vec<String>> {
         let mut problems = Vec::new();
         {
             let mut stmt = conn.prepare("PRAGMA integrity_check")?;
@@ -229,6 +234,12 @@ impl Ledger {
                 problems.push(format!("clé étrangère rompue dans {}", row?));
             }
         }
+        Ok(problems)
+    }
+
+    /// SQLite's checks, the foreign keys and (from schema 5) the evidence chain.
+    pub(crate) fn checks_of(conn: &Connection) -> Result<Vec<String>> {
+        let mut problems = Ledger::sqlite_checks(conn)?;
         let has_evidence: i64 = conn.query_row(
             "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'evidence'",
             [],

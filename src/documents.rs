@@ -13,7 +13,6 @@ use std::io::Write;
 
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::charges::InvoiceCharges;
 use crate::dates::{self, Date};
@@ -1249,7 +1248,7 @@ impl ZipEntry {
     pub fn new(name: String, bytes: Vec<u8>) -> ZipEntry {
         ZipEntry {
             name,
-            sha256: hex(&Sha256::digest(&bytes)),
+            sha256: crate::import::sha256_hex(&bytes),
             bytes,
         }
     }
@@ -1293,10 +1292,6 @@ pub fn letters_zip(letters: &[Letter]) -> Result<(Vec<u8>, Vec<ZipEntry>)> {
             .map_err(|e| Error::invalid("zip", e.to_string()))?;
     }
     Ok((buffer.into_inner(), out))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {

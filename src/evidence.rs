@@ -187,8 +187,9 @@ fn read_row(r: &rusqlite::Row) -> rusqlite::Result<Evidence> {
 
 impl Ledger {
     /// Appends an entry, inside the caller's transaction (the fact it proves
-    /// and its entry are written together or not at all). Returns its id.
-    pub(crate) fn log_evidence(&self, new: NewEvidence) -> Result<i64> {
+    /// and its entry are written together or not at all). Returns the SHA-256
+    /// of its document, if it has one.
+    pub(crate) fn log_evidence(&self, new: NewEvidence) -> Result<Option<String>> {
         let conn = &self.conn;
         let kind = new
             .kind
@@ -205,7 +206,7 @@ impl Ledger {
         };
         let mut sha = new.document_sha256.clone();
         if let Some(doc) = &new.document {
-            let digest = hex(&Sha256::digest(doc.bytes));
+            let digest = crate::import::sha256_hex(doc.bytes);
             conn.execute(
                 "INSERT INTO evidence_document (sha256, name, media_type, bytes) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sha256) DO NOTHING",
                 params![digest, doc.name, doc.media_type, doc.bytes],
@@ -275,7 +276,7 @@ impl Ledger {
                 entry.hash
             ],
         )?;
-        Ok(entry.id)
+        Ok(entry.document_sha256)
     }
 
     /// The entries, oldest first; of one client or all.
@@ -396,7 +397,7 @@ pub(crate) fn verify_chain(conn: &rusqlite::Connection) -> Result<ChainReport> {
     while let Some(r) = q.next()? {
         let sha: String = r.get(0)?;
         let bytes = r.get_ref(1)?.as_blob().unwrap_or(&[]);
-        if hex(&Sha256::digest(bytes)) != sha {
+        if crate::import::sha256_hex(bytes) != sha {
             problems.push(ChainProblem {
                 id: 0,
                 message: format!(

@@ -662,14 +662,14 @@ impl Ledger {
             ),
         };
         let step_name = &scenario.steps[new.step - 1].name;
-        let detail = match (new.outcome.trim(), new.note.trim()) {
-            ("", "") => format!("niveau {} : {step_name}", new.step),
-            (outcome, "") => format!("niveau {} : {step_name} — {outcome}", new.step),
-            (outcome, note) => {
-                format!("niveau {} : {step_name} — {outcome} {note}", new.step).replace("  ", " ")
-            }
-        };
-        let id_evidence = self.log_evidence(crate::evidence::NewEvidence {
+        let detail = [new.outcome.trim(), new.note.trim()]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .fold(
+                format!("niveau {} : {step_name}", new.step),
+                |text, part| text + " — " + part,
+            );
+        let kept = self.log_evidence(crate::evidence::NewEvidence {
             date: Some(new.date),
             kind: Some(if new.manual {
                 crate::evidence::EvidenceKind::Level
@@ -699,11 +699,6 @@ impl Ledger {
             document_sha256: sha256,
             result,
         })?;
-        let kept: Option<String> = tx.query_row(
-            "SELECT document_sha256 FROM evidence WHERE id = ?1",
-            [id_evidence],
-            |r| r.get(0),
-        )?;
         if kept.is_some() {
             tx.execute(
                 "UPDATE reminder SET document_sha256 = ?1 WHERE id = ?2",

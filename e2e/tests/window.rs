@@ -527,10 +527,32 @@ async fn a_scenario_edited_in_the_settings_changes_the_day_s_work() {
     app.close().await;
 }
 
-#[tokio::test]
-async fn letters_downloaded_from_the_relances_screen_are_zipped_and_recorded() {
+/// Lambda SA (L1) and Mu SARL (M2) in Lyon, each with a 2 500 € invoice 50
+/// days late and never reminded: the formal notice is due `today`.
+fn two_clients_with_a_formal_notice_due(core: &encaisse::Ledger, today: chrono::NaiveDate) {
     use encaisse::ledger::NewInvoice;
     use encaisse::money::{Currency, Money};
+    for (code, name) in [("L1", "Lambda SA"), ("M2", "Mu SARL")] {
+        let mut c = encaisse::model::Client::new(code, name);
+        c.address = "3 rue des Lilas".into();
+        c.postcode = "69003".into();
+        c.city = "Lyon".into();
+        let id = core.upsert_client(&c).unwrap();
+        let due = today - chrono::Days::new(50);
+        core.add_invoice(&NewInvoice {
+            client_id: id,
+            number: format!("F-{code}"),
+            issue_date: due - chrono::Days::new(30),
+            due_date: Some(due),
+            amount: Money::new(250_000, Currency::EUR),
+            label: String::new(),
+        })
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn letters_downloaded_from_the_relances_screen_are_zipped_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("letters.sqlite");
     let out = dir.path().join("out");
@@ -538,24 +560,7 @@ async fn letters_downloaded_from_the_relances_screen_are_zipped_and_recorded() {
     let today = chrono::Local::now().date_naive();
     {
         let core = encaisse::Ledger::open(&ledger).unwrap();
-        for (code, name) in [("L1", "Lambda SA"), ("M2", "Mu SARL")] {
-            let mut c = encaisse::model::Client::new(code, name);
-            c.address = "3 rue des Lilas".into();
-            c.postcode = "69003".into();
-            c.city = "Lyon".into();
-            let id = core.upsert_client(&c).unwrap();
-            // 50 days late, never reminded: the formal notice is due.
-            let due = today - chrono::Days::new(50);
-            core.add_invoice(&NewInvoice {
-                client_id: id,
-                number: format!("F-{code}"),
-                issue_date: due - chrono::Days::new(30),
-                due_date: Some(due),
-                amount: Money::new(250_000, Currency::EUR),
-                label: String::new(),
-            })
-            .unwrap();
-        }
+        two_clients_with_a_formal_notice_due(&core, today);
     }
     let app = launch_with(&ledger, &[("ENCAISSE_SAVE_TO", out.as_path())]).await;
     app.click("[data-nav=reminders]").await;
@@ -684,8 +689,6 @@ async fn reminders_sent_by_email_from_the_relances_screen_reach_the_server_and_m
 #[tokio::test]
 async fn the_litigation_file_the_hand_over_the_integrity_check_and_a_backup_restored_from_the_window(
 ) {
-    use encaisse::ledger::NewInvoice;
-    use encaisse::money::{Currency, Money};
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("proof.sqlite");
     let out = dir.path().join("out");
@@ -694,23 +697,7 @@ async fn the_litigation_file_the_hand_over_the_integrity_check_and_a_backup_rest
     let today = chrono::Local::now().date_naive();
     {
         let mut core = encaisse::Ledger::open(&ledger).unwrap();
-        for (code, name) in [("L1", "Lambda SA"), ("M2", "Mu SARL")] {
-            let mut c = encaisse::model::Client::new(code, name);
-            c.address = "3 rue des Lilas".into();
-            c.postcode = "69003".into();
-            c.city = "Lyon".into();
-            let id = core.upsert_client(&c).unwrap();
-            let due = today - chrono::Days::new(50);
-            core.add_invoice(&NewInvoice {
-                client_id: id,
-                number: format!("F-{code}"),
-                issue_date: due - chrono::Days::new(30),
-                due_date: Some(due),
-                amount: Money::new(250_000, Currency::EUR),
-                label: String::new(),
-            })
-            .unwrap();
-        }
+        two_clients_with_a_formal_notice_due(&core, today);
         // The formal notices went out: recorded with their PDF.
         let work = core.work_list(today).unwrap();
         let letters = core.letters(&work.rows, today).unwrap();

@@ -135,6 +135,24 @@ fn save_as(name: &str, extension: &str, bytes: &[u8]) -> Res<Option<String>> {
     save_as_titled("Exporter la balance âgée", name, extension, bytes)
 }
 
+/// Where to write a file: the native save dialog, or, when `ENCAISSE_SAVE_TO`
+/// (a folder) is set, that folder without a dialog — for scripted runs and the
+/// end-to-end tests, which cannot drive a native dialog.
+pub(crate) fn choose_destination(
+    title: &str,
+    name: &str,
+    extension: &str,
+) -> Option<std::path::PathBuf> {
+    match std::env::var_os("ENCAISSE_SAVE_TO") {
+        Some(dir) => Some(std::path::PathBuf::from(dir).join(format!("{name}.{extension}"))),
+        None => rfd::FileDialog::new()
+            .set_title(title)
+            .set_file_name(format!("{name}.{extension}"))
+            .add_filter(extension.to_uppercase(), &[extension])
+            .save_file(),
+    }
+}
+
 /// [`save_as`] with the dialog's title. The file is written beside and then
 /// renamed, so a failed write leaves nothing half-written.
 pub(crate) fn save_as_titled(
@@ -143,17 +161,7 @@ pub(crate) fn save_as_titled(
     extension: &str,
     bytes: &[u8],
 ) -> Res<Option<String>> {
-    // ENCAISSE_SAVE_TO (a folder) skips the dialog: for scripted runs and the
-    // end-to-end tests, which cannot drive a native dialog.
-    let chosen = match std::env::var_os("ENCAISSE_SAVE_TO") {
-        Some(dir) => Some(std::path::PathBuf::from(dir).join(format!("{name}.{extension}"))),
-        None => rfd::FileDialog::new()
-            .set_title(title)
-            .set_file_name(format!("{name}.{extension}"))
-            .add_filter(extension.to_uppercase(), &[extension])
-            .save_file(),
-    };
-    let Some(path) = chosen else {
+    let Some(path) = choose_destination(title, name, extension) else {
         return Ok(None);
     };
     let part = path.with_extension(format!("{extension}.part"));

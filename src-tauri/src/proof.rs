@@ -8,7 +8,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 use ts_rs::TS;
 
-use crate::commands::save_as_titled;
+use crate::commands::{choose_destination, save_as_titled};
 use crate::dto::{parse_date, parse_id, IpcError, MoneyDto, ProgressDto};
 use crate::state::App;
 use encaisse::handover::{HandoverKind, HandoverOutcome, NewHandover};
@@ -111,18 +111,6 @@ fn path_text(p: &std::path::Path) -> String {
     p.display().to_string()
 }
 
-/// A path to write to: the native dialog, or `ENCAISSE_SAVE_TO` (a folder).
-fn choose_destination(title: &str, name: &str, extension: &str) -> Option<PathBuf> {
-    match std::env::var_os("ENCAISSE_SAVE_TO") {
-        Some(dir) => Some(PathBuf::from(dir).join(format!("{name}.{extension}"))),
-        None => rfd::FileDialog::new()
-            .set_title(title)
-            .set_file_name(format!("{name}.{extension}"))
-            .add_filter(extension.to_uppercase(), &[extension])
-            .save_file(),
-    }
-}
-
 fn progress_to<'a>(app: &'a AppHandle, task: &'static str) -> impl Fn(u64, u64) + 'a {
     move |done, total| {
         let _ = app.emit(
@@ -168,11 +156,7 @@ pub fn evidence_log(state: State<'_, App>, client_id: Option<String>) -> Res<Vec
 pub fn verify_ledger(state: State<'_, App>) -> Res<ChainReportDto> {
     let ledger = state.ledger()?;
     let report = ledger.verify_evidence()?;
-    let database = ledger
-        .integrity_check()?
-        .into_iter()
-        .filter(|p| !p.starts_with("journal de preuve"))
-        .collect();
+    let database = ledger.database_checks()?;
     Ok(ChainReportDto {
         entries: report.entries.to_string(),
         head: report.head,
