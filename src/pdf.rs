@@ -1,15 +1,20 @@
-//! PDF reports (A4) with an embedded font, so accents, € and « » render in
-//! every viewer and the text stays extractable (`pdftotext`).
+//! PDF reports and letters (A4) with an embedded font, so accents, € and
+//! « » render in every viewer and the text stays extractable (`pdftotext`).
 //!
 //! Fonts: DejaVu Sans (free licence, `assets/fonts/LICENSE-DejaVu.txt`),
-//! parsed once per process and subset into each document.
+//! parsed once per process. The PDF is written here, not through a general
+//! PDF library: each face is embedded as a subset of the characters French
+//! letters use (`REPERTOIRE`), made and compressed once per process, so a
+//! letter costs its layout and a copy of those bytes. A document using a
+//! character outside the repertoire (a Polish or Greek name) gets its own
+//! subset holding it too.
 
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::{Arc, OnceLock};
 
-use printpdf::{
-    Color, FontId, Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Pt, Rgb, TextItem,
-};
+use printpdf::ParsedFont;
 
 use crate::aging::AgedBalance;
 use crate::dates::{self, Date};
@@ -68,13 +73,31 @@ pub fn fit(font: &ParsedFont, text: &str, size: f32, width: f32) -> String {
     format!("{}…", out.trim_end())
 }
 
+/// Points per millimetre.
+const PT: f32 = 72.0 / 25.4;
+
+/// What is drawn on a page, in points from the bottom-left corner.
+enum Mark {
+    Text {
+        bold: bool,
+        size: f32,
+        x: f32,
+        y: f32,
+        text: String,
+    },
+    Line {
+        from: (f32, f32),
+        to: (f32, f32),
+        thickness: f32,
+        grey: f32,
+    },
+}
+
 /// A page being laid out, coordinates in millimetres from the top-left corner.
 pub struct Canvas {
     pub width: f32,
     pub height: f32,
-    ops: Vec<Op>,
-    regular: FontId,
-    bold: FontId,
+    marks: Vec<Mark>,
 }
 
 /// Horizontal alignment of a text run.
@@ -87,60 +110,28 @@ pub enum Align {
 impl Canvas {
     /// Writes `text` with its baseline at `y` mm from the top.
     pub fn text(&mut self, x: f32, y: f32, size: f32, is_bold: bool, align: Align, text: &str) {
-        let (font, id) = if is_bold {
-            (bold(), &self.bold)
-        } else {
-            (regular(), &self.regular)
-        };
+        let font = if is_bold { bold() } else { regular() };
         let x = match align {
             Align::Left => x,
             Align::Right => x - text_width(font, text, size),
         };
-        self.ops.extend([
-            Op::StartTextSection,
-            Op::SetFont {
-                font: PdfFontHandle::External(id.clone()),
-                size: Pt(size),
-            },
-            Op::SetTextCursor {
-                pos: Point {
-                    x: Mm(x).into(),
-                    y: Mm(self.height - y).into(),
-                },
-            },
-            Op::ShowText {
-                items: vec![TextItem::Text(text.to_string())],
-            },
-            Op::EndTextSection,
-        ]);
+        self.marks.push(Mark::Text {
+            bold: is_bold,
+            size,
+            x: x * PT,
+            y: (self.height - y) * PT,
+            text: text.to_string(),
+        });
     }
 
     /// A straight line from (x1, y1) to (x2, y2), mm from the top-left.
     pub fn segment(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, thickness: f32, grey: f32) {
-        let point = |x: f32, y: f32| LinePoint {
-            p: Point {
-                x: Mm(x).into(),
-                y: Mm(self.height - y).into(),
-            },
-            bezier: false,
-        };
-        self.ops.extend([
-            Op::SetOutlineColor {
-                col: Color::Rgb(Rgb {
-                    r: grey,
-                    g: grey,
-                    b: grey,
-                    icc_profile: None,
-                }),
-            },
-            Op::SetOutlineThickness { pt: Pt(thickness) },
-            Op::DrawLine {
-                line: Line {
-                    points: vec![point(x1, y1), point(x2, y2)],
-                    is_closed: false,
-                },
-            },
-        ]);
+        self.marks.push(Mark::Line {
+            from: (x1 * PT, (self.height - y1) * PT),
+            to: (x2 * PT, (self.height - y2) * PT),
+            thickness,
+            grey,
+        });
     }
 
     /// A horizontal rule.
@@ -151,21 +142,14 @@ impl Canvas {
 
 /// A document of pages drawn in order.
 pub struct Document {
-    doc: PdfDocument,
-    regular: FontId,
-    bold: FontId,
-    pages: Vec<(f32, f32, Vec<Op>)>,
+    title: String,
+    pages: Vec<Canvas>,
 }
 
 impl Document {
     pub fn new(title: &str) -> Document {
-        let mut doc = PdfDocument::new(title);
-        let regular = doc.add_font(regular());
-        let bold = doc.add_font(bold());
         Document {
-            doc,
-            regular,
-            bold,
+            title: title.to_string(),
             pages: Vec::new(),
         }
     }
@@ -175,46 +159,532 @@ impl Document {
         Canvas {
             width,
             height,
-            ops: Vec::new(),
-            regular: self.regular.clone(),
-            bold: self.bold.clone(),
+            marks: Vec::new(),
         }
     }
 
     pub fn push(&mut self, canvas: Canvas) {
-        self.pages.push((canvas.width, canvas.height, canvas.ops));
+        self.pages.push(canvas);
     }
 
     pub fn page_count(&self) -> usize {
         self.pages.len()
     }
 
-    /// The finished PDF, its streams compressed.
+    /// The finished PDF, its page contents compressed.
     pub fn finish(self) -> Vec<u8> {
         self.save(true)
     }
 
-    /// The finished PDF with its streams left uncompressed: about twice as
-    /// fast to write and 2–3 times larger. For batches of letters, where the
-    /// time of a print run counts more than the size of each file.
+    /// The finished PDF with its page contents left uncompressed (the fonts
+    /// are compressed either way): for batches of letters, where the time of
+    /// a print run counts more than a few kilobytes per file.
     pub fn finish_uncompressed(self) -> Vec<u8> {
         self.save(false)
     }
 
     fn save(mut self, compress: bool) -> Vec<u8> {
-        let pages = self
-            .pages
-            .drain(..)
-            .map(|(w, h, ops)| PdfPage::new(Mm(w), Mm(h), ops))
+        // A PDF has one page at least.
+        if self.pages.is_empty() {
+            let blank = self.page(210.0, 297.0);
+            self.pages.push(blank);
+        }
+        // The characters each face shows: the shared subset when they all
+        // belong to the repertoire, else one made for this document.
+        let mut extra: [BTreeSet<char>; 2] = Default::default();
+        for page in &self.pages {
+            for mark in &page.marks {
+                if let Mark::Text { bold, text, .. } = mark {
+                    let face = Face::of(*bold);
+                    let (shared, font) = (face.shared(), face.font());
+                    extra[face.index()].extend(text.chars().filter(|c| {
+                        !shared.has(*c) && font.lookup_glyph_index(*c as u32).is_some()
+                    }));
+                }
+            }
+        }
+        let faces = [Face::Regular, Face::Bold].map(|face| {
+            let wanted = &extra[face.index()];
+            if wanted.is_empty() {
+                face.shared().clone()
+            } else {
+                Arc::new(Embedded::new(face, wanted))
+            }
+        });
+        let mut pdf = Writer::new();
+        // Objects: 1 catalogue, 2 page tree, 3 information, 4–8 and 9–13
+        // the two faces, then each page and its content.
+        let first_page = 14;
+        pdf.object(1, "<< /Type /Catalog /Pages 2 0 R >>");
+        let kids: Vec<String> = (0..self.pages.len())
+            .map(|n| format!("{} 0 R", first_page + 2 * n))
             .collect();
-        self.doc.with_pages(pages).save(
-            &PdfSaveOptions {
-                subset_fonts: true,
-                optimize: compress,
-                ..Default::default()
-            },
-            &mut Vec::new(),
+        pdf.object(
+            2,
+            &format!(
+                "<< /Type /Pages /Kids [{}] /Count {} >>",
+                kids.join(" "),
+                self.pages.len()
+            ),
+        );
+        pdf.object(
+            3,
+            &format!(
+                "<< /Title {} /Producer (Encaisse) >>",
+                text_string(&self.title)
+            ),
+        );
+        for (face, embedded) in faces.iter().enumerate() {
+            embedded.write(&mut pdf, 4 + 5 * face);
+        }
+        for (n, page) in self.pages.iter().enumerate() {
+            let id = first_page + 2 * n;
+            pdf.object(
+                id,
+                &format!(
+                    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Resources << /Font << /F1 4 0 R /F2 9 0 R >> >> /Contents {} 0 R >>",
+                    number(page.width * PT),
+                    number(page.height * PT),
+                    id + 1
+                ),
+            );
+            let content = page.content(&faces);
+            pdf.stream(id + 1, "", &content, compress);
+        }
+        pdf.finish(1, 3)
+    }
+}
+
+impl Canvas {
+    /// The page's content stream.
+    fn content(&self, faces: &[Arc<Embedded>; 2]) -> Vec<u8> {
+        let mut out = String::with_capacity(self.marks.len() * 48);
+        for mark in &self.marks {
+            match mark {
+                Mark::Text {
+                    bold,
+                    size,
+                    x,
+                    y,
+                    text,
+                } => {
+                    let face = Face::of(*bold);
+                    let _ = write!(
+                        out,
+                        "BT /F{} {} Tf {} {} Td <",
+                        face.index() + 1,
+                        number(*size),
+                        number(*x),
+                        number(*y)
+                    );
+                    let embedded = &faces[face.index()];
+                    for c in text.chars() {
+                        let _ = write!(out, "{:04X}", embedded.glyph(c));
+                    }
+                    out.push_str("> Tj ET\n");
+                }
+                Mark::Line {
+                    from,
+                    to,
+                    thickness,
+                    grey,
+                } => {
+                    let _ = writeln!(
+                        out,
+                        "{g} {g} {g} RG {} w {} {} m {} {} l S",
+                        number(*thickness),
+                        number(from.0),
+                        number(from.1),
+                        number(to.0),
+                        number(to.1),
+                        g = number(*grey),
+                    );
+                }
+            }
+        }
+        out.into_bytes()
+    }
+}
+
+/// `12.35`, `12`, `-0.5`: a PDF number with two decimals at most.
+fn number(value: f32) -> String {
+    let text = format!("{:.2}", value);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" || text.is_empty() {
+        "0".into()
+    } else {
+        text.to_string()
+    }
+}
+
+/// A PDF text string in UTF-16 (any language, for the document's title).
+fn text_string(text: &str) -> String {
+    let mut out = String::from("<FEFF");
+    for unit in text.encode_utf16() {
+        let _ = write!(out, "{unit:04X}");
+    }
+    out.push('>');
+    out
+}
+
+/// The characters every document may use without a subset of its own:
+/// ASCII, the letters of French, and the typography of a letter and of
+/// amounts (no-break spaces, quotes, dashes, €). Anything else a document
+/// shows gets a subset made for it.
+const REPERTOIRE: &str = concat!(
+    "àâäçéèêëîïôöùûüÿÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒœÆæ",
+    "\u{A0}\u{202F}\u{2009}«»‘’‚“”„–—…€•°ºª²³×÷±§©®™№‰†‹›−¼½¾¹µ¢£¥·¿¡¨´¸",
+);
+
+/// The characters of the shared subset.
+fn repertoire() -> impl Iterator<Item = char> {
+    (' '..='~').chain(REPERTOIRE.chars())
+}
+
+#[derive(Clone, Copy)]
+enum Face {
+    Regular,
+    Bold,
+}
+
+impl Face {
+    fn of(bold: bool) -> Face {
+        if bold {
+            Face::Bold
+        } else {
+            Face::Regular
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn font(self) -> &'static ParsedFont {
+        match self {
+            Face::Regular => regular(),
+            Face::Bold => bold(),
+        }
+    }
+
+    fn postscript_name(self) -> &'static str {
+        match self {
+            Face::Regular => "DejaVuSans",
+            Face::Bold => "DejaVuSans-Bold",
+        }
+    }
+
+    /// The subset of the repertoire, made once per process.
+    fn shared(self) -> &'static Arc<Embedded> {
+        static SHARED: [OnceLock<Arc<Embedded>>; 2] = [OnceLock::new(), OnceLock::new()];
+        SHARED[self.index()].get_or_init(|| Arc::new(Embedded::new(self, &BTreeSet::new())))
+    }
+}
+
+/// One face as embedded: a subset of the font and the PDF objects that
+/// carry it (Type 0 font, CID font, descriptor, font file, ToUnicode map),
+/// written once with their object numbers counted from 0.
+struct Embedded {
+    /// Glyph of each character in the subset.
+    glyphs: BTreeMap<char, u16>,
+    /// The five objects, their numbers a placeholder to fill.
+    objects: [Vec<u8>; 5],
+}
+
+/// Object numbers inside `Embedded::objects` are written as this mark
+/// followed by the offset (0–4), then replaced when a document is written.
+const SLOT: &str = "\u{1}OBJ";
+
+impl Embedded {
+    fn new(face: Face, extra: &BTreeSet<char>) -> Embedded {
+        let font = face.font();
+        let chars: BTreeSet<char> = repertoire().chain(extra.iter().copied()).collect();
+        let mut wanted: BTreeMap<u16, String> = BTreeMap::new();
+        let mut original: BTreeMap<char, u16> = BTreeMap::new();
+        for c in &chars {
+            if let Some(gid) = font.lookup_glyph_index(*c as u32) {
+                wanted.entry(gid).or_insert_with(|| c.to_string());
+                original.insert(*c, gid);
+            }
+        }
+        let subset = printpdf::subset_font(font, &wanted).expect("the DejaVu font subsets");
+        let program = slim(&subset.bytes).unwrap_or_else(|| subset.bytes.clone());
+        let glyphs: BTreeMap<char, u16> = original
+            .iter()
+            .filter_map(|(c, gid)| subset.glyph_mapping.get(gid).map(|(new, _)| (*c, *new)))
+            .collect();
+        // Advance widths in thousandths of an em, for every glyph up to the
+        // last one shown (composite parts come after and are never shown).
+        let upm = font.font_metrics.units_per_em.max(1) as u32;
+        let mut widths: BTreeMap<u16, u32> = BTreeMap::new();
+        widths.insert(0, font.get_horizontal_advance(0) as u32 * 1000 / upm);
+        for (gid, (new, _)) in &subset.glyph_mapping {
+            widths.insert(*new, font.get_horizontal_advance(*gid) as u32 * 1000 / upm);
+        }
+        let last = widths.keys().last().copied().unwrap_or(0);
+        let w: Vec<String> = (0..=last)
+            .map(|g| widths.get(&g).copied().unwrap_or(0).to_string())
+            .collect();
+        let tag = subset_tag(face, &glyphs);
+        let name = format!("{tag}+{}", face.postscript_name());
+        let metrics = &font.font_metrics;
+        let scale = |v: f32| (v * 1000.0 / upm as f32).round() as i32;
+        let ascent = scale(metrics.ascent);
+        let descent = -scale(metrics.descent.abs());
+        let cap_height = metrics.cap_height.map(scale).unwrap_or(ascent);
+        let mut to_unicode = String::from(
+            "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+        );
+        let pairs: Vec<(&char, &u16)> = glyphs.iter().collect();
+        for chunk in pairs.chunks(100) {
+            let _ = writeln!(to_unicode, "{} beginbfchar", chunk.len());
+            for (c, gid) in chunk {
+                let mut units = String::new();
+                for u in c.to_string().encode_utf16() {
+                    let _ = write!(units, "{u:04X}");
+                }
+                let _ = writeln!(to_unicode, "<{gid:04X}> <{units}>");
+            }
+            to_unicode.push_str("endbfchar\n");
+        }
+        to_unicode.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+        let slot = |n: usize| format!("{SLOT}{n} 0 R");
+        let objects = [
+            format!(
+                "<< /Type /Font /Subtype /Type0 /BaseFont /{name} /Encoding /Identity-H /DescendantFonts [{}] /ToUnicode {} >>",
+                slot(1),
+                slot(4)
+            )
+            .into_bytes(),
+            format!(
+                "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{name} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor {} /DW 0 /W [0 [{}]] /CIDToGIDMap /Identity >>",
+                slot(2),
+                w.join(" ")
+            )
+            .into_bytes(),
+            format!(
+                "<< /Type /FontDescriptor /FontName /{name} /Flags 32 /FontBBox [-1069 -463 1975 1232] /ItalicAngle 0 /Ascent {ascent} /Descent {descent} /CapHeight {cap_height} /StemV {} /FontFile2 {} >>",
+                match face {
+                    Face::Regular => 80,
+                    Face::Bold => 140,
+                },
+                slot(3)
+            )
+            .into_bytes(),
+            stream_bytes(&format!("/Length1 {}", program.len()), &program, true),
+            stream_bytes("", to_unicode.as_bytes(), true),
+        ];
+        Embedded { glyphs, objects }
+    }
+
+    fn has(&self, c: char) -> bool {
+        self.glyphs.contains_key(&c)
+    }
+
+    /// The glyph that shows `c` (0, the blank box, if the font has none).
+    fn glyph(&self, c: char) -> u16 {
+        self.glyphs.get(&c).copied().unwrap_or(0)
+    }
+
+    /// Writes the five objects as numbers `first`…`first + 4`.
+    fn write(&self, pdf: &mut Writer, first: usize) {
+        for (n, body) in self.objects.iter().enumerate() {
+            pdf.begin(first + n);
+            let mut rest: &[u8] = body;
+            // The last two are streams (binary): they refer to no object.
+            while let Some(at) = memchr::memmem::find(rest, SLOT.as_bytes()).filter(|_| n < 3) {
+                pdf.out.extend_from_slice(&rest[..at]);
+                let offset = (rest[at + SLOT.len()] - b'0') as usize;
+                let _ = write!(pdf.out, "{}", first + offset);
+                rest = &rest[at + SLOT.len() + 1..];
+            }
+            pdf.out.extend_from_slice(rest);
+            pdf.out.extend_from_slice(b"\nendobj\n");
+        }
+    }
+}
+
+/// The font program without what a PDF does not need: the hinting
+/// instructions of simple glyphs (screens and printers set text well
+/// without them) and the `name` table (the licence's text). About half the
+/// size. `None` when the font is not laid out as expected: the subset is
+/// then embedded as it is.
+fn slim(ttf: &[u8]) -> Option<Vec<u8>> {
+    let u16_at = |b: &[u8], at: usize| -> Option<u16> {
+        Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
+    };
+    let u32_at = |b: &[u8], at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    };
+    let count = u16_at(ttf, 4)? as usize;
+    let mut tables: BTreeMap<[u8; 4], Vec<u8>> = BTreeMap::new();
+    for n in 0..count {
+        let record = 12 + 16 * n;
+        let tag: [u8; 4] = ttf.get(record..record + 4)?.try_into().ok()?;
+        let offset = u32_at(ttf, record + 8)? as usize;
+        let length = u32_at(ttf, record + 12)? as usize;
+        tables.insert(tag, ttf.get(offset..offset + length)?.to_vec());
+    }
+    tables.remove(b"name");
+    let head = tables.get(b"head")?;
+    let long_offsets = u16_at(head, 50)? == 1;
+    let glyph_count = u16_at(tables.get(b"maxp")?, 4)? as usize;
+    let (loca, glyf) = (tables.get(b"loca")?, tables.get(b"glyf")?);
+    let offset = |n: usize| -> Option<usize> {
+        if long_offsets {
+            u32_at(loca, 4 * n).map(|o| o as usize)
+        } else {
+            u16_at(loca, 2 * n).map(|o| o as usize * 2)
+        }
+    };
+    let mut new_glyf = Vec::with_capacity(glyf.len());
+    let mut new_loca = Vec::with_capacity(4 * (glyph_count + 1));
+    for n in 0..glyph_count {
+        new_loca.extend_from_slice(&(new_glyf.len() as u32).to_be_bytes());
+        let glyph = glyf.get(offset(n)?..offset(n + 1)?)?;
+        let contours = u16_at(glyph, 0).map(|c| c as i16).unwrap_or(-1);
+        if glyph.is_empty() || contours < 0 {
+            // Empty, or composite (its instructions may call the font's own
+            // programs, which stay).
+            new_glyf.extend_from_slice(glyph);
+        } else {
+            let lengths_at = 10 + 2 * contours as usize;
+            let instructions = u16_at(glyph, lengths_at)? as usize;
+            let rest = glyph.get(lengths_at + 2 + instructions..)?;
+            new_glyf.extend_from_slice(&glyph[..lengths_at]);
+            new_glyf.extend_from_slice(&[0, 0]);
+            new_glyf.extend_from_slice(rest);
+        }
+        while new_glyf.len() % 4 != 0 {
+            new_glyf.push(0);
+        }
+    }
+    new_loca.extend_from_slice(&(new_glyf.len() as u32).to_be_bytes());
+    tables.insert(*b"glyf", new_glyf);
+    tables.insert(*b"loca", new_loca);
+    let head = tables.get_mut(b"head")?;
+    head.get_mut(8..12)?.copy_from_slice(&[0; 4]); // checkSumAdjustment, set below
+    head.get_mut(50..52)?.copy_from_slice(&1u16.to_be_bytes()); // long offsets
+                                                                // The file again: offset table, table records, tables padded to 4 bytes.
+    let checksum = |data: &[u8]| -> u32 {
+        data.chunks(4).fold(0u32, |sum, chunk| {
+            let mut word = [0u8; 4];
+            word[..chunk.len()].copy_from_slice(chunk);
+            sum.wrapping_add(u32::from_be_bytes(word))
+        })
+    };
+    let count = tables.len();
+    let power = (0..16).rev().find(|p| 1usize << p <= count).unwrap_or(0);
+    let mut out = Vec::with_capacity(ttf.len());
+    out.extend_from_slice(&0x0001_0000u32.to_be_bytes());
+    for value in [count, 16 << power, power, 16 * count - (16 << power)] {
+        out.extend_from_slice(&(value as u16).to_be_bytes());
+    }
+    let mut at = 12 + 16 * count;
+    let mut head_at = 0;
+    for (tag, data) in &tables {
+        if tag == b"head" {
+            head_at = at;
+        }
+        out.extend_from_slice(tag);
+        out.extend_from_slice(&checksum(data).to_be_bytes());
+        out.extend_from_slice(&(at as u32).to_be_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        at += data.len().div_ceil(4) * 4;
+    }
+    for data in tables.values() {
+        out.extend_from_slice(data);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    }
+    let adjustment = 0xB1B0_AFBAu32.wrapping_sub(checksum(&out));
+    out.get_mut(head_at + 8..head_at + 12)?
+        .copy_from_slice(&adjustment.to_be_bytes());
+    Some(out)
+}
+
+/// Six capital letters naming a subset (PDF 32000 §9.6.4), from its glyphs.
+fn subset_tag(face: Face, glyphs: &BTreeMap<char, u16>) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325 ^ face.index() as u64;
+    for (c, g) in glyphs {
+        for byte in (*c as u32).to_le_bytes().into_iter().chain(g.to_le_bytes()) {
+            hash = (hash ^ byte as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    (0..6)
+        .map(|i| (b'A' + ((hash >> (i * 8)) % 26) as u8) as char)
+        .collect()
+}
+
+/// A stream object's dictionary and data, compressed when asked.
+fn stream_bytes(entries: &str, data: &[u8], compress: bool) -> Vec<u8> {
+    let (data, filter) = if compress {
+        let mut encoder =
+            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(data).expect("compressing in memory");
+        (
+            encoder.finish().expect("compressing in memory"),
+            " /Filter /FlateDecode",
         )
+    } else {
+        (data.to_vec(), "")
+    };
+    let mut out = format!("<< /Length {}{filter} {entries}>>\nstream\n", data.len()).into_bytes();
+    out.extend_from_slice(&data);
+    out.extend_from_slice(b"\nendstream");
+    out
+}
+
+/// The bytes of a PDF file and where each object starts.
+struct Writer {
+    out: Vec<u8>,
+    offsets: BTreeMap<usize, usize>,
+}
+
+impl Writer {
+    fn new() -> Writer {
+        let mut out = Vec::with_capacity(64 * 1024);
+        out.extend_from_slice(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n");
+        Writer {
+            out,
+            offsets: BTreeMap::new(),
+        }
+    }
+
+    fn begin(&mut self, id: usize) {
+        self.offsets.insert(id, self.out.len());
+        let _ = writeln!(self.out, "{id} 0 obj");
+    }
+
+    fn object(&mut self, id: usize, body: &str) {
+        self.begin(id);
+        self.out.extend_from_slice(body.as_bytes());
+        self.out.extend_from_slice(b"\nendobj\n");
+    }
+
+    fn stream(&mut self, id: usize, entries: &str, data: &[u8], compress: bool) {
+        self.begin(id);
+        let bytes = stream_bytes(entries, data, compress);
+        self.out.extend_from_slice(&bytes);
+        self.out.extend_from_slice(b"\nendobj\n");
+    }
+
+    /// The cross-reference table and trailer; the objects are numbered 1…n
+    /// with no gap.
+    fn finish(mut self, root: usize, info: usize) -> Vec<u8> {
+        let start = self.out.len();
+        let size = self.offsets.len() + 1;
+        let _ = writeln!(self.out, "xref\n0 {size}\n0000000000 65535 f ");
+        for (n, (id, offset)) in self.offsets.iter().enumerate() {
+            debug_assert_eq!(*id, n + 1, "PDF objects are numbered without gaps");
+            let _ = writeln!(self.out, "{offset:010} 00000 n ");
+        }
+        let _ = writeln!(
+            self.out,
+            "trailer\n<< /Size {size} /Root {root} 0 R /Info {info} 0 R >>\nstartxref\n{start}\n%%EOF"
+        );
+        self.out
     }
 }
 
@@ -344,5 +814,71 @@ impl AgedBalance {
             return Err(Error::invalid("PDF", "aucune page"));
         }
         Ok(doc.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_checksum(bytes: &[u8]) -> u32 {
+        bytes.chunks(4).fold(0u32, |sum, chunk| {
+            let mut word = [0u8; 4];
+            word[..chunk.len()].copy_from_slice(chunk);
+            sum.wrapping_add(u32::from_be_bytes(word))
+        })
+    }
+
+    #[test]
+    fn the_slim_font_program_parses_with_the_same_glyphs_and_a_valid_checksum() {
+        for font in [regular(), bold()] {
+            let wanted: BTreeMap<u16, String> = "Relancé : 1 234,56 € « dû »"
+                .chars()
+                .filter_map(|c| {
+                    font.lookup_glyph_index(c as u32)
+                        .map(|g| (g, c.to_string()))
+                })
+                .collect();
+            let subset = printpdf::subset_font(font, &wanted).unwrap();
+            let slim = slim(&subset.bytes).expect("the DejaVu subset has the expected tables");
+            assert!(
+                slim.len() * 3 < subset.bytes.len() * 2,
+                "{} bytes of {}",
+                slim.len(),
+                subset.bytes.len()
+            );
+            assert_eq!(file_checksum(&slim), 0xB1B0_AFBA);
+            let parsed = ParsedFont::from_bytes(&slim, 0, &mut Vec::new()).expect("parses");
+            for (original, (new, _)) in &subset.glyph_mapping {
+                assert_eq!(
+                    parsed.get_horizontal_advance(*new),
+                    font.get_horizontal_advance(*original)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_font_program_laid_out_otherwise_is_embedded_as_it_is() {
+        assert!(slim(b"not a font").is_none());
+        assert!(slim(&[0, 1, 0, 0, 0, 1, 0, 16, 0, 0, 0, 0]).is_none());
+    }
+
+    #[test]
+    fn the_repertoire_is_shared_and_other_characters_get_their_own_subset() {
+        let shared = Face::Regular.shared();
+        assert!(repertoire().all(|c| shared.has(c)), "DejaVu has them all");
+        assert!(!shared.has('Ł'));
+        let own = Embedded::new(Face::Regular, &BTreeSet::from(['Ł', 'Ω']));
+        assert!(own.has('Ł') && own.has('Ω') && own.has('é'));
+        assert_ne!(own.glyph('Ł'), 0);
+    }
+
+    #[test]
+    fn numbers_are_written_short() {
+        assert_eq!(number(12.0), "12");
+        assert_eq!(number(12.345), "12.35");
+        assert_eq!(number(-0.001), "0");
+        assert_eq!(number(0.5), "0.5");
     }
 }

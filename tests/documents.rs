@@ -441,3 +441,32 @@ fn a_long_address_still_fits_the_window() {
     }
     assert!(inside > 8, "{inside}");
 }
+
+#[test]
+fn names_outside_the_usual_characters_print_and_copy_as_written() {
+    let mut facts = sample_facts("fr");
+    facts.client.nom = "Łódź Wróbel — Ωmega Σύμβουλοι".into();
+    let rendered = render(
+        documents::default_source("fr", "releve", Kind::Letter).unwrap(),
+        &facts,
+    )
+    .unwrap();
+    let letter = documents::Letter {
+        facts,
+        rendered,
+        company: Default::default(),
+        window: Default::default(),
+    };
+    let pdf = documents::letter_pdf(&letter);
+    let text = pdftotext(&pdf, &[]);
+    assert!(text.contains("Łódź Wróbel — Ωmega Σύμβουλοι"), "{text}");
+    assert!(text.contains("Relevé") || text.contains("relevé"), "{text}");
+}
+
+#[test]
+fn an_empty_print_run_is_still_a_readable_pdf() {
+    let pdf = documents::merged_pdf(&[], "2026-12-02".parse().unwrap());
+    assert!(pdf.starts_with(b"%PDF-1.7"));
+    // pdftotext refuses a PDF without pages.
+    pdftotext(&pdf, &[]);
+}
