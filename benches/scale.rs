@@ -6,6 +6,7 @@
 //! cargo bench --bench scale -- fec     # the FEC import only
 //! cargo bench --bench scale -- letters # the letters only
 //! cargo bench --bench scale -- emails  # the e-mails only
+//! cargo bench --bench scale -- lists   # the aged balance, lists, work list, dashboard only
 //! ```
 //! Prints one line per measure with its target.
 
@@ -61,16 +62,32 @@ fn report(what: &str, took: Duration, target_ms: u128) {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "quick");
+    let lists_only = std::env::args().any(|a| a == "lists");
     let scale = if quick { 10 } else { 1 };
     let dir = tempfile_dir();
     let today = "2026-11-22".parse().expect("date");
     // Letters first: the FEC import below leaves a checkpoint running on
     // another thread, which would share the two cores with them.
+    if !lists_only {
+        before_lists(&dir, quick, scale, today);
+        if ["letters", "emails", "fec"]
+            .iter()
+            .any(|only| std::env::args().any(|a| a == *only))
+        {
+            return;
+        }
+    }
+    lists_benchmark(&dir, scale, today);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Letters, e-mails and the FEC import (each may be asked for alone).
+fn before_lists(dir: &std::path::Path, quick: bool, scale: usize, today: encaisse::dates::Date) {
     letters_benchmark(if quick { 100 } else { 1_000 });
     if std::env::args().any(|a| a == "letters") {
         return;
     }
-    emails_benchmark(&dir, if quick { 100 } else { 1_000 }, today);
+    emails_benchmark(dir, if quick { 100 } else { 1_000 }, today);
     if std::env::args().any(|a| a == "emails") {
         return;
     }
@@ -126,10 +143,11 @@ fn main() {
         "peak memory of the FEC import (VmHWM): {:.0} MB (the file and its plan are held in memory)",
         rss_mb()
     );
-    if std::env::args().any(|a| a == "fec") {
-        return;
-    }
+}
 
+/// The aged balance, the invoice list, the work list and the dashboard at
+/// 5 000 clients / 100 000 invoices.
+fn lists_benchmark(dir: &std::path::Path, scale: usize, today: encaisse::dates::Date) {
     // 2. Aged balance and invoice list at 5 000 clients / 100 000 invoices.
     reset_peak();
     let clients = 5_000 / scale;
@@ -188,7 +206,6 @@ fn main() {
         "peak memory with 100 000 invoices (VmHWM): {:.0} MB (target < 200 MB)",
         rss_mb()
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Letters of mixed lengths (1 to 25 invoices), rendered and zipped.

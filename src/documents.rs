@@ -1232,7 +1232,7 @@ pub fn slug(text: &str) -> String {
 pub fn letter_pdf(letter: &Letter) -> Vec<u8> {
     let mut doc = Document::new(&letter.rendered.subject);
     letter.draw(&mut doc);
-    doc.finish_uncompressed()
+    doc.finish()
 }
 
 /// A file of the zip: its name, the SHA-256 of its bytes, and the bytes
@@ -1405,5 +1405,5 @@ pub fn merged_pdf(letters: &[Letter], printed_on: Date) -> Vec<u8> {
     for l in sorted {
         l.draw(&mut doc);
     }
-    doc.finish_uncompressed()
+    doc.finish()
 }

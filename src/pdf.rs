@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::{Arc, OnceLock};
 
+use flate2::Compression;
 use printpdf::ParsedFont;
 
 use crate::aging::AgedBalance;
@@ -171,19 +172,11 @@ impl Document {
         self.pages.len()
     }
 
-    /// The finished PDF, its page contents compressed.
-    pub fn finish(self) -> Vec<u8> {
-        self.save(true)
-    }
-
-    /// The finished PDF with its page contents left uncompressed (the fonts
-    /// are compressed either way): for batches of letters, where the time of
-    /// a print run counts more than a few kilobytes per file.
-    pub fn finish_uncompressed(self) -> Vec<u8> {
-        self.save(false)
-    }
-
-    fn save(mut self, compress: bool) -> Vec<u8> {
+    /// The finished PDF. Page contents are compressed at deflate's fastest
+    /// level (a batch of letters is a print run to wait for; the best level
+    /// would save a tenth of the size at three times the cost); the fonts,
+    /// compressed once per process, at its best.
+    pub fn finish(mut self) -> Vec<u8> {
         // A PDF has one page at least.
         if self.pages.is_empty() {
             let blank = self.page(210.0, 297.0);
@@ -249,7 +242,7 @@ impl Document {
                 ),
             );
             let content = page.content(&faces);
-            pdf.stream(id + 1, "", &content, compress);
+            pdf.stream(id + 1, &content, Compression::fast());
         }
         pdf.finish(1, 3)
     }
@@ -471,8 +464,12 @@ impl Embedded {
                 slot(3)
             )
             .into_bytes(),
-            stream_bytes(&format!("/Length1 {}", program.len()), &program, true),
-            stream_bytes("", to_unicode.as_bytes(), true),
+            stream_bytes(
+                &format!("/Length1 {}", program.len()),
+                &program,
+                Compression::best(),
+            ),
+            stream_bytes("", to_unicode.as_bytes(), Compression::best()),
         ];
         Embedded { glyphs, objects }
     }
@@ -617,20 +614,16 @@ fn subset_tag(face: Face, glyphs: &BTreeMap<char, u16>) -> String {
         .collect()
 }
 
-/// A stream object's dictionary and data, compressed when asked.
-fn stream_bytes(entries: &str, data: &[u8], compress: bool) -> Vec<u8> {
-    let (data, filter) = if compress {
-        let mut encoder =
-            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-        encoder.write_all(data).expect("compressing in memory");
-        (
-            encoder.finish().expect("compressing in memory"),
-            " /Filter /FlateDecode",
-        )
-    } else {
-        (data.to_vec(), "")
-    };
-    let mut out = format!("<< /Length {}{filter} {entries}>>\nstream\n", data.len()).into_bytes();
+/// A stream object's dictionary and data, compressed at `level`.
+fn stream_bytes(entries: &str, data: &[u8], level: Compression) -> Vec<u8> {
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::with_capacity(data.len() / 2), level);
+    encoder.write_all(data).expect("compressing in memory");
+    let data = encoder.finish().expect("compressing in memory");
+    let mut out = format!(
+        "<< /Length {} /Filter /FlateDecode {entries}>>\nstream\n",
+        data.len()
+    )
+    .into_bytes();
     out.extend_from_slice(&data);
     out.extend_from_slice(b"\nendstream");
     out
@@ -663,9 +656,9 @@ impl Writer {
         self.out.extend_from_slice(b"\nendobj\n");
     }
 
-    fn stream(&mut self, id: usize, entries: &str, data: &[u8], compress: bool) {
+    fn stream(&mut self, id: usize, data: &[u8], level: Compression) {
         self.begin(id);
-        let bytes = stream_bytes(entries, data, compress);
+        let bytes = stream_bytes("", data, level);
         self.out.extend_from_slice(&bytes);
         self.out.extend_from_slice(b"\nendobj\n");
     }
