@@ -1267,7 +1267,7 @@ impl ZipEntry {
 /// its entry name and the SHA-256 of its PDF.
 pub fn letters_zip(letters: &[Letter]) -> Result<(Vec<u8>, Vec<ZipEntry>)> {
     // Rendered on both cores; the zip is written in order.
-    let pdfs: Vec<Vec<u8>> = parallel_map(letters, letter_pdf);
+    let pdfs: Vec<Vec<u8>> = crate::parallel::map(letters, letter_pdf);
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut buffer = std::io::Cursor::new(Vec::new());
     let mut out = Vec::with_capacity(letters.len());
@@ -1292,27 +1292,6 @@ pub fn letters_zip(letters: &[Letter]) -> Result<(Vec<u8>, Vec<ZipEntry>)> {
             .map_err(|e| Error::invalid("zip", e.to_string()))?;
     }
     Ok((buffer.into_inner(), out))
-}
-
-fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
-    if items.len() < 8 || threads == 1 {
-        return items.iter().map(&f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<U>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a rendering thread"))
-            .collect()
-    })
 }
 
 /// All letters in one PDF for one print run, sorted by postcode, after a

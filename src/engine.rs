@@ -11,7 +11,7 @@
 //! One communication per client × step × currency groups every invoice of
 //! that client at that step (a statement, not one e-mail per invoice).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -267,6 +267,10 @@ pub struct Action {
     pub channel: Channel,
     pub template: String,
     pub invoices: Vec<i64>,
+    /// Where these invoices are in the `items` given to [`work_list`], in
+    /// the same order.
+    #[serde(skip)]
+    pub items: Vec<usize>,
     /// Amount to remind (open less disputed), cents.
     pub total_cents: i64,
     /// The day the step fell due (earlier than today = caught up).
@@ -353,15 +357,81 @@ pub fn work_list(
         return list;
     }
     // Each client with its scenario, looked up once.
-    let by_id: HashMap<i64, (&ClientState, Option<&Scenario>)> = clients
+    let by_id: foldhash::HashMap<i64, (&ClientState, Option<&Scenario>)> = clients
         .iter()
         .map(|c| (c.client_id, (c, scenario_for(scenarios, c))))
         .collect();
-    let mut groups: BTreeMap<(i64, &str, usize), Action> = BTreeMap::new();
+    // Clients are independent: at scale, the two halves (by the parity of
+    // their id) are worked out on two threads.
+    let parts: Vec<Gathered> = if items.len() >= 20_000 {
+        std::thread::scope(|scope| {
+            let halves: Vec<_> = (0..2)
+                .map(|half| {
+                    let by_id = &by_id;
+                    scope.spawn(move || {
+                        gather(items, by_id, today, |client| client.rem_euclid(2) == half)
+                    })
+                })
+                .collect();
+            halves
+                .into_iter()
+                .map(|h| h.join().expect("a work-list thread"))
+                .collect()
+        })
+    } else {
+        vec![gather(items, &by_id, today, |_| true)]
+    };
     let mut held: BTreeMap<i64, String> = BTreeMap::new();
-    for item in items {
+    let mut groups: Vec<Action> = Vec::new();
+    for part in parts {
+        held.extend(part.held);
+        groups.extend(part.actions);
+    }
+    groups.sort_by(|a, b| {
+        (a.client_id, &a.currency, a.step).cmp(&(b.client_id, &b.currency, b.step))
+    });
+    for action in groups {
+        let Some(&(_, Some(scenario))) = by_id.get(&action.client_id) else {
+            continue;
+        };
+        let step = &scenario.steps[action.step];
+        if action.total_cents < step.min_amount_cents {
+            held.insert(
+                action.client_id,
+                format!("montant sous le minimum de l'étape « {} »", step.name),
+            );
+            continue;
+        }
+        list.actions.push(action);
+    }
+    let acting: foldhash::HashSet<i64> = list.actions.iter().map(|a| a.client_id).collect();
+    list.held = held
+        .into_iter()
+        .filter(|(id, _)| !acting.contains(id))
+        .map(|(client_id, reason)| Held { client_id, reason })
+        .collect();
+    list
+}
+
+/// The communications and the holds of the clients `mine` accepts.
+struct Gathered {
+    actions: Vec<Action>,
+    held: BTreeMap<i64, String>,
+}
+
+fn gather(
+    items: &[Item],
+    by_id: &foldhash::HashMap<i64, (&ClientState, Option<&Scenario>)>,
+    today: Date,
+    mine: impl Fn(i64) -> bool,
+) -> Gathered {
+    let mut actions: Vec<Action> = Vec::new();
+    let mut group: foldhash::HashMap<(i64, &str, usize), usize> = foldhash::HashMap::default();
+    let mut held: BTreeMap<i64, String> = BTreeMap::new();
+    for (position, item) in items.iter().enumerate() {
         let remindable = item.open_cents - item.disputed_cents;
         if remindable <= 0
+            || !mine(item.client_id)
             || item.in_collection
             || item.paused_until.is_some_and(|until| today <= until)
         {
@@ -373,67 +443,51 @@ pub fn work_list(
         let Some((index, since)) = due_step(scenario, item, today) else {
             continue;
         };
-        if client.do_not_remind {
-            held.insert(client.client_id, "ne pas relancer".into());
-            continue;
-        }
-        if client.paused_until.is_some_and(|until| today <= until) {
-            held.insert(client.client_id, "relances suspendues".into());
-            continue;
-        }
-        if client.promise_until.is_some_and(|until| today <= until) {
-            held.insert(client.client_id, "promesse de paiement en cours".into());
-            continue;
-        }
-        if client
+        let hold = if client.do_not_remind {
+            Some("ne pas relancer".to_string())
+        } else if client.paused_until.is_some_and(|until| today <= until) {
+            Some("relances suspendues".into())
+        } else if client.promise_until.is_some_and(|until| today <= until) {
+            Some("promesse de paiement en cours".into())
+        } else if client
             .last_contact
             .is_some_and(|last| (today - last).num_days() < scenario.min_gap_days as i64)
         {
-            held.insert(
-                client.client_id,
-                format!("contacté il y a moins de {} jours", scenario.min_gap_days),
-            );
+            Some(format!(
+                "contacté il y a moins de {} jours",
+                scenario.min_gap_days
+            ))
+        } else {
+            None
+        };
+        if let Some(reason) = hold {
+            held.entry(client.client_id).or_insert(reason);
             continue;
         }
         let step = &scenario.steps[index];
-        let action = groups
+        let at = *group
             .entry((client.client_id, item.currency.as_str(), index))
-            .or_insert_with(|| Action {
-                client_id: client.client_id,
-                currency: item.currency.clone(),
-                step: index,
-                step_name: step.name.clone(),
-                channel: step.channel,
-                template: step.template.clone(),
-                invoices: Vec::new(),
-                total_cents: 0,
-                due_since: since,
-                pay_by: today + chrono::Days::new(step.pay_within_days as u64),
+            .or_insert_with(|| {
+                actions.push(Action {
+                    client_id: client.client_id,
+                    currency: item.currency.clone(),
+                    step: index,
+                    step_name: step.name.clone(),
+                    channel: step.channel,
+                    template: step.template.clone(),
+                    invoices: Vec::new(),
+                    items: Vec::new(),
+                    total_cents: 0,
+                    due_since: since,
+                    pay_by: today + chrono::Days::new(step.pay_within_days as u64),
+                });
+                actions.len() - 1
             });
+        let action = &mut actions[at];
         action.invoices.push(item.invoice_id);
+        action.items.push(position);
         action.total_cents += remindable;
         action.due_since = action.due_since.min(since);
     }
-    for ((client_id, _, index), action) in groups {
-        let Some(&(_, Some(scenario))) = by_id.get(&client_id) else {
-            continue;
-        };
-        if action.total_cents < scenario.steps[index].min_amount_cents {
-            held.insert(
-                client_id,
-                format!(
-                    "montant sous le minimum de l'étape « {} »",
-                    scenario.steps[index].name
-                ),
-            );
-            continue;
-        }
-        list.actions.push(action);
-    }
-    list.held = held
-        .into_iter()
-        .filter(|(id, _)| !list.actions.iter().any(|a| a.client_id == *id))
-        .map(|(client_id, reason)| Held { client_id, reason })
-        .collect();
-    list
+    Gathered { actions, held }
 }

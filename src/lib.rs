@@ -38,6 +38,7 @@ pub mod litigation;
 pub mod mail;
 pub mod model;
 pub mod money;
+mod parallel;
 pub mod paths;
 pub mod pdf;
 pub mod reliability;

@@ -428,19 +428,12 @@ impl Ledger {
     /// promises falling due and promises broken.
     pub fn work_list(&self, as_of: Date) -> Result<DayWork> {
         let (_, facts, list) = self.engine_run(as_of)?;
-        let index: HashMap<i64, usize> = facts
-            .items
-            .iter()
-            .enumerate()
-            .map(|(n, i)| (i.invoice_id, n))
-            .collect();
         let people = self.client_cards()?;
-        let mut rows = Vec::new();
-        for a in list.actions {
+        let row = |a: &engine::Action| -> Result<WorkRow> {
             let card = people.get(&a.client_id).cloned().unwrap_or_default();
-            let mut invoices: Vec<WorkInvoice> = Vec::with_capacity(a.invoices.len());
+            let mut invoices: Vec<WorkInvoice> = Vec::with_capacity(a.items.len());
             let (mut last_step, mut last_date) = (0, None);
-            for n in a.invoices.iter().filter_map(|id| index.get(id).copied()) {
+            for &n in &a.items {
                 let i = &facts.items[n];
                 (last_step, last_date) =
                     (last_step, last_date).max((i.steps_done, i.last_step_date));
@@ -454,7 +447,7 @@ impl Ledger {
                 });
             }
             invoices.sort_by(|x, y| (x.due_date, &x.number).cmp(&(y.due_date, &y.number)));
-            rows.push(WorkRow {
+            Ok(WorkRow {
                 client_id: a.client_id,
                 client_code: card.code,
                 client_name: card.name,
@@ -462,17 +455,20 @@ impl Ledger {
                 email: card.email,
                 phone: card.phone,
                 step: a.step + 1,
-                step_name: a.step_name,
+                step_name: a.step_name.clone(),
                 channel: a.channel,
-                template: a.template,
+                template: a.template.clone(),
                 total: Money::new(a.total_cents, crate::money::Currency::parse(&a.currency)?),
                 invoices,
                 due_since: a.due_since,
                 pay_by: a.pay_by,
                 last_step,
                 last_date,
-            });
-        }
+            })
+        };
+        let mut rows = crate::parallel::map(&list.actions, row)
+            .into_iter()
+            .collect::<Result<Vec<WorkRow>>>()?;
         rows.sort_by_cached_key(|r| (r.client_name.to_lowercase(), r.step));
         let held = list
             .held

@@ -328,3 +328,76 @@ proptest! {
         }
     }
 }
+
+/// At scale the engine shares the clients out over two threads: the day's
+/// work must be the same as client by client, in the same order.
+#[test]
+fn a_large_ledger_gives_the_same_work_as_each_client_alone() {
+    let scenarios = default_scenarios();
+    let today = date("2026-06-30");
+    let segments = ["standard", "grands_comptes", "petits_montants", "standard"];
+    let clients: Vec<ClientState> = (1..=600)
+        .map(|id| {
+            let mut c = client(id, segments[id as usize % 4]);
+            c.do_not_remind = id % 37 == 0;
+            c.paused_until = (id % 41 == 0).then(|| date("2026-07-15"));
+            c.last_contact = (id % 13 == 0).then(|| date("2026-06-28"));
+            c
+        })
+        .collect();
+    let mut items = Vec::new();
+    for n in 0..30_000i64 {
+        let client_id = 1 + (n * 7919) % 600;
+        let mut i = item(n + 1, client_id, "2026-01-01", 1_000 + (n * 37) % 90_000);
+        i.due_date = date("2026-01-01") + chrono::Days::new((n % 200) as u64);
+        i.issue_date = i.due_date - chrono::Days::new(30);
+        i.steps_done = (n % 5) as usize;
+        i.last_step_date = (i.steps_done > 0).then(|| i.due_date + chrono::Days::new(3));
+        i.disputed_cents = if n % 17 == 0 { i.open_cents / 2 } else { 0 };
+        i.currency = if n % 11 == 0 { "USD" } else { "EUR" }.into();
+        items.push(i);
+    }
+    let whole = work_list(&clients, &items, &scenarios, today, None);
+    assert!(whole.actions.len() > 500 && !whole.held.is_empty());
+    let (mut actions, mut held) = (Vec::new(), Vec::new());
+    for c in &clients {
+        let mine: Vec<Item> = items
+            .iter()
+            .filter(|i| i.client_id == c.client_id)
+            .cloned()
+            .collect();
+        let alone = work_list(std::slice::from_ref(c), &mine, &scenarios, today, None);
+        actions.extend(alone.actions.into_iter().map(|a| {
+            (
+                a.client_id,
+                a.currency,
+                a.step,
+                a.invoices,
+                a.total_cents,
+                a.due_since,
+            )
+        }));
+        held.extend(alone.held);
+    }
+    let whole_actions: Vec<_> = whole
+        .actions
+        .iter()
+        .map(|a| {
+            (
+                a.client_id,
+                a.currency.clone(),
+                a.step,
+                a.invoices.clone(),
+                a.total_cents,
+                a.due_since,
+            )
+        })
+        .collect();
+    assert_eq!(whole_actions, actions);
+    assert_eq!(whole.held, held);
+    // Each action's positions point at its invoices.
+    for a in &whole.actions {
+        let ids: Vec<i64> = a.items.iter().map(|&n| items[n].invoice_id).collect();
+        assert_eq!(ids, a.invoices);
+    }
+}
