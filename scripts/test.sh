@@ -35,7 +35,11 @@ npm --prefix ui test --silent
 # in for rustc for them alone, as `cargo clippy` does, with warnings as
 # errors): the dependencies are compiled once for the build and the tests,
 # not a second time for a separate `cargo clippy`.
-export RUSTC_WORKSPACE_WRAPPER="$(command -v clippy-driver)"
+clippy_driver=$(command -v clippy-driver) || {
+  echo "clippy-driver is missing: rustup component add clippy" >&2
+  exit 1
+}
+export RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
 step "build every target — application, command line, tests, benchmark — with clippy, warnings as errors"
