@@ -9,6 +9,22 @@ use encaisse::Ledger;
 
 use crate::common::*;
 
+/// The French statement of `facts`, with no company and the default window.
+fn statement(mut facts: documents::LetterFacts) -> documents::Letter {
+    facts.key = "releve".into();
+    let rendered = render(
+        documents::default_source("fr", "releve", Kind::Letter).unwrap(),
+        &facts,
+    )
+    .unwrap();
+    documents::Letter {
+        facts,
+        rendered,
+        company: Default::default(),
+        window: Default::default(),
+    }
+}
+
 fn pdftotext(pdf: &[u8], args: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l.pdf");
@@ -310,18 +326,7 @@ fn a_long_invoice_table_continues_on_the_next_page_with_its_header() {
             ..facts.factures[0].clone()
         })
         .collect();
-    facts.key = "releve".into();
-    let rendered = render(
-        documents::default_source("fr", "releve", Kind::Letter).unwrap(),
-        &facts,
-    )
-    .unwrap();
-    let letter = documents::Letter {
-        facts,
-        rendered,
-        company: Default::default(),
-        window: Default::default(),
-    };
+    let letter = statement(facts);
     let text = pdftotext(&documents::letter_pdf(&letter), &["-layout"]);
     assert!(
         text.contains("Page 1 / 3") || text.contains("Page 1 / 2"),
@@ -415,18 +420,7 @@ fn a_long_address_still_fits_the_window() {
     facts.client.code_postal = "69100".into();
     facts.client.ville = "Villeurbanne".into();
     facts.client.pays = "BE".into();
-    facts.key = "releve".into();
-    let rendered = render(
-        documents::default_source("fr", "releve", Kind::Letter).unwrap(),
-        &facts,
-    )
-    .unwrap();
-    let letter = documents::Letter {
-        facts,
-        rendered,
-        company: Default::default(),
-        window: Default::default(),
-    };
+    let letter = statement(facts);
     let w = letter.window;
     let mut inside = 0;
     for (_, x0, y0, x1, y1) in words_mm(&documents::letter_pdf(&letter)) {
@@ -446,17 +440,7 @@ fn a_long_address_still_fits_the_window() {
 fn names_outside_the_usual_characters_print_and_copy_as_written() {
     let mut facts = sample_facts("fr");
     facts.client.nom = "Łódź Wróbel — Ωmega Σύμβουλοι".into();
-    let rendered = render(
-        documents::default_source("fr", "releve", Kind::Letter).unwrap(),
-        &facts,
-    )
-    .unwrap();
-    let letter = documents::Letter {
-        facts,
-        rendered,
-        company: Default::default(),
-        window: Default::default(),
-    };
+    let letter = statement(facts);
     let pdf = documents::letter_pdf(&letter);
     let text = pdftotext(&pdf, &[]);
     assert!(text.contains("Łódź Wróbel — Ωmega Σύμβουλοι"), "{text}");
