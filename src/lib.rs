@@ -46,6 +46,7 @@ pub mod reminders;
 pub mod secrets;
 pub mod smtp;
 pub mod store;
+mod tally;
 
 pub use error::{Error, Result};
 pub use store::Ledger;

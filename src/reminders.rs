@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::ledger::{check_single_line, now_stamp};
 use crate::money::Money;
 use crate::store::Ledger;
+use crate::tally::Tally;
 
 /// Setting holding the user's scenarios (JSON); absent = the defaults.
 const SCENARIOS_SETTING: &str = "scenarios";
@@ -207,7 +208,7 @@ impl Ledger {
 
     pub(crate) fn open_invoices_at(&self, as_of: Date) -> Result<Vec<OpenInvoice>> {
         let as_of = IsoDate::from(as_of);
-        let mut settled: HashMap<i64, i64> = HashMap::default();
+        let mut settled = Tally::up_to(self.max_id("invoice")?);
         {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT invoice_id, credit_note_id, amount FROM allocation WHERE date <= ?1",
@@ -215,9 +216,9 @@ impl Ledger {
             let mut q = stmt.query([as_of])?;
             while let Some(r) = q.next()? {
                 let amount: i64 = r.get(2)?;
-                *settled.entry(r.get(0)?).or_default() += amount;
+                settled.add(r.get(0)?, amount);
                 if let Some(c) = r.get::<_, Option<i64>>(1)? {
-                    *settled.entry(c).or_default() -= amount;
+                    settled.add(c, -amount);
                 }
             }
         }
@@ -228,7 +229,7 @@ impl Ledger {
         let mut q = stmt.query([as_of])?;
         while let Some(r) = q.next()? {
             let id: i64 = r.get(0)?;
-            let open = r.get::<_, i64>(5)? - settled.get(&id).copied().unwrap_or(0);
+            let open = r.get::<_, i64>(5)? - settled.get(id);
             if open > 0 {
                 out.push((
                     id,

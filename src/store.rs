@@ -106,6 +106,16 @@ impl Ledger {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
+    /// The highest row id of `table` (0 when empty), to size the sums of a scan.
+    pub(crate) fn max_id(&self, table: &'static str) -> Result<i64> {
+        let sql = match table {
+            "invoice" => "SELECT COALESCE(MAX(id), 0) FROM invoice",
+            "payment" => "SELECT COALESCE(MAX(id), 0) FROM payment",
+            other => unreachable!("no sums are kept per {other}"),
+        };
+        Ok(self.conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
+    }
+
     /// Applies pending migrations again (after a restore from an older backup).
     pub(crate) fn prepare_again(&mut self) -> Result<()> {
         self.prepare()
