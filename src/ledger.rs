@@ -576,37 +576,39 @@ impl Ledger {
             "ORDER BY {column} {}, id",
             if desc { "DESC" } else { "ASC" }
         );
-        let base = format!("SELECT * FROM ({INVOICE_OPEN_SQL}) {where_sql}");
-        let mut totals: Vec<Money> = Vec::new();
-        let mut total_count = 0usize;
-        {
-            let mut stmt = self.conn.prepare(&format!(
-                "SELECT currency, COUNT(*), SUM(open) FROM ({base}) GROUP BY currency"
-            ))?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })?;
-            for row in rows {
-                let (currency, count, sum) = row?;
-                total_count += count as usize;
+        let limit = filter.limit.unwrap_or(usize::MAX).min(i64::MAX as usize);
+        // One statement for the page and the totals per currency, so the
+        // open amounts of the matching invoices are worked out once: the
+        // page's rows (part 0), then one row per currency (part 1) with its
+        // count in the amount column and its sum in the open one.
+        let sql = format!(
+            "WITH f AS MATERIALIZED (SELECT * FROM ({INVOICE_OPEN_SQL}) {where_sql})
+             SELECT * FROM (SELECT *, 0 AS part FROM f {order} LIMIT {limit} OFFSET {offset})
+             UNION ALL
+             SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(*), SUM(open), currency, NULL, 1
+               FROM f GROUP BY currency
+             ORDER BY part, {column} {direction}, id",
+            offset = filter.offset,
+            direction = if desc { "DESC" } else { "ASC" },
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut q = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+        let (mut rows, mut totals, mut total_count) = (Vec::new(), Vec::new(), 0usize);
+        while let Some(r) = q.next()? {
+            if r.get::<_, i64>(12)? == 0 {
+                rows.push(invoice_from_row(r)?);
+            } else {
+                total_count += r.get::<_, i64>(8)? as usize;
+                let currency: String = r.get(10)?;
                 totals.push(Money::new(
-                    sum,
+                    r.get(9)?,
                     Currency::parse(&currency).unwrap_or(Currency::EUR),
                 ));
             }
         }
-        let limit = filter.limit.unwrap_or(usize::MAX).min(i64::MAX as usize);
-        let mut stmt = self.conn.prepare(&format!(
-            "{base} {order} LIMIT {limit} OFFSET {}",
-            filter.offset
-        ))?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), invoice_from_row)?;
+        totals.sort_by_key(|m: &Money| m.currency);
         Ok(InvoicePage {
-            rows: rows.collect::<rusqlite::Result<_>>()?,
+            rows,
             total_count,
             total_open: totals,
         })

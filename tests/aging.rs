@@ -228,3 +228,81 @@ fn pdf_export_has_extractable_french_text_and_repeats_its_header() {
         "pages are numbered"
     );
 }
+
+/// The invoice list gives one page, the count and the open totals of every
+/// matching invoice per currency — whatever the page's size and offset.
+#[test]
+fn the_invoice_list_totals_every_match_per_currency_beyond_the_page() {
+    use encaisse::ledger::InvoiceFilter;
+    let mut ledger = ledger();
+    let a = ledger.upsert_client(&Client::new("A", "Atelier")).unwrap();
+    let b = ledger
+        .upsert_client(&Client::new("B", "Boulangerie"))
+        .unwrap();
+    let mut paid = 0;
+    for n in 0..12i64 {
+        let currency = if n % 3 == 0 {
+            Currency::parse("USD").unwrap()
+        } else {
+            Currency::EUR
+        };
+        let id = ledger
+            .add_invoice(&NewInvoice {
+                client_id: if n % 2 == 0 { a } else { b },
+                number: format!("F{n:02}"),
+                issue_date: date("2026-01-01"),
+                due_date: Some(date("2026-02-01") + chrono::Days::new(n as u64)),
+                amount: Money::new(100_00 * (n + 1), currency),
+                label: String::new(),
+            })
+            .unwrap();
+        if n == 4 {
+            ledger
+                .mark_paid(id, date("2026-03-01"), "Virement")
+                .unwrap();
+            paid = id;
+        }
+    }
+    let filter = InvoiceFilter {
+        status: Some("open".into()),
+        limit: Some(3),
+        offset: 2,
+        sort: Some("-amount".into()),
+        ..Default::default()
+    };
+    let page = ledger.invoices(&filter).unwrap();
+    let numbers: Vec<&str> = page.rows.iter().map(|r| r.number.as_str()).collect();
+    assert_eq!(
+        numbers,
+        ["F09", "F08", "F07"],
+        "third to fifth largest, F04 paid"
+    );
+    assert_eq!(page.total_count, 11);
+    let total = |code: &str| {
+        page.total_open
+            .iter()
+            .find(|m| m.currency.as_str() == code)
+            .map(|m| m.cents)
+    };
+    // USD: F00, F03, F06, F09 = 1+4+7+10 hundreds; EUR: the rest but F04.
+    assert_eq!(total("USD"), Some(2_200_00));
+    assert_eq!(total("EUR"), Some((78 - 22 - 5) * 100_00));
+    let by_client = InvoiceFilter {
+        search: Some("boul".into()),
+        sort: Some("client".into()),
+        ..Default::default()
+    };
+    let page = ledger.invoices(&by_client).unwrap();
+    assert_eq!(page.total_count, 6);
+    assert!(page.rows.iter().all(|r| r.client_name == "Boulangerie"));
+    assert!(page.rows.iter().all(|r| r.id != paid));
+    let nothing = InvoiceFilter {
+        search: Some("zzz".into()),
+        ..Default::default()
+    };
+    let page = ledger.invoices(&nothing).unwrap();
+    assert_eq!(
+        (page.rows.len(), page.total_count, page.total_open.len()),
+        (0, 0, 0)
+    );
+}
