@@ -7,12 +7,10 @@ use std::sync::atomic::AtomicBool;
 
 use chrono::{DateTime, Utc};
 use encaisse::dates::Date;
-use encaisse::ledger::NewInvoice;
 use encaisse::mail::{
     self, send_due, Deliver, Identity, OutboxState, Security, SendFailure, SmtpSettings,
 };
 use encaisse::model::Client;
-use encaisse::money::{Currency, Money};
 use encaisse::smtp::Mailer;
 use encaisse::Ledger;
 use mail_parser::{MessageParser, MimeHeaders};
@@ -41,23 +39,7 @@ fn two_clients(ledger: &Ledger) -> Vec<i64> {
     ] {
         let mut c = Client::new(code, name);
         c.email = email.into();
-        c.address = "1 rue de la Paix".into();
-        c.postcode = "75002".into();
-        c.city = "Paris".into();
-        let id = ledger.upsert_client(&c).unwrap();
-        let due = today() - chrono::Days::new(10);
-        invoices.push(
-            ledger
-                .add_invoice(&NewInvoice {
-                    client_id: id,
-                    number: format!("F-{code}"),
-                    issue_date: due - chrono::Days::new(30),
-                    due_date: Some(due),
-                    amount: Money::new(1_200_00, Currency::EUR),
-                    label: String::new(),
-                })
-                .unwrap(),
-        );
+        invoices.push(client_ten_days_late(ledger, c, today()).1);
     }
     invoices
 }

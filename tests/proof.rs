@@ -8,7 +8,6 @@ use encaisse::dates::Date;
 use encaisse::documents;
 use encaisse::engine::Channel;
 use encaisse::handover::{HandoverKind, HandoverOutcome, NewHandover};
-use encaisse::ledger::NewInvoice;
 use encaisse::model::Client;
 use encaisse::money::{Currency, Money};
 use encaisse::reminders::NewReminder;
@@ -26,25 +25,10 @@ fn two_clients(ledger: &Ledger) -> (Vec<i64>, Vec<i64>) {
     let (mut clients, mut invoices) = (Vec::new(), Vec::new());
     for (code, name) in [("A1", "Alpha SARL"), ("B2", "Bêta & Fils")] {
         let mut c = Client::new(code, name);
-        c.address = "1 rue de la Paix".into();
-        c.postcode = "75002".into();
-        c.city = "Paris".into();
         c.phone = "01 23 45 67 89".into();
-        let id = ledger.upsert_client(&c).unwrap();
-        clients.push(id);
-        let due = today() - chrono::Days::new(10);
-        invoices.push(
-            ledger
-                .add_invoice(&NewInvoice {
-                    client_id: id,
-                    number: format!("F-{code}"),
-                    issue_date: due - chrono::Days::new(30),
-                    due_date: Some(due),
-                    amount: Money::new(1_200_00, Currency::EUR),
-                    label: String::new(),
-                })
-                .unwrap(),
-        );
+        let (client, invoice) = client_ten_days_late(ledger, c, today());
+        clients.push(client);
+        invoices.push(invoice);
     }
     (clients, invoices)
 }

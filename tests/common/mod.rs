@@ -22,6 +22,32 @@ pub fn date(text: &str) -> Date {
     text.parse().expect("ISO date")
 }
 
+/// `client`, at a Paris address, with one 1 200 € invoice (number `F-CODE`)
+/// 10 days late on `today`: its statement is due. Returns (client id,
+/// invoice id).
+pub fn client_ten_days_late(
+    ledger: &Ledger,
+    mut client: encaisse::model::Client,
+    today: Date,
+) -> (i64, i64) {
+    client.address = "1 rue de la Paix".into();
+    client.postcode = "75002".into();
+    client.city = "Paris".into();
+    let id = ledger.upsert_client(&client).unwrap();
+    let due = today - chrono::Days::new(10);
+    let invoice = ledger
+        .add_invoice(&encaisse::ledger::NewInvoice {
+            client_id: id,
+            number: format!("F-{}", client.code),
+            issue_date: due - chrono::Days::new(30),
+            due_date: Some(due),
+            amount: encaisse::money::Money::new(1_200_00, encaisse::money::Currency::EUR),
+            label: String::new(),
+        })
+        .unwrap();
+    (id, invoice)
+}
+
 pub fn ledger() -> Ledger {
     Ledger::open_in_memory().expect("in-memory ledger")
 }

@@ -46,6 +46,18 @@ export function showError(e: unknown) {
   ui.error = message;
 }
 
+/** Runs `work` with `setBusy(true)` meanwhile; an error is shown, not thrown. */
+export async function guarded(setBusy: (busy: boolean) => void, work: () => Promise<void>) {
+  setBusy(true);
+  try {
+    await work();
+  } catch (e) {
+    showError(e);
+  } finally {
+    setBusy(false);
+  }
+}
+
 export function notify(message: string) {
   ui.notice = message;
   ui.error = '';
