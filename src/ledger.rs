@@ -7,7 +7,7 @@
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 
-use crate::dates::{self, Date};
+use crate::dates::Date;
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::money::{Currency, Money};
@@ -506,112 +506,6 @@ impl Ledger {
                 what: "facture",
                 key: number.to_string(),
             })
-    }
-
-    /// Invoices matching `filter`, one page of them plus the count and total of all.
-    pub fn invoices(&self, filter: &InvoiceFilter) -> Result<InvoicePage> {
-        let mut clauses: Vec<String> = Vec::new();
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        if let Some(id) = filter.client_id {
-            args.push(id.into());
-            clauses.push(format!("client_id = ?{}", args.len()));
-        }
-        match filter.status.as_deref() {
-            None | Some("") | Some("all") => {}
-            Some("open") => clauses.push("open > 0".into()),
-            Some("paid") => clauses.push("open = 0".into()),
-            Some("partly_paid") => clauses.push("open > 0 AND open < amount".into()),
-            Some("credit") => clauses.push("open < 0".into()),
-            Some(other) => return Err(Error::invalid("statut", format!("« {other} » inconnu"))),
-        }
-        if let Some(d) = filter.due_from {
-            args.push(dates::iso(d).into());
-            clauses.push(format!("due_date >= ?{}", args.len()));
-        }
-        if let Some(d) = filter.due_to {
-            args.push(dates::iso(d).into());
-            clauses.push(format!("due_date <= ?{}", args.len()));
-        }
-        if let Some(s) = filter
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            let pattern = format!(
-                "%{}%",
-                s.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            args.push(pattern.into());
-            let n = args.len();
-            clauses.push(format!("(number LIKE ?{n} ESCAPE '\\' OR name LIKE ?{n} ESCAPE '\\' OR code LIKE ?{n} ESCAPE '\\')"));
-        }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
-        };
-        let (key, desc) = match filter.sort.as_deref() {
-            Some(s) if s.starts_with('-') => (&s[1..], true),
-            Some(s) => (s, false),
-            None => ("due_date", false),
-        };
-        let column = match key {
-            "due_date" | "" => "due_date",
-            "issue_date" => "issue_date",
-            "number" => "number",
-            "client" => "name COLLATE NOCASE",
-            "amount" => "amount",
-            "open" => "open",
-            other => {
-                return Err(Error::invalid(
-                    "tri",
-                    format!("colonne « {other} » inconnue"),
-                ))
-            }
-        };
-        let order = format!(
-            "ORDER BY {column} {}, id",
-            if desc { "DESC" } else { "ASC" }
-        );
-        let limit = filter.limit.unwrap_or(usize::MAX).min(i64::MAX as usize);
-        // One statement for the page and the totals per currency, so the
-        // open amounts of the matching invoices are worked out once: the
-        // page's rows (part 0), then one row per currency (part 1) with its
-        // count in the amount column and its sum in the open one.
-        let sql = format!(
-            "WITH f AS MATERIALIZED (SELECT * FROM ({INVOICE_OPEN_SQL}) {where_sql})
-             SELECT * FROM (SELECT *, 0 AS part FROM f {order} LIMIT {limit} OFFSET {offset})
-             UNION ALL
-             SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(*), SUM(open), currency, NULL, 1
-               FROM f GROUP BY currency
-             ORDER BY part, {column} {direction}, id",
-            offset = filter.offset,
-            direction = if desc { "DESC" } else { "ASC" },
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let mut q = stmt.query(rusqlite::params_from_iter(args.iter()))?;
-        let (mut rows, mut totals, mut total_count) = (Vec::new(), Vec::new(), 0usize);
-        while let Some(r) = q.next()? {
-            if r.get::<_, i64>(12)? == 0 {
-                rows.push(invoice_from_row(r)?);
-            } else {
-                total_count += r.get::<_, i64>(8)? as usize;
-                let currency: String = r.get(10)?;
-                totals.push(Money::new(
-                    r.get(9)?,
-                    Currency::parse(&currency).unwrap_or(Currency::EUR),
-                ));
-            }
-        }
-        totals.sort_by_key(|m: &Money| m.currency);
-        Ok(InvoicePage {
-            rows,
-            total_count,
-            total_open: totals,
-        })
     }
 
     // ----- payments and matching ----------------------------------------

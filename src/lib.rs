@@ -33,6 +33,7 @@ pub mod error;
 pub mod evidence;
 pub mod handover;
 pub mod import;
+mod invoice_list;
 pub mod ledger;
 pub mod litigation;
 pub mod mail;

@@ -8,6 +8,7 @@
 //! - `matching`   — payments, partial payments, undo as a reversing fact, auto-match, "marquer payée"
 //! - `properties` — property tests for money and allocation
 //! - `aging`      — the aged balance: buckets, bounds, any "as of" date, CSV and PDF exports
+//! - `invoice_list` — the invoice list against the SQL it replaced, for every filter, sort and page
 //! - `charges`    — late-payment interest and indemnities (FR B2B/B2C, DE, UK), prescription
 //! - `engine`     — the reminder work list: catch-up, grouping, levels, holds
 //! - `reminders`  — the follow-up in the ledger: levels, promises, disputes, pauses, scenarios
@@ -29,6 +30,7 @@ mod documents;
 mod engine;
 mod import_csv;
 mod import_fec;
+mod invoice_list;
 mod mail;
 mod matching;
 mod proof;
