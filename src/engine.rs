@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::dates::Date;
+use crate::money::Currency;
 
 /// How a step reaches the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -224,7 +225,7 @@ pub fn default_scenarios() -> Vec<Scenario> {
 pub struct Item {
     pub invoice_id: i64,
     pub client_id: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub issue_date: Date,
     pub due_date: Date,
     /// What is still owed, in cents.
@@ -260,7 +261,7 @@ pub struct ClientState {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Action {
     pub client_id: i64,
-    pub currency: String,
+    pub currency: Currency,
     /// Index of the step in the client's scenario.
     pub step: usize,
     pub step_name: String,
@@ -387,9 +388,7 @@ pub fn work_list(
         held.extend(part.held);
         groups.extend(part.actions);
     }
-    groups.sort_by(|a, b| {
-        (a.client_id, &a.currency, a.step).cmp(&(b.client_id, &b.currency, b.step))
-    });
+    groups.sort_by_key(|a| (a.client_id, a.currency, a.step));
     for action in groups {
         let Some(&(_, Some(scenario))) = by_id.get(&action.client_id) else {
             continue;
@@ -426,7 +425,7 @@ fn gather(
     mine: impl Fn(i64) -> bool,
 ) -> Gathered {
     let mut actions: Vec<Action> = Vec::new();
-    let mut group: foldhash::HashMap<(i64, &str, usize), usize> = foldhash::HashMap::default();
+    let mut group: foldhash::HashMap<(i64, Currency, usize), usize> = foldhash::HashMap::default();
     let mut held: BTreeMap<i64, String> = BTreeMap::new();
     for (position, item) in items.iter().enumerate() {
         let remindable = item.open_cents - item.disputed_cents;
@@ -466,11 +465,11 @@ fn gather(
         }
         let step = &scenario.steps[index];
         let at = *group
-            .entry((client.client_id, item.currency.as_str(), index))
+            .entry((client.client_id, item.currency, index))
             .or_insert_with(|| {
                 actions.push(Action {
                     client_id: client.client_id,
-                    currency: item.currency.clone(),
+                    currency: item.currency,
                     step: index,
                     step_name: step.name.clone(),
                     channel: step.channel,

@@ -168,7 +168,7 @@ impl Ledger {
                 ),
             ));
         }
-        let currency = chosen[0].6.clone();
+        let currency = chosen[0].6;
         if chosen.iter().any(|o| o.6 != currency) {
             return Err(Error::invalid(
                 "factures",
@@ -188,7 +188,7 @@ impl Ledger {
                 new.fee_terms.trim(),
                 new.note,
                 total,
-                currency,
+                currency.as_str(),
                 now_stamp()
             ],
         )?;
@@ -207,7 +207,7 @@ impl Ledger {
             recipient: format!("{} ({})", new.agency.trim(), new.kind.fr()),
             invoices: chosen.iter().map(|o| (o.2.clone(), o.5)).collect(),
             amount_cents: Some(total),
-            currency: &currency,
+            currency: currency.as_str(),
             detail: format!("rémunération : {}", new.fee_terms.trim()),
             ..Default::default()
         })?;
@@ -270,11 +270,9 @@ impl Ledger {
 
     /// The hand-overs (of one client or all) as of `as_of`, newest first.
     pub fn handovers(&self, client_id: Option<i64>, as_of: Date) -> Result<Vec<HandoverView>> {
-        let open: std::collections::HashMap<i64, i64> = self
-            .open_invoices_at(as_of)?
-            .into_iter()
-            .map(|o| (o.0, o.5))
-            .collect();
+        // What the matching settled by then, read only when a hand-over
+        // asks for it (the dashboard asks on every ledger, most have none).
+        let mut settled: Option<crate::tally::Tally> = None;
         let mut stmt = self.conn.prepare_cached(
             "SELECT h.id, h.client_id, c.code, c.name, h.agency, h.kind, h.handed_on, h.fee_terms, h.note, h.amount, h.currency, h.ended_on, h.outcome
              FROM handover h JOIN client c ON c.id = h.client_id
@@ -319,14 +317,24 @@ impl Ledger {
             let mut invoices = Vec::new();
             let mut open_now = 0;
             {
+                let settled = match &mut settled {
+                    Some(tally) => tally,
+                    None => settled.insert(self.settled(Some(as_of))?.invoices),
+                };
                 let mut stmt = self.conn.prepare_cached(
-                    "SELECT i.id, i.number FROM handover_invoice hi JOIN invoice i ON i.id = hi.invoice_id WHERE hi.handover_id = ?1 ORDER BY i.due_date, i.number",
+                    "SELECT i.id, i.number, i.amount, i.issue_date <= ?2 FROM handover_invoice hi JOIN invoice i ON i.id = hi.invoice_id WHERE hi.handover_id = ?1 ORDER BY i.due_date, i.number",
                 )?;
-                let mut q = stmt.query([id])?;
+                let mut q = stmt.query(params![id, IsoDate::from(as_of)])?;
                 while let Some(r) = q.next()? {
-                    let invoice: i64 = r.get(0)?;
+                    let (invoice, amount, issued): (i64, i64, bool) =
+                        (r.get(0)?, r.get(2)?, r.get(3)?);
                     invoices.push(r.get(1)?);
-                    open_now += open.get(&invoice).copied().unwrap_or(0);
+                    // An invoice counts while it is open on the day (a credit
+                    // handed over counts for nothing).
+                    let open = amount - settled.get(invoice);
+                    if issued && amount > 0 && open > 0 {
+                        open_now += open;
+                    }
                 }
             }
             // Open at the end (or now) is what the hand-over did not recover.

@@ -386,14 +386,15 @@ mod tests {
             b"boul",
             &mut buffer
         ));
+        // É and é differ beyond ASCII: LIKE tells them apart.
         assert!(!contains_folded(
-            "ÉLAN".as_bytes(),
+            "Élan".as_bytes(),
             "élan".as_bytes(),
             &mut buffer
         ));
         assert!(contains_folded(
+            "Bio Élan".as_bytes(),
             "Élan".as_bytes(),
-            "élan".as_bytes(),
             &mut buffer
         ));
     }

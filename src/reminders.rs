@@ -16,9 +16,8 @@ use crate::dates::{self, iso_column, Date, IsoDate};
 use crate::engine::{self, Channel, ClientState, Item, Scenario};
 use crate::error::{Error, Result};
 use crate::ledger::{check_single_line, now_stamp};
-use crate::money::Money;
+use crate::money::{Currency, Money};
 use crate::store::Ledger;
-use crate::tally::Tally;
 
 /// Setting holding the user's scenarios (JSON); absent = the defaults.
 const SCENARIOS_SETTING: &str = "scenarios";
@@ -64,7 +63,46 @@ pub struct EngineFacts {
     pub items: Vec<Item>,
     pub global_pause: Option<Date>,
     /// Invoice numbers, in the order of `items`.
-    pub numbers: Vec<String>,
+    pub numbers: Numbers,
+}
+
+/// Invoice numbers in one buffer, in the order of the engine's items: one
+/// allocation for them all rather than one per invoice.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Numbers {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Numbers {
+    fn push(&mut self, number: &str) {
+        self.text.push_str(number);
+        self.ends.push(self.text.len());
+    }
+
+    /// How many numbers.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// No number at all.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The numbers in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).map(|i| &self[i])
+    }
+}
+
+impl std::ops::Index<usize> for Numbers {
+    type Output = str;
+
+    fn index(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
 }
 
 /// One invoice in a communication to make.
@@ -174,8 +212,22 @@ pub enum PauseScope {
     All,
 }
 
+/// A stored currency code (the euro, most often, recognised without parsing).
+fn currency_column(r: &rusqlite::Row, index: usize) -> Result<Currency> {
+    match r.get_ref(index)?.as_bytes() {
+        Ok(b"EUR") => Ok(Currency::EUR),
+        Ok(other) => Currency::parse(&String::from_utf8_lossy(other)),
+        Err(e) => Err(rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            Box::new(e),
+        )
+        .into()),
+    }
+}
+
 /// Open amount per invoice as of a day (issued by then, matching dated by then).
-pub(crate) type OpenInvoice = (i64, i64, String, Date, Date, i64, String);
+pub(crate) type OpenInvoice = (i64, i64, String, Date, Date, i64, Currency);
 
 impl Ledger {
     /// The scenarios in use: the user's, else the defaults.
@@ -206,43 +258,56 @@ impl Ledger {
         Ok(())
     }
 
+    /// The invoices open on `as_of`: issued by then, less the matching
+    /// dated by then.
     pub(crate) fn open_invoices_at(&self, as_of: Date) -> Result<Vec<OpenInvoice>> {
-        let as_of = IsoDate::from(as_of);
-        let mut settled = Tally::up_to(self.max_id("invoice")?);
-        {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT invoice_id, credit_note_id, amount FROM allocation WHERE date <= ?1",
-            )?;
-            let mut q = stmt.query([as_of])?;
-            while let Some(r) = q.next()? {
-                let amount: i64 = r.get(2)?;
-                settled.add(r.get(0)?, amount);
-                if let Some(c) = r.get::<_, Option<i64>>(1)? {
-                    settled.add(c, -amount);
-                }
-            }
-        }
         let mut out = Vec::new();
+        self.each_open_invoice(
+            as_of,
+            |id, client_id, number, issue, due, open, currency| {
+                out.push((
+                    id,
+                    client_id,
+                    number.to_string(),
+                    issue,
+                    due,
+                    open,
+                    currency,
+                ))
+            },
+        )?;
+        Ok(out)
+    }
+
+    /// Calls `each` with every invoice open on `as_of` (id, client id,
+    /// number, issue and due dates, open cents, currency), the number
+    /// borrowed from the row.
+    fn each_open_invoice(
+        &self,
+        as_of: Date,
+        mut each: impl FnMut(i64, i64, &str, Date, Date, i64, Currency),
+    ) -> Result<()> {
+        let settled = self.settled(Some(as_of))?.invoices;
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, client_id, number, issue_date, due_date, amount, currency FROM invoice WHERE issue_date <= ?1 AND amount > 0",
         )?;
-        let mut q = stmt.query([as_of])?;
+        let mut q = stmt.query([IsoDate::from(as_of)])?;
         while let Some(r) = q.next()? {
             let id: i64 = r.get(0)?;
             let open = r.get::<_, i64>(5)? - settled.get(id);
             if open > 0 {
-                out.push((
+                each(
                     id,
                     r.get(1)?,
-                    r.get(2)?,
+                    r.get_ref(2)?.as_str().unwrap_or(""),
                     iso_column(r, 3)?,
                     iso_column(r, 4)?,
                     open,
-                    r.get(6)?,
-                ));
+                    currency_column(r, 6)?,
+                );
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The facts the engine needs on `as_of`, read from the ledger.
@@ -255,7 +320,15 @@ impl Ledger {
         };
         let tx = &self.conn;
         let day = IsoDate::from(as_of);
-        let open = self.open_invoices_at(as_of)?;
+        let mut open = Vec::new();
+        let mut numbers = Numbers::default();
+        self.each_open_invoice(
+            as_of,
+            |id, client_id, number, issue, due, cents, currency| {
+                numbers.push(number);
+                open.push((id, client_id, issue, due, cents, currency));
+            },
+        )?;
         // Level reached per invoice: that of the latest record (a level set
         // by hand may lower it), with its date.
         let mut levels: HashMap<i64, (usize, Date, Option<Date>)> = HashMap::default();
@@ -374,11 +447,9 @@ impl Ledger {
                 c.score = Some(self.reliability(c.client_id, as_of)?.score);
             }
         }
-        let mut numbers = Vec::with_capacity(open.len());
         let items = open
             .into_iter()
-            .map(|(id, client_id, number, issue, due, open, currency)| {
-                numbers.push(number);
+            .map(|(id, client_id, issue, due, open, currency)| {
                 let (steps_done, last, collection_step) = levels
                     .get(&id)
                     .map(|&(s, d, c)| (s, Some(d), c.is_some()))
@@ -440,7 +511,7 @@ impl Ledger {
                     (last_step, last_date).max((i.steps_done, i.last_step_date));
                 invoices.push(WorkInvoice {
                     id: i.invoice_id,
-                    number: facts.numbers[n].clone(),
+                    number: facts.numbers[n].to_string(),
                     issue_date: i.issue_date,
                     due_date: i.due_date,
                     days_late: (as_of - i.due_date).num_days(),
@@ -459,7 +530,7 @@ impl Ledger {
                 step_name: a.step_name.clone(),
                 channel: a.channel,
                 template: a.template.clone(),
-                total: Money::new(a.total_cents, crate::money::Currency::parse(&a.currency)?),
+                total: Money::new(a.total_cents, a.currency),
                 invoices,
                 due_since: a.due_since,
                 pay_by: a.pay_by,
@@ -606,7 +677,7 @@ impl Ledger {
                 ),
             ));
         }
-        let currency = invoices[0].currency.clone();
+        let currency = invoices[0].currency.as_str();
         let total: i64 = invoices
             .iter()
             .map(|i| i.open_cents - i.disputed_cents)
@@ -641,8 +712,8 @@ impl Ledger {
         let numbers: HashMap<i64, &str> = facts
             .items
             .iter()
-            .zip(&facts.numbers)
-            .map(|(i, n)| (i.invoice_id, n.as_str()))
+            .zip(facts.numbers.iter())
+            .map(|(i, n)| (i.invoice_id, n))
             .collect();
         let recipient = match new.channel {
             Channel::Call => client.phone.clone(),
@@ -690,7 +761,7 @@ impl Ledger {
                 })
                 .collect(),
             amount_cents: Some(total),
-            currency: &currency,
+            currency,
             detail,
             document,
             document_sha256: sha256,
@@ -1105,7 +1176,7 @@ impl Ledger {
         let policy = self.aging_policy()?;
         let mut rows = Vec::new();
         let mut total_open: Vec<Money> = Vec::new();
-        for (item, number) in facts.items.iter().zip(&facts.numbers) {
+        for (item, number) in facts.items.iter().zip(facts.numbers.iter()) {
             let Some(&(state, scenario)) = clients.get(&item.client_id) else {
                 continue;
             };
@@ -1148,7 +1219,7 @@ impl Ledger {
                     .map(|s| s.name.clone())
                     .unwrap_or_default()
             };
-            let currency = crate::money::Currency::parse(&item.currency)?;
+            let currency = item.currency;
             crate::ledger::add_to(&mut total_open, Money::new(item.open_cents, currency));
             let in_pause = item.paused_until.is_some_and(|u| as_of <= u)
                 || state.paused_until.is_some_and(|u| as_of <= u)
@@ -1159,7 +1230,7 @@ impl Ledger {
                 client_code: card.code,
                 client_name: card.name,
                 segment: card.segment,
-                number: number.clone(),
+                number: number.to_string(),
                 issue_date: item.issue_date,
                 due_date: item.due_date,
                 days_late,
@@ -1241,7 +1312,7 @@ impl Ledger {
         }
         let scenarios = self.scenarios()?;
         let facts = self.engine_facts(date)?;
-        let mut groups: std::collections::BTreeMap<(i64, usize, String), (Channel, Vec<i64>)> =
+        let mut groups: std::collections::BTreeMap<(i64, usize, Currency), (Channel, Vec<i64>)> =
             Default::default();
         for id in invoice_ids {
             let item = selected_item(&facts, *id, date)?;
@@ -1258,7 +1329,7 @@ impl Ledger {
                     "sélection",
                     format!(
                         "la facture {} a atteint la dernière étape de son scénario",
-                        facts.numbers[facts
+                        &facts.numbers[facts
                             .items
                             .iter()
                             .position(|i| i.invoice_id == *id)
@@ -1267,7 +1338,7 @@ impl Ledger {
                 ));
             };
             groups
-                .entry((item.client_id, index + 1, item.currency.clone()))
+                .entry((item.client_id, index + 1, item.currency))
                 .or_insert((scenario.steps[index].channel, Vec::new()))
                 .1
                 .push(*id);

@@ -1,6 +1,7 @@
 //! The reminder engine's work list.
 
 use encaisse::engine::{default_scenarios, due_step, work_list, Channel, ClientState, Item};
+use encaisse::money::Currency;
 use proptest::prelude::*;
 
 use crate::common::*;
@@ -22,7 +23,7 @@ fn item(id: i64, client: i64, due: &str, cents: i64) -> Item {
     Item {
         invoice_id: id,
         client_id: client,
-        currency: "EUR".into(),
+        currency: Currency::EUR,
         issue_date: due - chrono::Days::new(30),
         due_date: due,
         open_cents: cents,
@@ -101,7 +102,7 @@ fn a_very_late_invoice_on_first_import_enters_at_the_formal_notice() {
 #[test]
 fn one_communication_per_client_step_and_currency() {
     let mut usd = item(12, 1, "2026-01-01", 9_000);
-    usd.currency = "USD".into();
+    usd.currency = Currency::parse("USD").unwrap();
     let items = [
         item(10, 1, "2026-01-01", 10_000),
         item(11, 1, "2026-01-02", 20_000),
@@ -354,7 +355,7 @@ fn a_large_ledger_gives_the_same_work_as_each_client_alone() {
         i.steps_done = (n % 5) as usize;
         i.last_step_date = (i.steps_done > 0).then(|| i.due_date + chrono::Days::new(3));
         i.disputed_cents = if n % 17 == 0 { i.open_cents / 2 } else { 0 };
-        i.currency = if n % 11 == 0 { "USD" } else { "EUR" }.into();
+        i.currency = Currency::parse(if n % 11 == 0 { "USD" } else { "EUR" }).unwrap();
         items.push(i);
     }
     let whole = work_list(&clients, &items, &scenarios, today, None);
@@ -385,7 +386,7 @@ fn a_large_ledger_gives_the_same_work_as_each_client_alone() {
         .map(|a| {
             (
                 a.client_id,
-                a.currency.clone(),
+                a.currency,
                 a.step,
                 a.invoices.clone(),
                 a.total_cents,
