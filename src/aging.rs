@@ -6,12 +6,15 @@
 //! that date are shown apart as "non lettré" and reduce the client's total, so
 //! the total always equals the balance of the customer accounts.
 
+use std::ops::RangeInclusive;
+
+use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::dates::{self, Date, IsoDate};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
-use crate::store::Ledger;
+use crate::store::{max_id, Ledger};
 
 /// The setting key holding the bucket bounds (`30,60,90`).
 pub const BOUNDS_SETTING: &str = "aging_bounds";
@@ -179,27 +182,7 @@ impl Ledger {
     /// The aged balance on `as_of`.
     pub fn aged_balance(&self, as_of: Date, policy: &AgingPolicy) -> Result<AgedBalance> {
         let labels = policy.labels();
-        // One snapshot for every read, unless the caller already holds one.
-        let _snapshot = if self.conn.is_autocommit() {
-            Some(self.conn.unchecked_transaction()?)
-        } else {
-            None
-        };
         let width = labels.len();
-        let mut rows = Rows::new(width);
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT id, code, name, segment FROM client")?;
-            let mut q = stmt.query([])?;
-            while let Some(r) = q.next()? {
-                rows.name(r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?));
-            }
-        }
-        // Plain scans summed in memory: at 100 000 invoices this is several
-        // times faster than letting SQLite join grouped sub-queries.
-        let settled = self.settled(Some(as_of))?;
-        let as_of_text = IsoDate::from(as_of);
         // A due date on or after `limits[i]` is in bucket `i` (or an earlier
         // one): dates compare as their digits `YYYYMMDD`, so none is parsed.
         let limits: Vec<u32> = std::iter::once(0)
@@ -209,47 +192,29 @@ impl Ledger {
                 iso_digits(limit.as_str()).expect("a date written as ISO")
             })
             .collect();
-        {
-            let mut stmt = self.conn.prepare_cached("SELECT id, client_id, due_date, amount, currency FROM invoice WHERE issue_date <= ?1")?;
-            let mut q = stmt.query([as_of_text])?;
-            while let Some(r) = q.next()? {
-                let id: i64 = r.get(0)?;
-                let amount: i64 = r.get(3)?;
-                let open = amount - settled.invoices.get(id);
-                if open == 0 {
-                    continue;
+        let part = |conn: &Connection, ids: RangeInclusive<i64>, payments: bool| {
+            aged_part(conn, as_of, &limits, width, ids, payments)
+        };
+        // The invoices cut in two by id, one part read on each core; the
+        // second also reads the payments, the first the clients' names.
+        let (names, rows) = self.read_in_two(|conn, second| {
+            let Some(second) = second else {
+                return Ok((client_names(conn)?, part(conn, 0..=i64::MAX, true)?));
+            };
+            let cut = max_id(conn, "invoice")? * 11 / 20;
+            std::thread::scope(|scope| {
+                let part = &part;
+                let other = scope.spawn(move || part(second, cut + 1..=i64::MAX, true));
+                let names = client_names(conn);
+                let mut rows = part(conn, 0..=cut, false);
+                let other = other.join().expect("the other part of the aged balance");
+                if let (Ok(rows), Ok(other)) = (&mut rows, other) {
+                    rows.add(other);
                 }
-                let currency = currency_of(r.get_ref(4)?.as_str().unwrap_or("EUR"))?;
-                let cells = rows.of(r.get(1)?, currency);
-                if open > 0 {
-                    let due = iso_digits(r.get_ref(2)?.as_str().unwrap_or(""))?;
-                    let bucket = limits
-                        .iter()
-                        .position(|&limit| due >= limit)
-                        .unwrap_or(limits.len());
-                    cells[bucket] += open;
-                    cells[width + 1] += 1;
-                } else {
-                    cells[width] += open;
-                }
-            }
-        }
-        {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT id, client_id, amount, currency FROM payment WHERE date <= ?1",
-            )?;
-            let mut q = stmt.query([as_of_text])?;
-            while let Some(r) = q.next()? {
-                let id: i64 = r.get(0)?;
-                let left = r.get::<_, i64>(2)? - settled.payments.get(id);
-                if left == 0 {
-                    continue;
-                }
-                let currency = currency_of(r.get_ref(3)?.as_str().unwrap_or("EUR"))?;
-                rows.of(r.get(1)?, currency)[width] -= left;
-            }
-        }
-        let mut rows = rows.into_rows();
+                Ok((names?, rows?))
+            })
+        })?;
+        let mut rows = rows.into_rows(&names);
         let mut totals: Vec<AgingRow> = Vec::new();
         for row in &mut rows {
             row.total = Money::new(
@@ -329,6 +294,81 @@ impl Ledger {
 /// A client's code, name and segment.
 type ClientName = (String, String, String);
 
+/// The clients' names, by id (ids are dense).
+type Names = Vec<Option<ClientName>>;
+
+fn client_names(conn: &Connection) -> Result<Names> {
+    let mut names = Names::new();
+    let mut stmt = conn.prepare_cached("SELECT id, code, name, segment FROM client")?;
+    let mut q = stmt.query([])?;
+    while let Some(r) = q.next()? {
+        if let Some(at) = dense(r.get(0)?) {
+            if names.len() <= at {
+                names.resize(at + 1, None);
+            }
+            names[at] = Some((r.get(1)?, r.get(2)?, r.get(3)?));
+        }
+    }
+    Ok(names)
+}
+
+/// The sums of the invoices issued by `as_of` whose ids are in `ids`, with
+/// the matching dated by then, and those of the payments not yet matched
+/// when `payments` is set.
+fn aged_part(
+    conn: &Connection,
+    as_of: Date,
+    limits: &[u32],
+    width: usize,
+    ids: RangeInclusive<i64>,
+    payments: bool,
+) -> Result<Rows> {
+    let settled = crate::tally::settled_on(conn, Some(as_of))?;
+    let as_of_text = IsoDate::from(as_of);
+    let mut rows = Rows::new(width);
+    {
+        let mut stmt = conn.prepare_cached("SELECT id, client_id, due_date, amount, currency FROM invoice WHERE id BETWEEN ?2 AND ?3 AND issue_date <= ?1")?;
+        let mut q = stmt.query(rusqlite::params![as_of_text, ids.start(), ids.end()])?;
+        while let Some(r) = q.next()? {
+            let id: i64 = r.get(0)?;
+            let amount: i64 = r.get(3)?;
+            let open = amount - settled.invoices.get(id);
+            if open == 0 {
+                continue;
+            }
+            let currency = currency_of(r.get_ref(4)?.as_str().unwrap_or("EUR"))?;
+            let cells = rows.of(r.get(1)?, currency);
+            if open > 0 {
+                let due = iso_digits(r.get_ref(2)?.as_str().unwrap_or(""))?;
+                let bucket = limits
+                    .iter()
+                    .position(|&limit| due >= limit)
+                    .unwrap_or(limits.len());
+                cells[bucket] += open;
+                cells[width + 1] += 1;
+            } else {
+                cells[width] += open;
+            }
+        }
+    }
+    if payments {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, client_id, amount, currency FROM payment WHERE date <= ?1",
+        )?;
+        let mut q = stmt.query([as_of_text])?;
+        while let Some(r) = q.next()? {
+            let id: i64 = r.get(0)?;
+            let left = r.get::<_, i64>(2)? - settled.payments.get(id);
+            if left == 0 {
+                continue;
+            }
+            let currency = currency_of(r.get_ref(3)?.as_str().unwrap_or("EUR"))?;
+            rows.of(r.get(1)?, currency)[width] -= left;
+        }
+    }
+    Ok(rows)
+}
+
 /// The rows of the report as they fill up: one per client and currency,
 /// found through a vector indexed by client id (ids are dense) for the
 /// first currency of a client, through a map for any other. The sums of
@@ -338,7 +378,6 @@ type ClientName = (String, String, String);
 struct Rows {
     /// Cells per row: the buckets, unapplied, invoices.
     stride: usize,
-    names: Vec<Option<ClientName>>,
     first: Vec<Option<(Currency, usize)>>,
     others: foldhash::HashMap<(i64, Currency), usize>,
     keys: Vec<(i64, Currency)>,
@@ -349,7 +388,6 @@ impl Rows {
     fn new(width: usize) -> Rows {
         Rows {
             stride: width + 2,
-            names: Vec::new(),
             first: Vec::new(),
             others: Default::default(),
             keys: Vec::new(),
@@ -357,19 +395,12 @@ impl Rows {
         }
     }
 
-    fn name(&mut self, client_id: i64, name: ClientName) {
-        if let Some(at) = dense(client_id) {
-            if self.names.len() <= at {
-                self.names.resize(at + 1, None);
-                self.first.resize(at + 1, None);
-            }
-            self.names[at] = Some(name);
-        }
-    }
-
     /// The cells of `client_id` in `currency`, made on first use.
     fn of(&mut self, client_id: i64, currency: Currency) -> &mut [i64] {
-        let slot = dense(client_id).filter(|&at| at < self.first.len());
+        let slot = dense(client_id);
+        if let Some(at) = slot.filter(|&at| at >= self.first.len()) {
+            self.first.resize(at + 1, None);
+        }
         let found = match slot.and_then(|at| self.first[at]) {
             Some((c, index)) if c == currency => Some(index),
             _ => self.others.get(&(client_id, currency)).copied(),
@@ -394,15 +425,26 @@ impl Rows {
         &mut self.sums[index * self.stride..(index + 1) * self.stride]
     }
 
+    /// Adds the sums of another part of the report.
+    fn add(&mut self, other: Rows) {
+        for (&(client_id, currency), cells) in
+            other.keys.iter().zip(other.sums.chunks_exact(other.stride))
+        {
+            for (sum, cell) in self.of(client_id, currency).iter_mut().zip(cells) {
+                *sum += cell;
+            }
+        }
+    }
+
     /// The report's rows.
-    fn into_rows(self) -> Vec<AgingRow> {
+    fn into_rows(self, names: &Names) -> Vec<AgingRow> {
         let width = self.stride - 2;
         self.keys
             .iter()
             .zip(self.sums.chunks_exact(self.stride))
             .map(|(&(client_id, currency), cells)| {
                 let (code, name, segment) = dense(client_id)
-                    .and_then(|at| self.names.get(at).cloned().flatten())
+                    .and_then(|at| names.get(at).cloned().flatten())
                     .unwrap_or_default();
                 let mut row =
                     AgingRow::new(Some(client_id), &code, &name, &segment, currency, width);

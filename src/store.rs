@@ -4,6 +4,7 @@
 //! never edited once shipped. `PRAGMA user_version` holds the schema version;
 //! a ledger from a newer Encaisse is refused before anything is written.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
@@ -45,11 +46,41 @@ pub(crate) fn create_secondary_indexes(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// The highest row id of `table` (0 when empty), to size the sums of a scan
+/// or cut it in two.
+pub(crate) fn max_id(conn: &Connection, table: &'static str) -> Result<i64> {
+    let sql = match table {
+        "invoice" => "SELECT COALESCE(MAX(id), 0) FROM invoice",
+        "payment" => "SELECT COALESCE(MAX(id), 0) FROM payment",
+        other => unreachable!("no sums are kept per {other}"),
+    };
+    Ok(conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
+}
+
+/// How long a connection waits for a lock held by another.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A read-only connection to the ledger at `path`, for [`Ledger::read_in_two`].
+fn open_reader(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "cache_size", -32_000)?;
+    Ok(conn)
+}
+
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// An open ledger.
 pub struct Ledger {
+    /// A second, read-only connection to the file, opened on first use by
+    /// [`Ledger::read_in_two`]. Declared first to be closed first: the last
+    /// connection to close copies the write-ahead log into the file and
+    /// removes it, and a read-only one cannot.
+    reader: RefCell<Option<Connection>>,
     pub(crate) conn: Connection,
     path: Option<PathBuf>,
 }
@@ -73,6 +104,7 @@ impl Ledger {
         let mut ledger = Ledger {
             conn,
             path: Some(path.to_path_buf()),
+            reader: RefCell::new(None),
         };
         ledger.prepare().map_err(|e| match e {
             Error::Db(source) => Error::Open {
@@ -89,6 +121,7 @@ impl Ledger {
         let mut ledger = Ledger {
             conn: Connection::open_in_memory()?,
             path: None,
+            reader: RefCell::new(None),
         };
         ledger.prepare()?;
         Ok(ledger)
@@ -106,19 +139,71 @@ impl Ledger {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
-    /// The highest row id of `table` (0 when empty), to size the sums of a scan.
-    pub(crate) fn max_id(&self, table: &'static str) -> Result<i64> {
-        let sql = match table {
-            "invoice" => "SELECT COALESCE(MAX(id), 0) FROM invoice",
-            "payment" => "SELECT COALESCE(MAX(id), 0) FROM payment",
-            other => unreachable!("no sums are kept per {other}"),
-        };
-        Ok(self.conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
-    }
-
     /// Applies pending migrations again (after a restore from an older backup).
     pub(crate) fn prepare_again(&mut self) -> Result<()> {
+        // The second connection read the ledger as it was.
+        *self.reader.get_mut() = None;
         self.prepare()
+    }
+
+    /// Runs `body` with the ledger's connection and, when it can, a second
+    /// connection to the same file, both reading the same state of the
+    /// ledger for as long as `body` runs: `body` may then read part of what
+    /// it needs on another thread (the machine has two cores and a scan
+    /// uses one).
+    ///
+    /// The two read the same state because the ledger's connection holds
+    /// the write lock (`BEGIN IMMEDIATE`, nothing is written) while the
+    /// second one starts reading: no other writer can commit in between,
+    /// so both see the latest commit. Writers elsewhere wait for `body`
+    /// (tens of milliseconds); readers never do.
+    ///
+    /// A ledger in memory, a transaction already open (the second
+    /// connection would not see its changes), a lock held elsewhere or a
+    /// second connection that cannot be opened: `body` gets no second
+    /// connection and reads everything on one, in one snapshot.
+    pub(crate) fn read_in_two<R>(
+        &self,
+        body: impl FnOnce(&Connection, Option<&mut Connection>) -> Result<R>,
+    ) -> Result<R> {
+        let mut slot = match (&self.path, self.conn.is_autocommit()) {
+            (Some(path), true) => self.reader.try_borrow_mut().ok().map(|mut slot| {
+                if slot.is_none() {
+                    *slot = open_reader(path).ok();
+                }
+                slot
+            }),
+            _ => None,
+        };
+        let reader = slot.as_mut().and_then(|slot| slot.as_mut());
+        let Some(reader) = reader.filter(|_| self.lock_for_reading()) else {
+            let _snapshot = if self.conn.is_autocommit() {
+                Some(self.conn.unchecked_transaction()?)
+            } else {
+                None
+            };
+            return body(&self.conn, None);
+        };
+        let result = reader
+            .execute_batch("BEGIN")
+            // The first read fixes the second connection's snapshot.
+            .and_then(|_| reader.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |_| Ok(())))
+            .map_err(Error::from)
+            .and_then(|_| body(&self.conn, Some(&mut *reader)));
+        if !reader.is_autocommit() {
+            let _ = reader.execute_batch("ROLLBACK");
+        }
+        self.conn.execute_batch("ROLLBACK")?;
+        result
+    }
+
+    /// Takes the write lock to read under it, if no one else holds it
+    /// (without waiting: the reads can do without a second connection).
+    fn lock_for_reading(&self) -> bool {
+        let _ = self.conn.busy_timeout(std::time::Duration::ZERO);
+        let locked = self.conn.execute_batch("BEGIN IMMEDIATE").is_ok();
+        let _ = self.conn.busy_timeout(BUSY_TIMEOUT);
+        locked
     }
 
     fn prepare(&mut self) -> Result<()> {
@@ -132,7 +217,7 @@ impl Ledger {
                 known: SCHEMA_VERSION,
             });
         }
-        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
         if self.path.is_some() {
             let _mode: String = self
                 .conn
@@ -215,6 +300,120 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn writer(path: &Path) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        conn.busy_timeout(std::time::Duration::ZERO).unwrap();
+        conn
+    }
+
+    fn insert(conn: &Connection, key: &str) -> rusqlite::Result<usize> {
+        conn.execute("INSERT INTO setting (key, value) VALUES (?1, 'x')", [key])
+    }
+
+    fn count(conn: &Connection) -> i64 {
+        conn.query_row("SELECT COUNT(*) FROM setting", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn two_connections_read_one_state_and_writers_wait_for_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("two.sqlite");
+        let ledger = Ledger::open(&path).unwrap();
+        let other = writer(&path);
+        insert(&other, "before").unwrap();
+        let seen = ledger
+            .read_in_two(|conn, second| {
+                let second = second.expect("a file ledger gets a second connection");
+                let first_count = count(conn);
+                // Another writer cannot commit while the two read…
+                let refused = insert(&other, "during").unwrap_err();
+                assert_eq!(
+                    refused.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy),
+                    "a writer waits for the reads"
+                );
+                // …so the second connection reads what the first one does.
+                assert_eq!(count(second), first_count);
+                Ok(first_count)
+            })
+            .unwrap();
+        assert_eq!(seen, count(&other), "the state of the last commit");
+        insert(&other, "after").unwrap();
+        assert!(ledger.conn.is_autocommit(), "the lock is let go");
+        let again = ledger
+            .read_in_two(|conn, second| Ok((count(conn), count(second.unwrap()))))
+            .unwrap();
+        assert_eq!(
+            again,
+            (seen + 1, seen + 1),
+            "the next reads see the new commit"
+        );
+    }
+
+    #[test]
+    fn a_ledger_read_on_two_connections_closes_into_its_file_alone() {
+        // Regression: the second connection, closed last and read-only,
+        // left the write-ahead log beside the file, and a copy of the file
+        // alone had lost the ledger's last writes.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("closed.sqlite");
+        let ledger = Ledger::open(&path).unwrap();
+        insert(&ledger.conn, "written").unwrap();
+        ledger
+            .read_in_two(|_, second| {
+                assert!(second.is_some());
+                Ok(())
+            })
+            .unwrap();
+        drop(ledger);
+        assert!(!dir.path().join("closed.sqlite-wal").exists());
+        let copy = dir.path().join("copy.sqlite");
+        std::fs::copy(&path, &copy).unwrap();
+        assert_eq!(count(&Connection::open(&copy).unwrap()), 1);
+    }
+
+    #[test]
+    fn without_a_second_connection_the_reads_share_one_snapshot() {
+        // In memory: nothing to open a second connection on.
+        let memory = Ledger::open_in_memory().unwrap();
+        memory
+            .read_in_two(|conn, second| {
+                assert!(second.is_none());
+                assert!(!conn.is_autocommit(), "one snapshot for all the reads");
+                Ok(())
+            })
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("one.sqlite");
+        let ledger = Ledger::open(&path).unwrap();
+        // Inside a transaction: a second connection would miss its changes.
+        let tx = ledger.conn.unchecked_transaction().unwrap();
+        insert(&tx, "uncommitted").unwrap();
+        let seen = ledger
+            .read_in_two(|conn, second| {
+                assert!(second.is_none(), "the caller's transaction is read");
+                Ok(count(conn))
+            })
+            .unwrap();
+        assert_eq!(seen, 1);
+        tx.rollback().unwrap();
+        // Another writer holding the lock: read alone rather than wait.
+        let other = writer(&path);
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        insert(&other, "held").unwrap();
+        let started = std::time::Instant::now();
+        let seen = ledger
+            .read_in_two(|conn, second| {
+                assert!(second.is_none());
+                Ok(count(conn))
+            })
+            .unwrap();
+        assert_eq!(seen, 0, "the other writer's change is not committed");
+        assert!(started.elapsed() < BUSY_TIMEOUT, "no wait for the lock");
+        other.execute_batch("COMMIT").unwrap();
+    }
 
     #[test]
     fn the_secondary_index_list_is_the_schema_s() {

@@ -3,7 +3,7 @@
 
 use crate::dates::{Date, IsoDate};
 use crate::error::Result;
-use crate::store::Ledger;
+use crate::store::{max_id, Ledger};
 
 /// What the matching has settled, per invoice and per payment.
 pub(crate) struct Settled {
@@ -19,28 +19,37 @@ impl Ledger {
     /// What the matching dated up to `as_of` (all of it for `None`) has
     /// settled, from one scan of the allocations.
     pub(crate) fn settled(&self, as_of: Option<Date>) -> Result<Settled> {
-        let mut settled = Settled {
-            invoices: Tally::up_to(self.max_id("invoice")?),
-            payments: Tally::up_to(self.max_id("payment")?),
-        };
-        let sql = match as_of {
-            Some(_) => "SELECT invoice_id, payment_id, credit_note_id, amount FROM allocation WHERE date <= ?1",
-            None => "SELECT invoice_id, payment_id, credit_note_id, amount FROM allocation WHERE ?1 IS NULL",
-        };
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let mut q = stmt.query([as_of.map(IsoDate::from)])?;
-        while let Some(r) = q.next()? {
-            let amount: i64 = r.get(3)?;
-            settled.invoices.add(r.get(0)?, amount);
-            if let Some(p) = r.get::<_, Option<i64>>(1)? {
-                settled.payments.add(p, amount);
-            }
-            if let Some(c) = r.get::<_, Option<i64>>(2)? {
-                settled.invoices.add(c, -amount);
-            }
-        }
-        Ok(settled)
+        settled_on(&self.conn, as_of)
     }
+}
+
+/// [`Ledger::settled`] read through `conn`.
+pub(crate) fn settled_on(conn: &rusqlite::Connection, as_of: Option<Date>) -> Result<Settled> {
+    let mut settled = Settled {
+        invoices: Tally::up_to(max_id(conn, "invoice")?),
+        payments: Tally::up_to(max_id(conn, "payment")?),
+    };
+    let sql = match as_of {
+        Some(_) => {
+            "SELECT invoice_id, payment_id, credit_note_id, amount FROM allocation WHERE date <= ?1"
+        }
+        None => {
+            "SELECT invoice_id, payment_id, credit_note_id, amount FROM allocation WHERE ?1 IS NULL"
+        }
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut q = stmt.query([as_of.map(IsoDate::from)])?;
+    while let Some(r) = q.next()? {
+        let amount: i64 = r.get(3)?;
+        settled.invoices.add(r.get(0)?, amount);
+        if let Some(p) = r.get::<_, Option<i64>>(1)? {
+            settled.payments.add(p, amount);
+        }
+        if let Some(c) = r.get::<_, Option<i64>>(2)? {
+            settled.invoices.add(c, -amount);
+        }
+    }
+    Ok(settled)
 }
 
 /// Sums per id. SQLite's row ids are dense (rows are seldom deleted), so

@@ -686,3 +686,45 @@ fn a_registered_letter_keeps_its_number_and_acknowledgement() {
         "not a registered letter"
     );
 }
+
+#[test]
+fn a_file_ledger_read_on_two_connections_gives_what_one_connection_gives() {
+    // A file ledger reads its open invoices in two parts, on two
+    // connections; a ledger in memory reads them on one. The same history
+    // (follow-up included) must give the same facts, work and aged balance.
+    let dir = tempfile::tempdir().unwrap();
+    let today = date("2026-11-22");
+    let mut file = encaisse::Ledger::open(&dir.path().join("two.sqlite")).unwrap();
+    let mut memory = ledger();
+    encaisse::demo::populate(&mut file, today).unwrap();
+    encaisse::demo::populate(&mut memory, today).unwrap();
+    let policy = encaisse::aging::AgingPolicy::default();
+    for day in ["2026-08-01", "2026-10-15", "2026-11-22", "2027-01-10"] {
+        let day = date(day);
+        let (a, b) = (
+            file.engine_facts(day).unwrap(),
+            memory.engine_facts(day).unwrap(),
+        );
+        assert!(a.items.len() > 20, "{day}: open invoices");
+        assert_eq!(a.items, b.items, "{day}: the engine's invoices");
+        assert_eq!(a.numbers, b.numbers, "{day}: their numbers");
+        assert_eq!(a.clients, b.clients, "{day}: the clients' follow-up");
+        assert_eq!(a.global_pause, b.global_pause);
+        assert_eq!(file.work_list(day).unwrap(), memory.work_list(day).unwrap());
+        let (a, b) = (
+            file.aged_balance(day, &policy).unwrap(),
+            memory.aged_balance(day, &policy).unwrap(),
+        );
+        assert_eq!(
+            (a.rows, a.totals),
+            (b.rows, b.totals),
+            "{day}: aged balance"
+        );
+    }
+    let followed = file.engine_facts(today).unwrap();
+    assert!(
+        followed.items.iter().any(|i| i.steps_done > 0)
+            && followed.items.iter().any(|i| i.disputed_cents > 0),
+        "the history has levels and disputes"
+    );
+}
