@@ -397,6 +397,44 @@ fn each_open_invoice(
     Ok(())
 }
 
+/// A communication's invoices and the highest level they reached, with its day.
+type Listed = (Vec<WorkInvoice>, (usize, Option<Date>));
+
+/// The invoices of communications `range` of `actions`, in due-date order,
+/// each list with the highest level its invoices reached (and when): the
+/// items read in their order, those of other communications passed over.
+fn invoices_of(
+    facts: &EngineFacts,
+    owner: &[usize],
+    actions: &[engine::Action],
+    range: std::ops::Range<usize>,
+    as_of: Date,
+) -> Vec<Listed> {
+    let mut out: Vec<Listed> = actions[range.clone()]
+        .iter()
+        .map(|a| (Vec::with_capacity(a.items.len()), (0, None)))
+        .collect();
+    for (n, (i, &at)) in facts.items.iter().zip(owner).enumerate() {
+        if !range.contains(&at) {
+            continue;
+        }
+        let (invoices, reached) = &mut out[at - range.start];
+        *reached = (*reached).max((i.steps_done, i.last_step_date));
+        invoices.push(WorkInvoice {
+            id: i.invoice_id,
+            number: facts.numbers[n].to_string(),
+            issue_date: i.issue_date,
+            due_date: i.due_date,
+            days_late: (as_of - i.due_date).num_days(),
+            remindable_cents: i.open_cents - i.disputed_cents,
+        });
+    }
+    for (invoices, _) in &mut out {
+        invoices.sort_by(|x, y| (x.due_date, &x.number).cmp(&(y.due_date, &y.number)));
+    }
+    out
+}
+
 /// A stored currency code (the euro, most often, recognised without parsing).
 fn currency_column(r: &rusqlite::Row, index: usize) -> Result<Currency> {
     match r.get_ref(index)?.as_bytes() {
@@ -594,65 +632,60 @@ impl Ledger {
     /// promises falling due and promises broken.
     pub fn work_list(&self, as_of: Date) -> Result<DayWork> {
         let (_, facts, list) = self.engine_run(as_of)?;
-        let people = self.client_cards()?;
+        let mut people = self.client_cards()?;
         // Each invoice's communication, then the invoices read in the order
         // of the items: a communication's positions jump about the items, and
         // at 100 000 invoices following them was a cache miss per invoice.
+        // The communications are shared out over two threads.
         let mut owner = vec![usize::MAX; facts.items.len()];
-        let mut invoices: Vec<Vec<WorkInvoice>> = list
-            .actions
-            .iter()
-            .enumerate()
-            .map(|(at, action)| {
-                for &n in &action.items {
-                    owner[n] = at;
-                }
-                Vec::with_capacity(action.items.len())
-            })
-            .collect();
-        let mut reached: Vec<(usize, Option<Date>)> = vec![(0, None); list.actions.len()];
-        for (n, (i, &at)) in facts.items.iter().zip(&owner).enumerate() {
-            if at == usize::MAX {
-                continue;
+        for (at, action) in list.actions.iter().enumerate() {
+            for &n in &action.items {
+                owner[n] = at;
             }
-            reached[at] = reached[at].max((i.steps_done, i.last_step_date));
-            invoices[at].push(WorkInvoice {
-                id: i.invoice_id,
-                number: facts.numbers[n].to_string(),
-                issue_date: i.issue_date,
-                due_date: i.due_date,
-                days_late: (as_of - i.due_date).num_days(),
-                remindable_cents: i.open_cents - i.disputed_cents,
+        }
+        let half = list.actions.len() / 2;
+        let (facts, owner, actions) = (&facts, &owner, &list.actions);
+        let (mut first, second) = std::thread::scope(|scope| {
+            let second =
+                scope.spawn(move || invoices_of(facts, owner, actions, half..actions.len(), as_of));
+            let first = invoices_of(facts, owner, actions, 0..half, as_of);
+            (
+                first,
+                second.join().expect("the other half of the work list"),
+            )
+        });
+        first.extend(second);
+        let mut rows: Vec<WorkRow> = Vec::with_capacity(first.len());
+        let mut actions = list.actions.into_iter().zip(first).peekable();
+        while let Some((a, (invoices, (last_step, last_date)))) = actions.next() {
+            // A client's communications follow one another: the last one
+            // takes the client's card, the others a copy.
+            let card = match actions.peek() {
+                Some((next, _)) if next.client_id == a.client_id => {
+                    people.get(&a.client_id).cloned()
+                }
+                _ => people.remove(&a.client_id),
+            }
+            .unwrap_or_default();
+            rows.push(WorkRow {
+                client_id: a.client_id,
+                client_code: card.code,
+                client_name: card.name,
+                segment: card.segment,
+                email: card.email,
+                phone: card.phone,
+                step: a.step + 1,
+                step_name: a.step_name,
+                channel: a.channel,
+                template: a.template,
+                total: Money::new(a.total_cents, a.currency),
+                invoices,
+                due_since: a.due_since,
+                pay_by: a.pay_by,
+                last_step,
+                last_date,
             });
         }
-        let mut rows: Vec<WorkRow> = list
-            .actions
-            .into_iter()
-            .zip(invoices)
-            .zip(reached)
-            .map(|((a, mut invoices), (last_step, last_date))| {
-                let card = people.get(&a.client_id).cloned().unwrap_or_default();
-                invoices.sort_by(|x, y| (x.due_date, &x.number).cmp(&(y.due_date, &y.number)));
-                WorkRow {
-                    client_id: a.client_id,
-                    client_code: card.code,
-                    client_name: card.name,
-                    segment: card.segment,
-                    email: card.email,
-                    phone: card.phone,
-                    step: a.step + 1,
-                    step_name: a.step_name,
-                    channel: a.channel,
-                    template: a.template,
-                    total: Money::new(a.total_cents, a.currency),
-                    invoices,
-                    due_since: a.due_since,
-                    pay_by: a.pay_by,
-                    last_step,
-                    last_date,
-                }
-            })
-            .collect();
         rows.sort_by_cached_key(|r| (r.client_name.to_lowercase(), r.step));
         let held = list
             .held

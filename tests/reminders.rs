@@ -721,6 +721,28 @@ fn a_file_ledger_read_on_two_connections_gives_what_one_connection_gives() {
             "{day}: aged balance"
         );
     }
+    // Each communication holds its own client's invoices, in due-date
+    // order, and their sum.
+    let facts = file.engine_facts(today).unwrap();
+    let client_of: std::collections::HashMap<i64, i64> = facts
+        .items
+        .iter()
+        .map(|i| (i.invoice_id, i.client_id))
+        .collect();
+    let work = file.work_list(today).unwrap();
+    assert!(work.rows.len() > 3, "several communications today");
+    for row in &work.rows {
+        assert!(row
+            .invoices
+            .iter()
+            .all(|i| client_of[&i.id] == row.client_id));
+        assert!(row
+            .invoices
+            .windows(2)
+            .all(|w| w[0].due_date <= w[1].due_date));
+        let sum: i64 = row.invoices.iter().map(|i| i.remindable_cents).sum();
+        assert_eq!(sum, row.total.cents, "{}", row.client_name);
+    }
     let followed = file.engine_facts(today).unwrap();
     assert!(
         followed.items.iter().any(|i| i.steps_done > 0)
