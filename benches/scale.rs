@@ -6,7 +6,7 @@
 //! cargo bench --bench scale -- fec     # the FEC import only
 //! cargo bench --bench scale -- letters # the letters only
 //! cargo bench --bench scale -- emails  # the e-mails only
-//! cargo bench --bench scale -- lists   # the aged balance, lists, work list, dashboard only
+//! cargo bench --bench scale -- lists   # the aged balance, lists, work list, Relances table, dashboard only
 //! ```
 //! Prints one line per measure: the median of several runs (the best in
 //! brackets) and its target, judged on the median.
@@ -241,6 +241,29 @@ fn lists_benchmark(dir: &std::path::Path, scale: usize, today: encaisse::dates::
             work.rows.len(),
             work.held.len()
         ),
+        took,
+        100,
+    );
+    // The Relances screen: every unpaid invoice with its level and next
+    // step, most overdue first, 5 000 rows as the window asks.
+    let table = encaisse::reminders::FollowUpFilter {
+        limit: Some(5_000),
+        ..Default::default()
+    };
+    let (took, page) = runs(9, || ledger.follow_up(today, &table).expect("follow-up"));
+    report(
+        &format!("Relances table, first 5 000 of {} unpaid", page.total_count),
+        took,
+        100,
+    );
+    let table = encaisse::reminders::FollowUpFilter {
+        search: Some("client 12".into()),
+        limit: Some(5_000),
+        ..Default::default()
+    };
+    let (took, page) = runs(9, || ledger.follow_up(today, &table).expect("follow-up"));
+    report(
+        &format!("Relances table filtered by text, {} rows", page.total_count),
         took,
         100,
     );

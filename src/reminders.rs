@@ -66,6 +66,8 @@ pub struct EngineFacts {
     pub global_pause: Option<Date>,
     /// Invoice numbers, in the order of `items`.
     pub numbers: Numbers,
+    /// Invoice amounts (cents), in the order of `items`.
+    pub amounts: Vec<i64>,
 }
 
 /// Invoice numbers in one buffer, in the order of the engine's items: one
@@ -103,6 +105,8 @@ struct OpenPart {
     /// (id, client id, issue date, due date, open cents, currency).
     open: Vec<(i64, i64, Date, Date, i64, Currency)>,
     numbers: Numbers,
+    /// Their amounts (cents).
+    amounts: Vec<i64>,
 }
 
 impl OpenPart {
@@ -114,22 +118,21 @@ impl OpenPart {
         let mut part = OpenPart {
             open: Vec::new(),
             numbers: Numbers::default(),
+            amounts: Vec::new(),
         };
-        each_open_invoice(
-            conn,
-            as_of,
-            ids,
-            |id, client_id, number, issue, due, cents, currency| {
-                part.numbers.push(number);
-                part.open.push((id, client_id, issue, due, cents, currency));
-            },
-        )?;
+        each_open_invoice(conn, as_of, ids, |o| {
+            part.numbers.push(o.number);
+            part.amounts.push(o.amount);
+            part.open
+                .push((o.id, o.client_id, o.issue, o.due, o.open, o.currency));
+        })?;
         Ok(part)
     }
 
     /// Adds the part that follows this one.
     fn append(&mut self, next: OpenPart) {
         self.open.extend(next.open);
+        self.amounts.extend(next.amounts);
         for number in next.numbers.iter() {
             self.numbers.push(number);
         }
@@ -365,14 +368,24 @@ pub enum PauseScope {
     All,
 }
 
-/// Calls `each` with every invoice open on `as_of` whose id is in `ids`
-/// (id, client id, number, issue and due dates, open cents, currency), the
-/// number borrowed from the row.
+/// An invoice open on a day, its number borrowed from the row read.
+struct OpenRow<'a> {
+    id: i64,
+    client_id: i64,
+    number: &'a str,
+    issue: Date,
+    due: Date,
+    amount: i64,
+    open: i64,
+    currency: Currency,
+}
+
+/// Calls `each` with every invoice open on `as_of` whose id is in `ids`.
 fn each_open_invoice(
     conn: &rusqlite::Connection,
     as_of: Date,
     ids: RangeInclusive<i64>,
-    mut each: impl FnMut(i64, i64, &str, Date, Date, i64, Currency),
+    mut each: impl FnMut(OpenRow<'_>),
 ) -> Result<()> {
     let settled = crate::tally::settled_on(conn, Some(as_of))?.invoices;
     let mut stmt = conn.prepare_cached(
@@ -381,17 +394,19 @@ fn each_open_invoice(
     let mut q = stmt.query(params![IsoDate::from(as_of), ids.start(), ids.end()])?;
     while let Some(r) = q.next()? {
         let id: i64 = r.get(0)?;
-        let open = r.get::<_, i64>(5)? - settled.get(id);
+        let amount: i64 = r.get(5)?;
+        let open = amount - settled.get(id);
         if open > 0 {
-            each(
+            each(OpenRow {
                 id,
-                r.get(1)?,
-                r.get_ref(2)?.as_str().unwrap_or(""),
-                iso_column(r, 3)?,
-                iso_column(r, 4)?,
+                client_id: r.get(1)?,
+                number: r.get_ref(2)?.as_str().unwrap_or(""),
+                issue: iso_column(r, 3)?,
+                due: iso_column(r, 4)?,
+                amount,
                 open,
-                currency_column(r, 6)?,
-            );
+                currency: currency_column(r, 6)?,
+            });
         }
     }
     Ok(())
@@ -433,6 +448,30 @@ fn invoices_of(
         invoices.sort_by(|x, y| (x.due_date, &x.number).cmp(&(y.due_date, &y.number)));
     }
     out
+}
+
+/// A client as the Relances table looks at it.
+struct FollowedClient<'a> {
+    state: &'a ClientState,
+    scenario: Option<&'a Scenario>,
+    card: Option<&'a Card>,
+    /// Its folded name and code, each followed by a space (when searching).
+    text: String,
+}
+
+/// The step due now if any, else the next to come: its index, day and channel.
+fn next_of(
+    scenario: Option<&Scenario>,
+    item: &Item,
+    as_of: Date,
+) -> (Option<usize>, Option<Date>, Option<Channel>) {
+    let Some(s) = scenario else {
+        return (None, None, None);
+    };
+    match engine::due_step(s, item, as_of).or_else(|| engine::next_step(s, item, as_of)) {
+        Some((i, d)) => (Some(i), Some(d), Some(s.steps[i].channel)),
+        None => (None, None, None),
+    }
 }
 
 /// A stored currency code (the euro, most often, recognised without parsing).
@@ -485,22 +524,17 @@ impl Ledger {
     /// dated by then.
     pub(crate) fn open_invoices_at(&self, as_of: Date) -> Result<Vec<OpenInvoice>> {
         let mut out = Vec::new();
-        each_open_invoice(
-            &self.conn,
-            as_of,
-            0..=i64::MAX,
-            |id, client_id, number, issue, due, open, currency| {
-                out.push((
-                    id,
-                    client_id,
-                    number.to_string(),
-                    issue,
-                    due,
-                    open,
-                    currency,
-                ))
-            },
-        )?;
+        each_open_invoice(&self.conn, as_of, 0..=i64::MAX, |o| {
+            out.push((
+                o.id,
+                o.client_id,
+                o.number.to_string(),
+                o.issue,
+                o.due,
+                o.open,
+                o.currency,
+            ))
+        })?;
         Ok(out)
     }
 
@@ -541,7 +575,11 @@ impl Ledger {
                 global_pause,
                 last_contact,
             } = follow;
-            let OpenPart { open, numbers } = open;
+            let OpenPart {
+                open,
+                numbers,
+                amounts,
+            } = open;
             let mut promise_until: HashMap<i64, Date> = HashMap::default();
             for p in self.promises(None, as_of)? {
                 if p.status == PromiseStatus::Running {
@@ -610,6 +648,7 @@ impl Ledger {
                 items,
                 global_pause,
                 numbers,
+                amounts,
             })
         })
     }
@@ -1299,33 +1338,46 @@ impl Ledger {
             .into_iter()
             .map(|h| (h.client_id, h.reason))
             .collect();
-        let clients: HashMap<i64, (&ClientState, Option<&Scenario>)> = facts
-            .clients
-            .iter()
-            .map(|c| (c.client_id, (c, engine::scenario_for(&scenarios, c))))
-            .collect();
         let cards = self.client_cards()?;
-        let amounts: HashMap<i64, i64> = {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT id, amount FROM invoice WHERE amount > 0")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
         let search = filter
             .search
             .as_deref()
             .map(crate::ledger::fold)
             .filter(|s| !s.is_empty());
+        // Each client once: its state, scenario and card, and the folded
+        // text a search looks in ("name code ", the invoice number after).
+        let clients: HashMap<i64, FollowedClient> = facts
+            .clients
+            .iter()
+            .map(|c| {
+                let card = cards.get(&c.client_id);
+                let text = match (&search, card) {
+                    (Some(_), Some(card)) => {
+                        crate::ledger::fold(&format!("{} {} ", card.name, card.code))
+                    }
+                    _ => String::new(),
+                };
+                let followed = FollowedClient {
+                    state: c,
+                    scenario: engine::scenario_for(&scenarios, c),
+                    card,
+                    text,
+                };
+                (c.client_id, followed)
+            })
+            .collect();
         let globally_paused = facts.global_pause.is_some_and(|until| as_of <= until);
         let policy = self.aging_policy()?;
-        let mut rows = Vec::new();
+        // Every match is counted and totalled; only the page is made into rows.
+        // Most overdue first, then by client name and invoice number (then
+        // in the items' order, as a stable sort would leave them).
+        type Key<'k> = (std::cmp::Reverse<i64>, &'k str, &'k str, usize);
+        let mut matches: Vec<(Key, &FollowedClient)> = Vec::new();
         let mut total_open: Vec<Money> = Vec::new();
-        for (item, number) in facts.items.iter().zip(facts.numbers.iter()) {
-            let Some(&(state, scenario)) = clients.get(&item.client_id) else {
+        for (n, item) in facts.items.iter().enumerate() {
+            let Some(client) = clients.get(&item.client_id) else {
                 continue;
             };
-            let card = cards.get(&item.client_id).cloned().unwrap_or_default();
             let days_late = (as_of - item.due_date).num_days();
             if filter.client_id.is_some_and(|c| c != item.client_id)
                 || filter.due_from.is_some_and(|d| item.due_date < d)
@@ -1334,93 +1386,100 @@ impl Ledger {
                 || filter.min_days_late.is_some_and(|d| days_late < d)
                 || filter.max_days_late.is_some_and(|d| days_late > d)
                 || filter.bucket.is_some_and(|b| policy.bucket(days_late) != b)
-                || filter.segment.as_deref().is_some_and(|s| s != card.segment)
+                || filter
+                    .segment
+                    .as_deref()
+                    .is_some_and(|s| s != client.card.map(|c| c.segment.as_str()).unwrap_or(""))
                 || (filter.due_now_only && !due_now.contains(&item.invoice_id))
             {
                 continue;
             }
             if let Some(needle) = &search {
-                let hay = format!("{} {} {}", card.name, card.code, number);
-                if !crate::ledger::fold(&hay).contains(needle.as_str()) {
+                let number = crate::ledger::fold(&facts.numbers[n]);
+                // The client's text ends with a space: a needle without one
+                // is in it or in the number, never across the two.
+                let found = client.text.contains(needle.as_str())
+                    || if needle.contains(' ') {
+                        format!("{}{number}", client.text).contains(needle.as_str())
+                    } else {
+                        number.contains(needle.as_str())
+                    };
+                if !found {
                     continue;
                 }
             }
-            let (next, next_date) = match scenario {
-                Some(s) => match engine::due_step(s, item, as_of)
-                    .or_else(|| engine::next_step(s, item, as_of))
-                {
-                    Some((i, d)) => (Some(i), Some(d)),
-                    None => (None, None),
-                },
-                None => (None, None),
-            };
-            let next_channel = next.and_then(|i| scenario.map(|s| s.steps[i].channel));
-            if filter.channel.is_some_and(|c| Some(c) != next_channel) {
-                continue;
+            if let Some(channel) = filter.channel {
+                if next_of(client.scenario, item, as_of).2 != Some(channel) {
+                    continue;
+                }
             }
-            let step_name = |i: usize| {
-                scenario
-                    .and_then(|s| s.steps.get(i))
-                    .map(|s| s.name.clone())
-                    .unwrap_or_default()
-            };
-            let currency = item.currency;
-            crate::ledger::add_to(&mut total_open, Money::new(item.open_cents, currency));
-            let in_pause = item.paused_until.is_some_and(|u| as_of <= u)
-                || state.paused_until.is_some_and(|u| as_of <= u)
-                || globally_paused;
-            rows.push(FollowUpRow {
-                invoice_id: item.invoice_id,
-                client_id: item.client_id,
-                client_code: card.code,
-                client_name: card.name,
-                segment: card.segment,
-                number: number.to_string(),
-                issue_date: item.issue_date,
-                due_date: item.due_date,
-                days_late,
-                amount: Money::new(
-                    amounts
-                        .get(&item.invoice_id)
-                        .copied()
-                        .unwrap_or(item.open_cents),
-                    currency,
-                ),
-                open: Money::new(item.open_cents, currency),
-                disputed_cents: item.disputed_cents,
-                last_step: item.steps_done,
-                last_step_name: if item.steps_done == 0 {
-                    String::new()
-                } else {
-                    step_name(item.steps_done - 1)
-                },
-                last_date: item.last_step_date,
-                next_step: next.map(|i| i + 1),
-                next_step_name: next.map(step_name).unwrap_or_default(),
-                next_channel,
-                next_date,
-                due_now: due_now.contains(&item.invoice_id),
-                held: if due_now.contains(&item.invoice_id) {
-                    None
-                } else {
-                    held.get(&item.client_id).cloned()
-                },
-                promise: state.promise_until.is_some_and(|u| as_of <= u),
-                dispute: item.disputed_cents > 0,
-                paused: in_pause,
-                collection: item.in_collection,
-            });
+            crate::ledger::add_to(&mut total_open, Money::new(item.open_cents, item.currency));
+            let name = client.card.map(|c| c.name.as_str()).unwrap_or("");
+            let key = (std::cmp::Reverse(days_late), name, &facts.numbers[n], n);
+            matches.push((key, client));
         }
-        rows.sort_by(|a, b| {
-            b.days_late
-                .cmp(&a.days_late)
-                .then_with(|| a.client_name.cmp(&b.client_name))
-                .then_with(|| a.number.cmp(&b.number))
-        });
-        let total_count = rows.len();
-        if let Some(limit) = filter.limit {
-            rows.truncate(limit);
+        let total_count = matches.len();
+        let limit = filter.limit.unwrap_or(usize::MAX).min(total_count);
+        if limit > 0 && limit < total_count {
+            matches.select_nth_unstable_by(limit - 1, |a, b| a.0.cmp(&b.0));
+            matches.truncate(limit);
         }
+        matches.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let rows = matches
+            .into_iter()
+            .map(|((_, _, _, n), client)| {
+                let item = &facts.items[n];
+                let state = client.state;
+                let scenario = client.scenario;
+                let card = client.card.cloned().unwrap_or_default();
+                let (next, next_date, next_channel) = next_of(scenario, item, as_of);
+                let step_name = |i: usize| {
+                    scenario
+                        .and_then(|s| s.steps.get(i))
+                        .map(|s| s.name.clone())
+                        .unwrap_or_default()
+                };
+                let currency = item.currency;
+                let in_pause = item.paused_until.is_some_and(|u| as_of <= u)
+                    || state.paused_until.is_some_and(|u| as_of <= u)
+                    || globally_paused;
+                FollowUpRow {
+                    invoice_id: item.invoice_id,
+                    client_id: item.client_id,
+                    client_code: card.code,
+                    client_name: card.name,
+                    segment: card.segment,
+                    number: facts.numbers[n].to_string(),
+                    issue_date: item.issue_date,
+                    due_date: item.due_date,
+                    days_late: (as_of - item.due_date).num_days(),
+                    amount: Money::new(facts.amounts[n], currency),
+                    open: Money::new(item.open_cents, currency),
+                    disputed_cents: item.disputed_cents,
+                    last_step: item.steps_done,
+                    last_step_name: if item.steps_done == 0 {
+                        String::new()
+                    } else {
+                        step_name(item.steps_done - 1)
+                    },
+                    last_date: item.last_step_date,
+                    next_step: next.map(|i| i + 1),
+                    next_step_name: next.map(step_name).unwrap_or_default(),
+                    next_channel,
+                    next_date,
+                    due_now: due_now.contains(&item.invoice_id),
+                    held: if due_now.contains(&item.invoice_id) {
+                        None
+                    } else {
+                        held.get(&item.client_id).cloned()
+                    },
+                    promise: state.promise_until.is_some_and(|u| as_of <= u),
+                    dispute: item.disputed_cents > 0,
+                    paused: in_pause,
+                    collection: item.in_collection,
+                }
+            })
+            .collect();
         let mut levels: Vec<(usize, String)> = Vec::new();
         for s in &scenarios {
             for (i, step) in s.steps.iter().enumerate() {

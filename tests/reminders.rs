@@ -750,3 +750,58 @@ fn a_file_ledger_read_on_two_connections_gives_what_one_connection_gives() {
         "the history has levels and disputes"
     );
 }
+
+#[test]
+fn a_page_of_the_relances_table_is_the_head_of_the_whole_table() {
+    let mut ledger = ledger();
+    let today = date("2026-11-22");
+    encaisse::demo::populate(&mut ledger, today).unwrap();
+    let whole = ledger
+        .follow_up(today, &encaisse::reminders::FollowUpFilter::default())
+        .unwrap();
+    assert!(whole.rows.len() > 50);
+    assert!(
+        whole.rows.windows(2).all(|w| {
+            (-w[0].days_late, &w[0].client_name, &w[0].number)
+                <= (-w[1].days_late, &w[1].client_name, &w[1].number)
+        }),
+        "most overdue first, then by client and number"
+    );
+    for limit in [1, 7, 40] {
+        let page = ledger
+            .follow_up(
+                today,
+                &encaisse::reminders::FollowUpFilter {
+                    limit: Some(limit),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(page.rows, whole.rows[..limit], "limit {limit}");
+        assert_eq!(page.total_count, whole.total_count, "every match counted");
+        assert_eq!(page.total_open, whole.total_open, "every match totalled");
+    }
+    // A search ignores case and accents, in the client's name and code and
+    // the invoice number, across them too.
+    let first = &whole.rows[0];
+    let upper = format!("{} {}", first.client_name, first.client_code).to_uppercase();
+    for needle in [upper.as_str(), &first.number.to_uppercase()] {
+        let found = ledger
+            .follow_up(
+                today,
+                &encaisse::reminders::FollowUpFilter {
+                    search: Some(needle.into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert!(
+            found.rows.iter().any(|r| r.invoice_id == first.invoice_id),
+            "{needle}"
+        );
+        assert!(
+            found.total_count < whole.total_count,
+            "{needle} narrows the table"
+        );
+    }
+}
