@@ -1761,6 +1761,36 @@ pub fn parse_reminder_days(text: &str) -> Result<Vec<u32>> {
     Ok(days)
 }
 
+/// What the next reminder session will hold (C8).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SessionOutlook {
+    pub date: Date,
+    /// Communications to make that day.
+    pub communications: usize,
+    /// What they remind, per currency.
+    pub total: Vec<Money>,
+}
+
+impl Ledger {
+    /// The next reminder session on or after `from`, if reminder days are
+    /// set, with what the engine will propose that day.
+    pub fn next_session(&self, from: Date) -> Result<Option<SessionOutlook>> {
+        let Some(date) = next_session(&self.reminder_days()?, from) else {
+            return Ok(None);
+        };
+        let (_, _, list) = self.engine_run(date)?;
+        let mut total = Vec::new();
+        for action in &list.actions {
+            crate::ledger::add_to(&mut total, Money::new(action.total_cents, action.currency));
+        }
+        Ok(Some(SessionOutlook {
+            date,
+            communications: list.actions.len(),
+            total,
+        }))
+    }
+}
+
 /// The first reminder session on or after `from` (a day past the end of a
 /// short month falls on its last day).
 pub fn next_session(days: &[u32], from: Date) -> Option<Date> {

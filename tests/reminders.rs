@@ -805,3 +805,21 @@ fn a_page_of_the_relances_table_is_the_head_of_the_whole_table() {
         );
     }
 }
+
+#[test]
+fn the_next_session_holds_what_the_work_list_of_that_day_holds() {
+    let mut ledger = ledger();
+    let today = date("2026-11-22");
+    encaisse::demo::populate(&mut ledger, today).unwrap();
+    ledger.set_reminder_days("1, 15").unwrap();
+    let outlook = ledger.next_session(today).unwrap().expect("a session");
+    assert_eq!(outlook.date, date("2026-12-01"));
+    let work = ledger.work_list(outlook.date).unwrap();
+    assert!(!work.rows.is_empty());
+    assert_eq!(outlook.communications, work.rows.len());
+    let mut total = Vec::new();
+    for row in &work.rows {
+        encaisse::ledger::add_to(&mut total, row.total);
+    }
+    assert_eq!(outlook.total, total);
+}

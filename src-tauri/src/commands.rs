@@ -593,12 +593,8 @@ pub fn day_work(state: State<'_, App>, as_of: String) -> Res<DayWorkDto> {
     let as_of = parse_date(&as_of)?;
     let ledger = state.ledger()?;
     let today = ledger.work_list(as_of)?;
-    let days = ledger.reminder_days()?;
-    let next = match encaisse::reminders::next_session(&days, as_of) {
-        Some(d) => Some((d, ledger.work_list(d)?)),
-        None => None,
-    };
-    Ok(DayWorkDto::new(today, next, &days))
+    let next = ledger.next_session(as_of)?;
+    Ok(DayWorkDto::new(today, next, &ledger.reminder_days()?))
 }
 
 /// "Enregistrer comme effectuée": each selected invoice moves to the level that was due.

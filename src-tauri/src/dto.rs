@@ -915,15 +915,9 @@ pub struct DayWorkDto {
 impl DayWorkDto {
     pub fn new(
         w: encaisse::reminders::DayWork,
-        next: Option<(dates::Date, encaisse::reminders::DayWork)>,
+        next: Option<encaisse::reminders::SessionOutlook>,
         days: &[u32],
     ) -> Self {
-        let mut next_total: Vec<Money> = Vec::new();
-        if let Some((_, n)) = &next {
-            for r in &n.rows {
-                encaisse::ledger::add_to(&mut next_total, r.total);
-            }
-        }
         DayWorkDto {
             as_of: iso(w.as_of),
             rows: w
@@ -969,13 +963,15 @@ impl DayWorkDto {
             promises_due: w.promises_due.into_iter().map(Into::into).collect(),
             broken_promises: w.broken_promises.into_iter().map(Into::into).collect(),
             global_pause: w.global_pause.map(iso),
-            next_session: next.as_ref().map(|(d, _)| iso(*d)),
+            next_session: next.as_ref().map(|n| iso(n.date)),
             next_session_count: next
                 .as_ref()
-                .map(|(_, n)| n.rows.len())
+                .map(|n| n.communications)
                 .unwrap_or(0)
                 .to_string(),
-            next_session_total: next_total.into_iter().map(Into::into).collect(),
+            next_session_total: next
+                .map(|n| n.total.into_iter().map(Into::into).collect())
+                .unwrap_or_default(),
             reminder_days: days
                 .iter()
                 .map(u32::to_string)
