@@ -336,7 +336,7 @@ fn aged_part(
             if open == 0 {
                 continue;
             }
-            let currency = currency_of(r.get_ref(4)?.as_str().unwrap_or("EUR"))?;
+            let currency = Currency::from_stored(r.get_ref(4)?.as_bytes().unwrap_or(b"EUR"))?;
             let cells = rows.of(r.get(1)?, currency);
             if open > 0 {
                 let due = iso_digits(r.get_ref(2)?.as_str().unwrap_or(""))?;
@@ -362,7 +362,7 @@ fn aged_part(
             if left == 0 {
                 continue;
             }
-            let currency = currency_of(r.get_ref(3)?.as_str().unwrap_or("EUR"))?;
+            let currency = Currency::from_stored(r.get_ref(3)?.as_bytes().unwrap_or(b"EUR"))?;
             rows.of(r.get(1)?, currency)[width] -= left;
         }
     }
@@ -460,14 +460,6 @@ impl Rows {
 /// A client id as an index, when ids are small enough to be kept in a vector.
 fn dense(client_id: i64) -> Option<usize> {
     usize::try_from(client_id).ok().filter(|&at| at < 1 << 22)
-}
-
-/// A stored currency code (most often the euro, compared without parsing).
-fn currency_of(text: &str) -> Result<Currency> {
-    match text {
-        "EUR" => Ok(Currency::EUR),
-        other => Currency::parse(other),
-    }
 }
 
 /// A stored ISO date as the number `YYYYMMDD` (ordered as the dates are),

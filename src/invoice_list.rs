@@ -154,10 +154,7 @@ fn bytes<'r>(r: &'r rusqlite::Row, index: usize) -> rusqlite::Result<&'r [u8]> {
 
 /// A stored currency code (the euro when unreadable, as the list always showed).
 fn currency_of(code: &[u8]) -> Currency {
-    match code {
-        b"EUR" => Currency::EUR,
-        other => Currency::parse(&String::from_utf8_lossy(other)).unwrap_or(Currency::EUR),
-    }
+    Currency::from_stored(code).unwrap_or(Currency::EUR)
 }
 
 /// From this many rows, a page is read in one scan rather than row by row.
@@ -177,12 +174,7 @@ impl Ledger {
             .map(|s| s.as_bytes().to_ascii_lowercase());
         let due_from = filter.due_from.map(crate::dates::IsoDate::from);
         let due_to = filter.due_to.map(crate::dates::IsoDate::from);
-        // One snapshot for every read, unless the caller already holds one.
-        let _snapshot = if self.conn.is_autocommit() {
-            Some(self.conn.unchecked_transaction()?)
-        } else {
-            None
-        };
+        let _snapshot = self.snapshot()?;
         let settled = self.settled(None)?.invoices;
 
         let mut buffer = Vec::new();

@@ -405,7 +405,7 @@ fn each_open_invoice(
                 due: iso_column(r, 4)?,
                 amount,
                 open,
-                currency: currency_column(r, 6)?,
+                currency: Currency::from_stored(r.get_ref(6)?.as_bytes().unwrap_or(b""))?,
             });
         }
     }
@@ -471,20 +471,6 @@ fn next_of(
     match engine::due_step(s, item, as_of).or_else(|| engine::next_step(s, item, as_of)) {
         Some((i, d)) => (Some(i), Some(d), Some(s.steps[i].channel)),
         None => (None, None, None),
-    }
-}
-
-/// A stored currency code (the euro, most often, recognised without parsing).
-fn currency_column(r: &rusqlite::Row, index: usize) -> Result<Currency> {
-    match r.get_ref(index)?.as_bytes() {
-        Ok(b"EUR") => Ok(Currency::EUR),
-        Ok(other) => Currency::parse(&String::from_utf8_lossy(other)),
-        Err(e) => Err(rusqlite::Error::FromSqlConversionFailure(
-            index,
-            rusqlite::types::Type::Text,
-            Box::new(e),
-        )
-        .into()),
     }
 }
 

@@ -177,11 +177,7 @@ impl Ledger {
         };
         let reader = slot.as_mut().and_then(|slot| slot.as_mut());
         let Some(reader) = reader.filter(|_| self.lock_for_reading()) else {
-            let _snapshot = if self.conn.is_autocommit() {
-                Some(self.conn.unchecked_transaction()?)
-            } else {
-                None
-            };
+            let _snapshot = self.snapshot()?;
             return body(&self.conn, None);
         };
         let result = reader
@@ -195,6 +191,16 @@ impl Ledger {
         }
         self.conn.execute_batch("ROLLBACK")?;
         result
+    }
+
+    /// A read transaction, so that several reads see one state of the
+    /// ledger; none when the caller already holds one.
+    pub(crate) fn snapshot(&self) -> Result<Option<rusqlite::Transaction<'_>>> {
+        Ok(if self.conn.is_autocommit() {
+            Some(self.conn.unchecked_transaction()?)
+        } else {
+            None
+        })
     }
 
     /// Takes the write lock to read under it, if no one else holds it
