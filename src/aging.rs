@@ -161,7 +161,7 @@ const OPEN_AT_SQL: &str = "
     FROM invoice i
     LEFT JOIN (SELECT invoice_id AS id, SUM(amount) AS s FROM allocation WHERE date <= ?1 GROUP BY invoice_id) ai ON ai.id = i.id
     LEFT JOIN (SELECT credit_note_id AS id, SUM(amount) AS s FROM allocation WHERE date <= ?1 AND credit_note_id IS NOT NULL GROUP BY credit_note_id) ao ON ao.id = i.id
-    WHERE i.issue_date <= ?1";
+    WHERE i.issue_date <= ?1 AND i.withdrawn_by IS NULL";
 
 impl Ledger {
     /// The bucket bounds saved in the ledger (default 30, 60, 90).
@@ -327,7 +327,7 @@ fn aged_part(
     let as_of_text = IsoDate::from(as_of);
     let mut rows = Rows::new(width);
     {
-        let mut stmt = conn.prepare_cached("SELECT id, client_id, due_date, amount, currency FROM invoice WHERE id BETWEEN ?2 AND ?3 AND issue_date <= ?1")?;
+        let mut stmt = conn.prepare_cached("SELECT id, client_id, due_date, amount, currency FROM invoice WHERE id BETWEEN ?2 AND ?3 AND issue_date <= ?1 AND withdrawn_by IS NULL")?;
         let mut q = stmt.query(rusqlite::params![as_of_text, ids.start(), ids.end()])?;
         while let Some(r) = q.next()? {
             let id: i64 = r.get(0)?;
@@ -353,7 +353,7 @@ fn aged_part(
     }
     if payments {
         let mut stmt = conn.prepare_cached(
-            "SELECT id, client_id, amount, currency FROM payment WHERE date <= ?1",
+            "SELECT id, client_id, amount, currency FROM payment WHERE date <= ?1 AND withdrawn_by IS NULL",
         )?;
         let mut q = stmt.query([as_of_text])?;
         while let Some(r) = q.next()? {

@@ -849,7 +849,7 @@ impl crate::store::Ledger {
         let mut stmt = self.conn.prepare(
             "SELECT i.id, i.number, c.code, c.name, c.country, c.kind, i.issue_date, i.due_date, i.amount, i.currency
              FROM invoice i JOIN client c ON c.id = i.client_id
-             WHERE i.amount > 0 AND i.issue_date <= ?1 ORDER BY i.due_date, i.number",
+             WHERE i.amount > 0 AND i.issue_date <= ?1 AND i.withdrawn_by IS NULL ORDER BY i.due_date, i.number",
         )?;
         let rows = stmt.query_map([crate::dates::iso(as_of)], |r| {
             Ok((

@@ -44,7 +44,7 @@ impl Ledger {
             .count();
         let year_ago = as_of - chrono::Days::new(365);
         let invoiced: i64 = self.conn.query_row(
-            "SELECT COALESCE(SUM(amount), 0) FROM invoice WHERE currency = 'EUR' AND kind <> 'opening' AND issue_date > ?1 AND issue_date <= ?2",
+            "SELECT COALESCE(SUM(amount), 0) FROM invoice WHERE currency = 'EUR' AND kind <> 'opening' AND issue_date > ?1 AND issue_date <= ?2 AND withdrawn_by IS NULL",
             [dates::iso(year_ago), dates::iso(as_of)],
             |r| r.get(0),
         )?;
@@ -55,7 +55,7 @@ impl Ledger {
         });
         let month_start = as_of.with_day(1).unwrap_or(as_of);
         let collected: i64 = self.conn.query_row(
-            "SELECT COALESCE(SUM(amount), 0) FROM payment WHERE currency = 'EUR' AND date >= ?1 AND date <= ?2 AND method <> 'import'",
+            "SELECT COALESCE(SUM(amount), 0) FROM payment WHERE currency = 'EUR' AND date >= ?1 AND date <= ?2 AND method <> 'import' AND withdrawn_by IS NULL",
             [dates::iso(month_start), dates::iso(as_of)],
             |r| r.get(0),
         )?;

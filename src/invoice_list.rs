@@ -224,8 +224,8 @@ impl Ledger {
         let mut totals: Vec<(Currency, usize, i64)> = Vec::new();
         {
             let sql = match filter.client_id {
-                Some(_) => "SELECT id, client_id, number, issue_date, due_date, amount, currency FROM invoice WHERE client_id = ?1",
-                None => "SELECT id, client_id, number, issue_date, due_date, amount, currency FROM invoice WHERE ?1 IS NULL",
+                Some(_) => "SELECT id, client_id, number, issue_date, due_date, amount, currency FROM invoice WHERE client_id = ?1 AND withdrawn_by IS NULL",
+                None => "SELECT id, client_id, number, issue_date, due_date, amount, currency FROM invoice WHERE ?1 IS NULL AND withdrawn_by IS NULL",
             };
             let mut stmt = self.conn.prepare_cached(sql)?;
             let mut q = stmt.query([filter.client_id])?;

@@ -22,7 +22,8 @@ pub(crate) const INVOICE_OPEN_SQL: &str = "
     FROM invoice i
     JOIN client c ON c.id = i.client_id
     LEFT JOIN (SELECT invoice_id AS id, SUM(amount) AS s FROM allocation GROUP BY invoice_id) ai ON ai.id = i.id
-    LEFT JOIN (SELECT credit_note_id AS id, SUM(amount) AS s FROM allocation WHERE credit_note_id IS NOT NULL GROUP BY credit_note_id) ao ON ao.id = i.id";
+    LEFT JOIN (SELECT credit_note_id AS id, SUM(amount) AS s FROM allocation WHERE credit_note_id IS NOT NULL GROUP BY credit_note_id) ao ON ao.id = i.id
+    WHERE i.withdrawn_by IS NULL";
 
 /// Which invoices to list.
 #[derive(Clone, Debug, Default)]
@@ -366,7 +367,7 @@ impl Ledger {
             add_to(&mut entry.1, Money::new(inv.open_cents, inv.currency));
         }
         let mut stmt = self.conn.prepare(
-            "SELECT p.client_id, p.currency, p.amount - COALESCE((SELECT SUM(amount) FROM allocation a WHERE a.payment_id = p.id), 0) FROM payment p",
+            "SELECT p.client_id, p.currency, p.amount - COALESCE((SELECT SUM(amount) FROM allocation a WHERE a.payment_id = p.id), 0) FROM payment p WHERE p.withdrawn_by IS NULL",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -532,7 +533,7 @@ impl Ledger {
         let mut stmt = self.conn.prepare(
             "SELECT p.id, p.client_id, c.code, c.name, p.date, p.amount, p.amount - COALESCE((SELECT SUM(a.amount) FROM allocation a WHERE a.payment_id = p.id), 0), p.currency, p.method, p.reference
              FROM payment p JOIN client c ON c.id = p.client_id
-             WHERE ?1 IS NULL OR p.client_id = ?1 ORDER BY p.date DESC, p.id DESC",
+             WHERE (?1 IS NULL OR p.client_id = ?1) AND p.withdrawn_by IS NULL ORDER BY p.date DESC, p.id DESC",
         )?;
         let rows = stmt.query_map([client_id], |r| {
             Ok(Payment {
@@ -740,7 +741,7 @@ fn available(tx: &Transaction, source: Source) -> Result<(i64, i64, Currency)> {
         Source::Payment(id) => {
             let row: Option<(i64, i64, String)> = tx
                 .query_row(
-                    "SELECT client_id, amount - COALESCE((SELECT SUM(amount) FROM allocation WHERE payment_id = ?1), 0), currency FROM payment WHERE id = ?1",
+                    "SELECT client_id, amount - COALESCE((SELECT SUM(amount) FROM allocation WHERE payment_id = ?1), 0), currency FROM payment WHERE id = ?1 AND withdrawn_by IS NULL",
                     [id],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )

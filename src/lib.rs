@@ -47,6 +47,7 @@ pub mod reminders;
 pub mod secrets;
 pub mod smtp;
 pub mod store;
+pub mod synthetic;
 mod tally;
 
 pub use error::{Error, Result};

@@ -113,7 +113,7 @@ impl Ledger {
         let mut stmt = self.conn.prepare_cached(
             "SELECT i.due_date, MAX(a.date)
              FROM invoice i JOIN allocation a ON a.invoice_id = i.id AND a.date <= ?2
-             WHERE i.client_id = ?1 AND i.amount > 0
+             WHERE i.client_id = ?1 AND i.amount > 0 AND i.withdrawn_by IS NULL
              GROUP BY i.id
              HAVING i.amount - SUM(a.amount) + COALESCE((SELECT SUM(c.amount) FROM allocation c WHERE c.credit_note_id = i.id AND c.date <= ?2), 0) <= 0",
         )?;
@@ -210,7 +210,7 @@ impl Ledger {
         };
         {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT issue_date, kind, number, amount, currency, due_date FROM invoice WHERE client_id = ?1 AND issue_date <= ?2",
+                "SELECT issue_date, kind, number, amount, currency, due_date FROM invoice WHERE client_id = ?1 AND issue_date <= ?2 AND withdrawn_by IS NULL",
             )?;
             let mut q = stmt.query(params![client_id, day])?;
             while let Some(r) = q.next()? {
@@ -234,7 +234,7 @@ impl Ledger {
         }
         {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT date, amount, currency, method, reference FROM payment WHERE client_id = ?1 AND date <= ?2",
+                "SELECT date, amount, currency, method, reference FROM payment WHERE client_id = ?1 AND date <= ?2 AND withdrawn_by IS NULL",
             )?;
             let mut q = stmt.query(params![client_id, day])?;
             while let Some(r) = q.next()? {

@@ -389,7 +389,7 @@ fn each_open_invoice(
 ) -> Result<()> {
     let settled = crate::tally::settled_on(conn, Some(as_of))?.invoices;
     let mut stmt = conn.prepare_cached(
-        "SELECT id, client_id, number, issue_date, due_date, amount, currency FROM invoice WHERE id BETWEEN ?2 AND ?3 AND issue_date <= ?1 AND amount > 0",
+        "SELECT id, client_id, number, issue_date, due_date, amount, currency FROM invoice WHERE id BETWEEN ?2 AND ?3 AND issue_date <= ?1 AND amount > 0 AND withdrawn_by IS NULL",
     )?;
     let mut q = stmt.query(params![IsoDate::from(as_of), ids.start(), ids.end()])?;
     while let Some(r) = q.next()? {
@@ -988,7 +988,7 @@ impl Ledger {
     pub fn promises(&self, client_id: Option<i64>, as_of: Date) -> Result<Vec<PromiseView>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT p.id, p.client_id, c.name, p.amount, p.currency, p.made_on, p.due, p.note, p.cancelled_on,
-                    (SELECT COALESCE(SUM(y.amount), 0) FROM payment y WHERE y.client_id = p.client_id AND y.currency = p.currency
+                    (SELECT COALESCE(SUM(y.amount), 0) FROM payment y WHERE y.client_id = p.client_id AND y.currency = p.currency AND y.withdrawn_by IS NULL
                         AND y.date >= p.made_on AND y.date <= MIN(p.due, ?2))
              FROM promise p JOIN client c ON c.id = p.client_id
              WHERE (?1 IS NULL OR p.client_id = ?1) AND p.made_on <= ?2

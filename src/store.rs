@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_follow_up.sql"),
     include_str!("../migrations/0004_outbox.sql"),
     include_str!("../migrations/0005_evidence.sql"),
+    include_str!("../migrations/0006_books_over_time.sql"),
 ];
 
 /// Indexes that serve reads only (no constraint), as the migrations create

@@ -4,6 +4,7 @@
 //! - `store`      — opening a ledger: migrations, WAL, STRICT tables, newer ledgers refused untouched
 //! - `import_fec` — the FEC fixtures and every variant (encodings, separators, line endings, Montant/Sens)
 //! - `import_csv` — spreadsheet exports, column mapping, the Encaisse CSV layout
+//! - `books_over_time` — successive FEC files in any order: openings reconciled, whole-file checks, what changed, freshness
 //! - `bad_input`  — each malformed file gives a located error and writes nothing
 //! - `matching`   — payments, partial payments, undo as a reversing fact, auto-match, "marquer payée"
 //! - `properties` — property tests for money and allocation
@@ -24,6 +25,7 @@ mod common;
 
 mod aging;
 mod bad_input;
+mod books_over_time;
 mod charges;
 mod demo;
 mod documents;

@@ -272,6 +272,7 @@ pub fn parse(file_name: &str, bytes: &[u8], mapping: Option<&Mapping>) -> Import
         sha256: super::sha256_hex(bytes),
         encoding: String::new(),
         lines: 0,
+        period: None,
         clients: Vec::new(),
         items: Vec::new(),
         payments: Vec::new(),

@@ -40,6 +40,8 @@ struct Columns {
     montant: Option<usize>,
     sens: Option<usize>,
     ecriture_let: usize,
+    date_let: usize,
+    valid_date: Option<usize>,
     mode_rglt: Option<usize>,
 }
 
@@ -87,6 +89,7 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
         sha256: String::new(),
         encoding: String::new(),
         lines: 0,
+        period: None,
         clients: Vec::new(),
         items: Vec::new(),
         payments: Vec::new(),
@@ -158,11 +161,14 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
         montant: find("montant"),
         sens: find("sens"),
         ecriture_let: find("ecriturelet").unwrap_or_default(),
+        date_let: find("datelet").unwrap_or_default(),
+        valid_date: find("validdate"),
         mode_rglt: find("modereglt").or(find("modereglement")),
     };
     let width = names.len();
     let header_names: Vec<String> = header.split(sep).map(|h| h.trim().to_string()).collect();
     let column_name = |i: usize| header_names.get(i).map(String::as_str).unwrap_or("?");
+    let names_of: Vec<&str> = header_names.iter().map(String::as_str).collect();
 
     // First pass: every line is checked for its shape; customer lines are
     // kept; entries that book revenue or output VAT are remembered. A large
@@ -170,8 +176,9 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
     let text: &str = &decoded.text;
     let passes = match split_point(text, header) {
         Some(mid) => std::thread::scope(|scope| {
-            let second = scope.spawn(|| first_pass(&text[mid..], 0, sep as u8, width, &col));
-            let first = first_pass(&text[..mid], header_line, sep as u8, width, &col);
+            let second =
+                scope.spawn(|| first_pass(&text[mid..], 0, sep as u8, width, &col, &names_of));
+            let first = first_pass(&text[..mid], header_line, sep as u8, width, &col, &names_of);
             let mut second = second.join().expect("the second half is read");
             // The second half numbered its lines from 1.
             let offset = first.last_line;
@@ -182,9 +189,20 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
             for issue in &mut second.issues {
                 issue.line += offset;
             }
+            for part in second.unbalanced.values_mut() {
+                part.first_line += offset;
+                part.last_line += offset;
+            }
             vec![first, second]
         }),
-        None => vec![first_pass(text, header_line, sep as u8, width, &col)],
+        None => vec![first_pass(
+            text,
+            header_line,
+            sep as u8,
+            width,
+            &col,
+            &names_of,
+        )],
     };
     plan.lines = passes
         .iter()
@@ -195,11 +213,24 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
     plan.issues = passes
         .iter()
         .flat_map(|p| p.issues.iter().cloned())
-        .take(200)
+        .take(MAX_ISSUES)
         .collect();
+    let more: usize = passes.iter().map(|p| p.issues_beyond).sum::<usize>()
+        + passes.iter().map(|p| p.issues.len()).sum::<usize>()
+        - plan.issues.len();
+    if more > 0 {
+        plan.issues.push(ImportIssue::file(format!(
+            "… et {more} autres erreurs du même genre"
+        )));
+    }
     if !plan.issues.is_empty() {
         return plan;
     }
+    plan.issues = unbalanced_entries(&passes);
+    if !plan.issues.is_empty() {
+        return plan;
+    }
+    plan.period = period_of(&passes);
     // An entry's lines are usually together: its own half is looked at first.
     let is_revenue_entry = |half: usize, key: &(&str, &str, &str)| {
         passes[half].revenue.contains(key)
@@ -298,6 +329,8 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
         let opening = is_opening_journal(journal, journal_lib);
         let number = if piece_ref.is_empty() {
             format!("{journal}-{ecriture_num}")
+        } else if opening && !names_an_opening(&piece_ref) {
+            format!("{}{piece_ref}", super::books::OPENING_PREFIX)
         } else {
             piece_ref.to_string()
         };
@@ -375,26 +408,76 @@ struct FirstPass<'a> {
     /// Keys borrow from the text: no allocation per line.
     revenue: HashSet<(&'a str, &'a str, &'a str)>,
     issues: Vec<ImportIssue>,
+    /// Problems found past the first [`MAX_ISSUES`], counted only.
+    issues_beyond: usize,
     /// Number of the last line read.
+    last_line: usize,
+    /// Runs of consecutive lines of one entry (journal, number) that do not
+    /// balance on their own, summed per entry. An entry balances when the
+    /// sum of its runs does: a run that balances alone needs no keeping.
+    unbalanced: HashMap<(&'a str, &'a str), EntryPart>,
+    /// The first and last entry dates (`EcritureDate`), as AAAAMMJJ.
+    first_date: Option<u32>,
+    last_date: Option<u32>,
+}
+
+/// Part of an entry: what its lines debit and credit, and where they are.
+#[derive(Clone, Copy, Default)]
+struct EntryPart {
+    debit: i128,
+    credit: i128,
+    first_line: usize,
     last_line: usize,
 }
 
-/// Checks the shape of every line of `text` after line `skip_through`
-/// (the header), keeps customer lines, remembers revenue entries.
+/// How many problems are listed; the rest are counted.
+const MAX_ISSUES: usize = 200;
+
+/// Checks every line of `text` after line `skip_through` (the header): its
+/// width, its amounts and its dates, and the balance of each entry; keeps
+/// customer lines, remembers revenue entries.
 fn first_pass<'a>(
     text: &'a str,
     skip_through: usize,
     sep: u8,
     width: usize,
     col: &Columns,
+    names: &[&str],
 ) -> FirstPass<'a> {
     let mut pass = FirstPass {
         customer_lines: Vec::with_capacity(text.len() / 400),
         revenue: HashSet::with_capacity(text.len() / 400),
         issues: Vec::new(),
+        issues_beyond: 0,
         last_line: 0,
+        unbalanced: HashMap::new(),
+        first_date: None,
+        last_date: None,
     };
+    let report = |pass: &mut FirstPass, issue: ImportIssue| {
+        if pass.issues.len() < MAX_ISSUES {
+            pass.issues.push(issue);
+        } else {
+            pass.issues_beyond += 1;
+        }
+    };
+    let name = |i: usize| names.get(i).copied().unwrap_or("?");
     let mut fields: Vec<&str> = Vec::with_capacity(width + 1);
+    // The run of lines of the entry being read.
+    let mut run: Option<((&'a str, &'a str), EntryPart)> = None;
+    let close = |pass: &mut FirstPass<'a>, run: Option<((&'a str, &'a str), EntryPart)>| {
+        if let Some((key, part)) = run {
+            if part.debit != part.credit {
+                let kept = pass.unbalanced.entry(key).or_insert(EntryPart {
+                    first_line: part.first_line,
+                    ..Default::default()
+                });
+                kept.debit += part.debit;
+                kept.credit += part.credit;
+                kept.last_line = part.last_line;
+            }
+        }
+    };
     for (number, raw) in text::lines(text) {
         pass.last_line = number;
         if number <= skip_through || raw.trim().is_empty() {
@@ -406,14 +489,76 @@ fn first_pass<'a>(
             fields.pop();
         }
         if fields.len() != width {
-            if pass.issues.len() < 200 {
-                pass.issues.push(ImportIssue::at(
+            report(
+                &mut pass,
+                ImportIssue::at(
                     number,
                     None,
                     format!("{} colonnes au lieu de {width}", fields.len()),
+                ),
+            );
+            continue;
+        }
+        // Every date of the line must read, the entry date must be there.
+        let entry_date = col.ecriture_date.map(|i| (i, fields[i].trim()));
+        match entry_date {
+            Some((i, "")) => report(
+                &mut pass,
+                ImportIssue::at(number, Some(name(i)), "date d'écriture vide"),
+            ),
+            Some((i, t)) => match compact_date(t) {
+                Some(d) => {
+                    pass.first_date = Some(pass.first_date.map_or(d, |f| f.min(d)));
+                    pass.last_date = Some(pass.last_date.map_or(d, |l| l.max(d)));
+                }
+                None => report(
+                    &mut pass,
+                    ImportIssue::at(number, Some(name(i)), bad_date(t)),
+                ),
+            },
+            None => {}
+        }
+        for i in [Some(col.piece_date), Some(col.date_let), col.valid_date]
+            .into_iter()
+            .flatten()
+        {
+            let t = fields[i].trim();
+            if !t.is_empty() && compact_date(t).is_none() {
+                report(
+                    &mut pass,
+                    ImportIssue::at(number, Some(name(i)), bad_date(t)),
+                );
+            }
+        }
+        let (debit, credit) = match debit_credit(&fields, col) {
+            Ok(dc) => dc,
+            Err((i, message)) => {
+                report(&mut pass, ImportIssue::at(number, Some(name(i)), message));
+                continue;
+            }
+        };
+        let key = (
+            fields[col.journal_code].trim(),
+            fields[col.ecriture_num].trim(),
+        );
+        match &mut run {
+            Some((k, part)) if *k == key => {
+                part.debit += debit as i128;
+                part.credit += credit as i128;
+                part.last_line = number;
+            }
+            _ => {
+                close(&mut pass, run.take());
+                run = Some((
+                    key,
+                    EntryPart {
+                        debit: debit as i128,
+                        credit: credit as i128,
+                        first_line: number,
+                        last_line: number,
+                    },
                 ));
             }
-            continue;
         }
         let account = fields[col.compte_num].trim();
         if account.starts_with("411") {
@@ -422,7 +567,95 @@ fn first_pass<'a>(
             pass.revenue.insert(entry_key(&fields, col));
         }
     }
+    close(&mut pass, run.take());
     pass
+}
+
+/// The entries whose debits and credits differ, each named with its lines.
+fn unbalanced_entries(passes: &[FirstPass]) -> Vec<ImportIssue> {
+    let mut whole: HashMap<(&str, &str), EntryPart> = HashMap::new();
+    for pass in passes {
+        for (key, part) in &pass.unbalanced {
+            let kept = whole.entry(*key).or_insert(EntryPart {
+                first_line: part.first_line,
+                ..Default::default()
+            });
+            kept.debit += part.debit;
+            kept.credit += part.credit;
+            kept.first_line = kept.first_line.min(part.first_line);
+            kept.last_line = kept.last_line.max(part.last_line);
+        }
+    }
+    let mut wrong: Vec<_> = whole
+        .into_iter()
+        .filter(|(_, p)| p.debit != p.credit)
+        .collect();
+    wrong.sort_by_key(|(_, p)| p.first_line);
+    let count = wrong.len();
+    let mut issues: Vec<ImportIssue> = wrong
+        .into_iter()
+        .take(MAX_ISSUES)
+        .map(|((journal, number), p)| {
+            let cents = |v: i128| {
+                crate::money::format_cents_fr(i64::try_from(v).unwrap_or(i64::MAX))
+            };
+            let lines = if p.first_line == p.last_line {
+                format!("ligne {}", p.first_line)
+            } else {
+                format!("lignes {} à {}", p.first_line, p.last_line)
+            };
+            ImportIssue::at(
+                p.first_line,
+                None,
+                format!(
+                    "l'écriture {journal} {number} n'est pas équilibrée : débit {}, crédit {}, écart {} ({lines})",
+                    cents(p.debit),
+                    cents(p.credit),
+                    cents((p.debit - p.credit).abs())
+                ),
+            )
+        })
+        .collect();
+    if count > MAX_ISSUES {
+        issues.push(ImportIssue::file(format!(
+            "… et {} autres écritures déséquilibrées",
+            count - MAX_ISSUES
+        )));
+    }
+    issues
+}
+
+/// The first and last entry dates of the file.
+fn period_of(passes: &[FirstPass]) -> Option<(Date, Date)> {
+    let first = passes.iter().filter_map(|p| p.first_date).min()?;
+    let last = passes.iter().filter_map(|p| p.last_date).max()?;
+    let date = |d: u32| Date::from_ymd_opt((d / 10_000) as i32, d / 100 % 100, d % 100);
+    Some((date(first)?, date(last)?))
+}
+
+/// A date as AAAAMMJJ (the FEC's form, read without chrono) or any form
+/// [`parse_date`] reads; `None` when it is not a date.
+fn compact_date(text: &str) -> Option<u32> {
+    let b = text.as_bytes();
+    if b.len() == 8 && b.iter().all(u8::is_ascii_digit) {
+        let n = b.iter().fold(0u32, |n, d| n * 10 + (d - b'0') as u32);
+        let (y, m, d) = (n / 10_000, n / 100 % 100, n % 100);
+        let days = match m {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+            2 => 28,
+            _ => 0,
+        };
+        return ((1900..=2200).contains(&y) && (1..=days).contains(&d)).then_some(n);
+    }
+    let date = parse_date(text).ok()?;
+    use chrono::Datelike;
+    Some(date.year() as u32 * 10_000 + date.month() * 100 + date.day())
+}
+
+fn bad_date(text: &str) -> String {
+    format!("« {text} » n'est pas une date (AAAAMMJJ)")
 }
 
 /// Where to cut a large text in two for reading on two cores: just after a
@@ -452,6 +685,14 @@ fn is_opening_journal(code: &str, lib: &str) -> bool {
     ) || lib.to_lowercase().contains("nouveau")
 }
 
+/// A piece reference that names an opening entry itself ("AN", "RAN",
+/// "A-nouveaux"…) rather than the document it carries forward.
+fn names_an_opening(piece_ref: &str) -> bool {
+    let upper = piece_ref.to_uppercase();
+    let word = upper.split([' ', '-', '/', '_']).next().unwrap_or("");
+    matches!(word, "AN" | "ANO" | "RAN" | "OUV" | "A") || upper.contains("NOUVEAU")
+}
+
 fn collapse_spaces(text: &str) -> Cow<'_, str> {
     let trimmed = text.trim();
     let bytes = trimmed.as_bytes();
@@ -469,16 +710,29 @@ fn collapse_spaces(text: &str) -> Cow<'_, str> {
 
 /// Debit − credit in cents, or the faulty column and why.
 fn amount_of(f: &[&str], col: &Columns) -> Result<i64, (usize, String)> {
+    let (debit, credit) = debit_credit(f, col)?;
+    Ok(debit - credit)
+}
+
+/// The line's debit and credit in cents (one of them zero with
+/// `Montant`/`Sens`), or the faulty column and why.
+fn debit_credit(f: &[&str], col: &Columns) -> Result<(i64, i64), (usize, String)> {
     let read = |i: usize| -> Result<i64, (usize, String)> {
         let t = f[i].trim();
         if t.is_empty() {
-            Ok(0)
-        } else {
-            parse_amount(t).map_err(|m| (i, m))
+            return Ok(0);
         }
+        let cents = parse_amount(t).map_err(|m| (i, m))?;
+        if cents.unsigned_abs() > MAX_LINE_CENTS as u64 {
+            return Err((
+                i,
+                format!("« {t} » dépasse le montant le plus grand accepté"),
+            ));
+        }
+        Ok(cents)
     };
     if let (Some(d), Some(c)) = (col.debit, col.credit) {
-        return Ok(read(d)? - read(c)?);
+        return Ok((read(d)?, read(c)?));
     }
     let (m, s) = (
         col.montant.unwrap_or_default(),
@@ -486,11 +740,15 @@ fn amount_of(f: &[&str], col: &Columns) -> Result<i64, (usize, String)> {
     );
     let amount = read(m)?;
     match f[s].trim().to_lowercase().as_str() {
-        "d" | "débit" | "debit" | "+1" | "1" => Ok(amount),
-        "c" | "crédit" | "credit" | "-1" => Ok(-amount),
+        "d" | "débit" | "debit" | "+1" | "1" => Ok((amount, 0)),
+        "c" | "crédit" | "credit" | "-1" => Ok((0, amount)),
         other => Err((s, format!("« {other} » : le sens doit être D ou C"))),
     }
 }
+
+/// The largest amount a line may carry: a thousand billion euros, far
+/// above any real entry, far below what sums of a million lines can hold.
+const MAX_LINE_CENTS: i64 = 100_000_000_000_000;
 
 /// Piece references repeat across customers (opening entries "RAN") and
 /// journals: an invoice number must be unique, so repeated ones name their client.

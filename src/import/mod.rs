@@ -6,6 +6,7 @@
 //! writes everything in one transaction, or nothing. Every row carries a
 //! source key, so importing the same file twice changes nothing.
 
+pub mod books;
 pub mod csv;
 pub mod fec;
 pub mod text;
@@ -14,7 +15,10 @@ use std::collections::HashMap;
 use std::fmt;
 
 use rusqlite::{params, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use books::Standing;
+pub use books::{Freshness, ImportChanges, OpeningCheck, OpeningChoice, OpeningChoices};
 use sha2::{Digest, Sha256};
 
 use crate::dates::{Date, IsoDate};
@@ -119,6 +123,8 @@ pub struct ImportPlan {
     pub sha256: String,
     pub encoding: String,
     pub lines: usize,
+    /// The first and last entry dates of a FEC (the period its books cover).
+    pub period: Option<(Date, Date)>,
     pub clients: Vec<PlannedClient>,
     pub items: Vec<PlannedItem>,
     pub payments: Vec<PlannedPayment>,
@@ -155,17 +161,47 @@ pub struct ImportPreview {
     /// Rows already in the ledger (a re-import), which will be left alone.
     pub already_present: usize,
     pub already_imported: bool,
+    /// The first and last entry dates of a FEC.
+    pub period_start: Option<Date>,
+    pub period_end: Option<Date>,
+    /// Where the file meets books already in the ledger: what importing it
+    /// would change, the opening entries to reconcile included.
+    pub changes: Option<ImportChanges>,
     pub issues: Vec<ImportIssue>,
 }
 
 /// What a committed import wrote.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ImportOutcome {
     pub clients_created: usize,
     pub invoices_created: usize,
     pub payments_created: usize,
     pub allocations_created: usize,
     pub skipped: usize,
+    /// What changed in the ledger ("what changed").
+    pub changes: ImportChanges,
+}
+
+/// What the user decided in the preview.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    /// Payment terms per client code (they set the due dates of the file's
+    /// invoices).
+    pub terms: HashMap<String, u32>,
+    /// How to settle differences between opening entries and the ledger.
+    pub openings: OpeningChoices,
+}
+
+/// One import of the ledger's history, with what it changed.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub kind: String,
+    pub file_name: String,
+    /// `AAAA-MM-JJTHH:MM:SSZ`.
+    pub imported_at: String,
+    pub outcome: ImportOutcome,
 }
 
 /// SHA-256 of a file's bytes, hex.
@@ -252,6 +288,23 @@ impl Ledger {
             [&plan.sha256],
             |r| r.get(0),
         )?;
+        drop(exists_item);
+        drop(exists_payment);
+        // Where the file meets books already in the ledger (opening entries,
+        // a newer or older file of its period, a later period), the import
+        // is rehearsed and rolled back: the preview then shows exactly what
+        // it would change, the differences to decide included.
+        let meets_books = plan.issues.is_empty() && books::meets_books(&tx, plan)?;
+        let changes = if meets_books {
+            let options = ImportOptions {
+                terms: terms.clone(),
+                openings: OpeningChoices::default(),
+            };
+            Some(write_plan_in(&tx, plan, &options, &mut |_, _| true, false, true)?.changes)
+        } else {
+            None
+        };
+        drop(tx);
         let mut clients: Vec<PreviewClient> = clients.into_values().collect();
         clients.sort_by(|a, b| a.code.cmp(&b.code));
         Ok(ImportPreview {
@@ -259,6 +312,8 @@ impl Ledger {
             file_name: plan.file_name.clone(),
             encoding: plan.encoding.clone(),
             lines: plan.lines,
+            period_start: plan.period.map(|p| p.0),
+            period_end: plan.period.map(|p| p.1),
             new_clients: clients.iter().filter(|c| c.is_new).count(),
             clients,
             invoices,
@@ -268,6 +323,7 @@ impl Ledger {
             net_total,
             already_present,
             already_imported,
+            changes,
             issues: plan.issues.clone(),
         })
     }
@@ -275,16 +331,33 @@ impl Ledger {
     /// Writes `plan` in one transaction. `terms` overrides payment terms per
     /// client code (they set the due dates of the file's invoices). Any
     /// problem, or a cancel through `progress`, leaves the ledger untouched.
+    /// A difference between opening entries and the ledger refuses the
+    /// import: see [`Ledger::commit_import_with`] to decide it.
     pub fn commit_import(
         &mut self,
         plan: &ImportPlan,
         terms: &HashMap<String, u32>,
         progress: Progress,
     ) -> Result<ImportOutcome> {
+        let options = ImportOptions {
+            terms: terms.clone(),
+            openings: OpeningChoices::default(),
+        };
+        self.commit_import_with(plan, &options, progress)
+    }
+
+    /// [`Ledger::commit_import`] with the user's decisions on opening
+    /// entries that differ from the ledger.
+    pub fn commit_import_with(
+        &mut self,
+        plan: &ImportPlan,
+        options: &ImportOptions,
+        progress: Progress,
+    ) -> Result<ImportOutcome> {
         if !plan.issues.is_empty() {
             return Err(Error::Import(plan.issues.clone()));
         }
-        for (code, days) in terms {
+        for (code, days) in &options.terms {
             if *days > 365 {
                 return Err(Error::invalid(
                     format!("délai de paiement de {code}"),
@@ -298,7 +371,12 @@ impl Ledger {
         // third of a large import); the checkpoint waits for the commit.
         self.conn
             .execute_batch("PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 0")?;
-        let written = self.write_plan(plan, terms, progress, bulk);
+        let written = (|| {
+            let tx = self.conn.transaction()?;
+            let outcome = write_plan_in(&tx, plan, options, progress, bulk, false)?;
+            tx.commit()?;
+            Ok(outcome)
+        })();
         self.conn
             .execute_batch("PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 1000")?;
         if written.is_ok() && bulk {
@@ -307,168 +385,433 @@ impl Ledger {
         written
     }
 
-    fn write_plan(
-        &mut self,
-        plan: &ImportPlan,
-        terms: &HashMap<String, u32>,
-        progress: Progress,
-        bulk: bool,
-    ) -> Result<ImportOutcome> {
-        let tx = self.conn.transaction()?;
-        if bulk {
-            // Building an index once is much faster than growing it row by row.
-            crate::store::drop_secondary_indexes(&tx)?;
-        }
-        let mut outcome = ImportOutcome::default();
-        let mut issues = Vec::new();
-        let total = plan.items.len() + plan.payments.len();
-        let mut done = 0usize;
+    /// The imports, newest first, each with what it changed.
+    pub fn import_history(&self) -> Result<Vec<ImportRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, kind, file_name, imported_at, summary FROM import ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let summary: String = r.get(4)?;
+            Ok(ImportRecord {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                file_name: r.get(2)?,
+                imported_at: r.get(3)?,
+                outcome: serde_json::from_str(&summary).unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
 
-        // Clients: new ones are created; existing ones keep their file, except
-        // the payment terms the user set in the preview.
-        let mut client_ids: foldhash::HashMap<&str, (i64, u32)> = Default::default();
-        for c in &plan.clients {
-            let existing: Option<(i64, u32)> = tx
-                .query_row(
-                    "SELECT id, terms_days FROM client WHERE code = ?1",
-                    [&c.code],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let entry = match existing {
-                Some((id, days)) => match terms.get(&c.code) {
-                    Some(&new_days) if new_days != days => {
-                        tx.execute(
-                            "UPDATE client SET terms_days = ?1 WHERE id = ?2",
-                            params![new_days, id],
-                        )?;
-                        (id, new_days)
-                    }
-                    _ => (id, days),
-                },
-                None => {
-                    let mut client = Client::new(&c.code, &c.name);
-                    client.email = c.email.clone();
-                    client.terms_days = terms.get(&c.code).copied().unwrap_or(30);
-                    if let Err(e) = crate::ledger::validate_client(&client) {
-                        issues.push(ImportIssue::file(format!("client {} : {e}", c.code)));
-                        continue;
-                    }
-                    outcome.clients_created += 1;
-                    (upsert_client_tx(&tx, &client)?, client.terms_days)
-                }
-            };
-            client_ids.insert(c.code.as_str(), entry);
-        }
-
-        // Matching groups: (client, letter) → members (kind, id, date).
-        let mut groups: Groups = Default::default();
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO invoice (client_id, number, kind, issue_date, due_date, amount, currency, label, source_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT(source_key) DO NOTHING",
+/// Writes `plan` through `tx` (committed or rolled back by the caller).
+/// `rehearsal`: the preview's dry run, where an undecided difference is
+/// listed instead of refusing the import.
+fn write_plan_in(
+    tx: &rusqlite::Transaction,
+    plan: &ImportPlan,
+    options: &ImportOptions,
+    progress: Progress,
+    bulk: bool,
+    rehearsal: bool,
+) -> Result<ImportOutcome> {
+    let terms = &options.terms;
+    let mut outcome = ImportOutcome::default();
+    let changes = &mut outcome.changes;
+    changes.period_start = plan.period.map(|p| IsoDate::from(p.0).as_str().to_string());
+    changes.period_end = plan.period.map(|p| IsoDate::from(p.1).as_str().to_string());
+    tx.execute(
+        "INSERT INTO import (kind, file_name, sha256, imported_at, summary, period_start, period_end) VALUES (?1, ?2, ?3, ?4, '', ?5, ?6)",
+        params![
+            match plan.kind {
+                ImportKind::Fec => "fec",
+                ImportKind::Csv => "csv",
+            },
+            plan.file_name,
+            plan.sha256,
+            now_stamp(),
+            plan.period.map(|p| IsoDate::from(p.0)),
+            plan.period.map(|p| IsoDate::from(p.1)),
+        ],
+    )?;
+    let import_id = tx.last_insert_rowid();
+    let finish = |tx: &rusqlite::Transaction, outcome: &ImportOutcome| -> Result<()> {
+        tx.execute(
+            "UPDATE import SET summary = ?2 WHERE id = ?1",
+            params![
+                import_id,
+                serde_json::to_string(outcome).unwrap_or_default()
+            ],
+        )?;
+        Ok(())
+    };
+    // A file older than one already imported for its period changes nothing.
+    if let Standing::Older { newer, newer_file } = books::standing(tx, plan, Some(import_id))? {
+        tx.execute(
+            "UPDATE import SET superseded_by = ?2 WHERE id = ?1",
+            params![import_id, newer],
+        )?;
+        outcome.changes.superseded_by = Some(newer_file);
+        outcome.skipped = plan.items.len() + plan.payments.len();
+        finish(tx, &outcome)?;
+        return Ok(outcome);
+    }
+    // The imports of the same period this file now stands for.
+    let same_period: Vec<i64> = match plan.period {
+        Some((start, _)) => {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id FROM import WHERE kind = 'fec' AND period_start = ?1 AND id <> ?2",
             )?;
-            let mut by_key = tx.prepare_cached("SELECT id FROM invoice WHERE source_key = ?1")?;
-            let mut by_number =
-                tx.prepare_cached("SELECT client_id, amount FROM invoice WHERE number = ?1")?;
-            for item in &plan.items {
-                done += 1;
-                if done % 256 == 0 && !progress(done, total) {
-                    return Err(Error::invalid("import", "annulé : rien n'a été importé"));
+            let rows = stmt.query_map(params![IsoDate::from(start), import_id], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        }
+        None => Vec::new(),
+    };
+    if !same_period.is_empty() {
+        tx.execute(
+            &format!(
+                "UPDATE import SET superseded_by = ?1 WHERE superseded_by IS NULL AND id IN ({})",
+                same_period
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            [import_id],
+        )?;
+    }
+    let has_rows: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM invoice) OR EXISTS (SELECT 1 FROM payment)",
+        [],
+        |r| r.get(0),
+    )?;
+    let before = if has_rows {
+        Some(books::Snapshot::take(tx)?)
+    } else {
+        None
+    };
+    if bulk {
+        // Building an index once is much faster than growing it row by row.
+        crate::store::drop_secondary_indexes(tx)?;
+    }
+    let mut issues = Vec::new();
+    let total = plan.items.len() + plan.payments.len();
+    let mut done = 0usize;
+
+    // Clients: new ones are created; existing ones keep their file, except
+    // the payment terms the user set in the preview.
+    let mut client_ids: foldhash::HashMap<&str, (i64, u32)> = Default::default();
+    for c in &plan.clients {
+        let existing: Option<(i64, u32)> = tx
+            .query_row(
+                "SELECT id, terms_days FROM client WHERE code = ?1",
+                [&c.code],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let entry = match existing {
+            Some((id, days)) => match terms.get(&c.code) {
+                Some(&new_days) if new_days != days => {
+                    tx.execute(
+                        "UPDATE client SET terms_days = ?1 WHERE id = ?2",
+                        params![new_days, id],
+                    )?;
+                    (id, new_days)
                 }
-                let Some(&(client_id, terms_days)) = client_ids.get(item.client_code.as_str())
-                else {
+                _ => (id, days),
+            },
+            None => {
+                let mut client = Client::new(&c.code, &c.name);
+                client.email = c.email.clone();
+                client.terms_days = terms.get(&c.code).copied().unwrap_or(30);
+                if let Err(e) = crate::ledger::validate_client(&client) {
+                    issues.push(ImportIssue::file(format!("client {} : {e}", c.code)));
                     continue;
-                };
-                let due = item.due_date.unwrap_or_else(|| {
-                    if item.amount_cents < 0 {
-                        item.issue_date
-                    } else {
-                        item.issue_date + chrono::Days::new(terms_days as u64)
-                    }
-                });
-                let mut number = item.number.clone();
-                let mut attempt = 0;
-                let id = loop {
-                    let inserted = match insert.execute(params![
-                        client_id,
-                        number,
-                        item.kind.as_str(),
-                        IsoDate::from(item.issue_date),
-                        IsoDate::from(due),
-                        item.amount_cents,
-                        item.currency.as_str(),
-                        item.label,
-                        item.source_key
-                    ]) {
-                        Ok(n) => n,
-                        Err(rusqlite::Error::SqliteFailure(e, _))
-                            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-                        {
-                            // The number is taken by another row.
-                            let (other_client, other_amount): (i64, i64) =
-                                by_number.query_row([&number], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                            if plan.kind == ImportKind::Csv {
-                                if other_client == client_id && other_amount == item.amount_cents {
-                                    outcome.skipped += 1;
-                                    break None;
-                                }
-                                issues.push(ImportIssue::at(
-                                    item.line,
-                                    Some("numéro"),
-                                    format!("la facture {number} existe déjà dans le grand livre avec un autre montant ou un autre client"),
-                                ));
-                                break None;
-                            }
-                            // A FEC reuses piece references across journals: keep them apart.
-                            attempt += 1;
-                            number = if attempt == 1 {
-                                format!("{} ({})", item.number, item.client_code)
-                            } else {
-                                format!("{} ({}) #{attempt}", item.number, item.client_code)
-                            };
-                            continue;
-                        }
-                        Err(e) => return Err(e.into()),
-                    };
-                    if inserted == 1 {
-                        outcome.invoices_created += 1;
-                        // A row written just now is not matched yet: its open amount is known.
-                        break Some((
-                            tx.last_insert_rowid(),
-                            Some((item.issue_date, item.amount_cents)),
-                        ));
-                    }
-                    outcome.skipped += 1;
-                    break Some((by_key.query_row([&item.source_key], |r| r.get(0))?, None));
-                };
-                if let (Some((id, known)), Some(letter)) = (id, item.letter.as_deref()) {
-                    let member = if item.amount_cents > 0 {
-                        Member::Debit(id)
-                    } else {
-                        Member::CreditNote(id)
-                    };
-                    groups
-                        .entry((client_id, letter))
-                        .or_default()
-                        .push((member, known));
                 }
+                outcome.clients_created += 1;
+                (upsert_client_tx(tx, &client)?, client.terms_days)
+            }
+        };
+        client_ids.insert(c.code.as_str(), entry);
+    }
+    let ids_by_code: HashMap<String, i64> = client_ids
+        .iter()
+        .map(|(code, (id, _))| (code.to_string(), *id))
+        .collect();
+
+    // Opening entries meeting the items of an earlier period.
+    let forward =
+        books::reconcile_forward(tx, plan, &ids_by_code, &same_period, &mut outcome.changes)?;
+    let checks: Vec<&books::OpeningCheck> = forward.iter().map(|r| &r.check).collect();
+    if !rehearsal {
+        if let Some(message) = books::undecided(&checks, &options.openings) {
+            return Err(Error::invalid("à-nouveaux", message));
+        }
+    }
+    let mut stands_for: foldhash::HashMap<String, Vec<i64>> = Default::default();
+    for rec in &forward {
+        let choice = options.openings_for(&rec.check.client_code, rehearsal);
+        let carried = books::apply_forward(tx, rec, choice, import_id, &mut outcome.changes)?;
+        for (line, ids) in rec.lines.iter().zip(carried) {
+            stands_for.insert(line.source_key.clone(), ids);
+        }
+        outcome.changes.openings.push(rec.check.clone());
+    }
+    // Lines already carried by an earlier file of the period.
+    {
+        let mut carried =
+            tx.prepare_cached("SELECT invoice_id FROM carry WHERE source_key = ?1")?;
+        for item in plan.items.iter().filter(|i| i.kind == InvoiceKind::Opening) {
+            if stands_for.contains_key(&item.source_key) {
+                continue;
+            }
+            let ids: Vec<i64> = carried
+                .query_map([&item.source_key], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            if !ids.is_empty() {
+                stands_for.insert(item.source_key.clone(), ids);
             }
         }
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO payment (client_id, date, amount, currency, method, reference, source_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT(source_key) DO NOTHING",
-            )?;
-            let mut by_key = tx.prepare_cached("SELECT id FROM payment WHERE source_key = ?1")?;
-            for p in &plan.payments {
-                done += 1;
-                if done % 256 == 0 && !progress(done, total) {
-                    return Err(Error::invalid("import", "annulé : rien n'a été importé"));
+    }
+
+    // Rows of earlier files of the period that this one no longer holds, by
+    // what identifies their line: corrected if it comes back, else withdrawn.
+    let mut gone_items = books::rows_of(tx, "invoice", &same_period)?;
+    let mut gone_payments = books::rows_of(tx, "payment", &same_period)?;
+    for item in &plan.items {
+        gone_items.remove(&item.source_key);
+    }
+    for p in &plan.payments {
+        gone_payments.remove(&p.source_key);
+    }
+    let mut gone_item_ids: HashMap<String, (String, i64)> = gone_items
+        .iter()
+        .filter_map(|(key, id)| books::identity(key).map(|i| (i, (key.clone(), *id))))
+        .collect();
+    let mut gone_payment_ids: HashMap<String, (String, i64)> = gone_payments
+        .iter()
+        .filter_map(|(key, id)| books::identity(key).map(|i| (i, (key.clone(), *id))))
+        .collect();
+
+    // Matching groups: (client, letter) → members (kind, id, date).
+    let mut groups: Groups = Default::default();
+    // Each row's groups, to find the lettering a newer file undid.
+    let mut group_of: foldhash::HashMap<(i64, &str), usize> = Default::default();
+    let mut invoice_groups: HashMap<i64, Vec<usize>> = HashMap::new();
+    let mut payment_groups: HashMap<i64, Vec<usize>> = HashMap::new();
+    let track = !same_period.is_empty();
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO invoice (client_id, number, kind, issue_date, due_date, amount, currency, label, source_key, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT(source_key) DO NOTHING",
+        )?;
+        let mut by_key = tx.prepare_cached("SELECT id FROM invoice WHERE source_key = ?1")?;
+        let mut by_number =
+            tx.prepare_cached("SELECT client_id, amount FROM invoice WHERE number = ?1")?;
+        for item in &plan.items {
+            done += 1;
+            if done % 256 == 0 && !progress(done, total) {
+                return Err(Error::invalid("import", "annulé : rien n'a été importé"));
+            }
+            let Some(&(client_id, terms_days)) = client_ids.get(item.client_code.as_str()) else {
+                continue;
+            };
+            // An opening line standing for items already in the ledger.
+            if let Some(ids) = stands_for
+                .get(&item.source_key)
+                .filter(|ids| !ids.is_empty())
+            {
+                outcome.skipped += 1;
+                if let Some(letter) = item.letter.as_deref() {
+                    let n = group_of.len();
+                    let g = *group_of.entry((client_id, letter)).or_insert(n);
+                    for &id in ids {
+                        let member = if item.amount_cents > 0 {
+                            Member::Debit(id)
+                        } else {
+                            Member::CreditNote(id)
+                        };
+                        groups
+                            .entry((client_id, letter))
+                            .or_default()
+                            .push((member, None));
+                        if track {
+                            invoice_groups.entry(id).or_default().push(g);
+                        }
+                    }
                 }
-                let Some(&(client_id, _)) = client_ids.get(p.client_code.as_str()) else {
+                continue;
+            }
+            let due = item.due_date.unwrap_or_else(|| {
+                if item.amount_cents < 0 {
+                    item.issue_date
+                } else {
+                    item.issue_date + chrono::Days::new(terms_days as u64)
+                }
+            });
+            // A line of an earlier file of the period, corrected.
+            if !gone_item_ids.is_empty() {
+                if let Some((old_key, id)) =
+                    books::identity(&item.source_key).and_then(|i| gone_item_ids.remove(&i))
+                {
+                    gone_items.remove(&old_key);
+                    let (old_amount, old_date): (i64, Date) = tx.query_row(
+                        "SELECT amount, issue_date FROM invoice WHERE id = ?1",
+                        [id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )?;
+                    books::unmatch_invoice(tx, id)?;
+                    tx.execute(
+                        "UPDATE invoice SET amount = ?2, issue_date = ?3, due_date = ?4, source_key = ?5, import_id = ?6, label = ?7 WHERE id = ?1",
+                        params![id, item.amount_cents, IsoDate::from(item.issue_date), IsoDate::from(due), item.source_key, import_id, item.label],
+                    )?;
+                    let mut what = Vec::new();
+                    if old_amount != item.amount_cents {
+                        what.push(format!(
+                            "montant {} → {}",
+                            crate::money::format_cents_fr(old_amount),
+                            crate::money::format_cents_fr(item.amount_cents)
+                        ));
+                    }
+                    if old_date != item.issue_date {
+                        what.push(format!(
+                            "date {} → {}",
+                            crate::dates::format_fr(old_date),
+                            crate::dates::format_fr(item.issue_date)
+                        ));
+                    }
+                    outcome.changes.changed.push(books::InvoiceChange {
+                        number: item.number.clone(),
+                        client_code: item.client_code.clone(),
+                        currency: item.currency,
+                        open_before: old_amount,
+                        open_after: item.amount_cents,
+                        note: what.join(", "),
+                    });
+                    if let Some(letter) = item.letter.as_deref() {
+                        let member = if item.amount_cents > 0 {
+                            Member::Debit(id)
+                        } else {
+                            Member::CreditNote(id)
+                        };
+                        let n = group_of.len();
+                        let g = *group_of.entry((client_id, letter)).or_insert(n);
+                        invoice_groups.entry(id).or_default().push(g);
+                        groups
+                            .entry((client_id, letter))
+                            .or_default()
+                            .push((member, None));
+                    }
                     continue;
+                }
+            }
+            let mut number = item.number.clone();
+            let mut attempt = 0;
+            let id = loop {
+                let inserted = match insert.execute(params![
+                    client_id,
+                    number,
+                    item.kind.as_str(),
+                    IsoDate::from(item.issue_date),
+                    IsoDate::from(due),
+                    item.amount_cents,
+                    item.currency.as_str(),
+                    item.label,
+                    item.source_key,
+                    import_id
+                ]) {
+                    Ok(n) => n,
+                    Err(rusqlite::Error::SqliteFailure(e, _))
+                        if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    {
+                        // The number is taken by another row.
+                        let (other_client, other_amount): (i64, i64) =
+                            by_number.query_row([&number], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                        if plan.kind == ImportKind::Csv {
+                            if other_client == client_id && other_amount == item.amount_cents {
+                                outcome.skipped += 1;
+                                break None;
+                            }
+                            issues.push(ImportIssue::at(
+                                item.line,
+                                Some("numéro"),
+                                format!("la facture {number} existe déjà dans le grand livre avec un autre montant ou un autre client"),
+                            ));
+                            break None;
+                        }
+                        // A FEC reuses piece references across journals: keep them apart.
+                        attempt += 1;
+                        number = if attempt == 1 {
+                            format!("{} ({})", item.number, item.client_code)
+                        } else {
+                            format!("{} ({}) #{attempt}", item.number, item.client_code)
+                        };
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
                 };
+                if inserted == 1 {
+                    outcome.invoices_created += 1;
+                    match item.kind {
+                        InvoiceKind::Invoice => outcome.changes.new_invoices += 1,
+                        InvoiceKind::CreditNote => outcome.changes.new_credit_notes += 1,
+                        InvoiceKind::Opening => outcome.changes.new_openings += 1,
+                    }
+                    // A row written just now is not matched yet: its open amount is known.
+                    break Some((
+                        tx.last_insert_rowid(),
+                        Some((item.issue_date, item.amount_cents)),
+                    ));
+                }
+                outcome.skipped += 1;
+                break Some((by_key.query_row([&item.source_key], |r| r.get(0))?, None));
+            };
+            if let (Some((id, known)), Some(letter)) = (id, item.letter.as_deref()) {
+                let member = if item.amount_cents > 0 {
+                    Member::Debit(id)
+                } else {
+                    Member::CreditNote(id)
+                };
+                if track {
+                    let n = group_of.len();
+                    let g = *group_of.entry((client_id, letter)).or_insert(n);
+                    invoice_groups.entry(id).or_default().push(g);
+                }
+                groups
+                    .entry((client_id, letter))
+                    .or_default()
+                    .push((member, known));
+            }
+        }
+    }
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO payment (client_id, date, amount, currency, method, reference, source_key, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(source_key) DO NOTHING",
+        )?;
+        let mut by_key = tx.prepare_cached("SELECT id FROM payment WHERE source_key = ?1")?;
+        for p in &plan.payments {
+            done += 1;
+            if done % 256 == 0 && !progress(done, total) {
+                return Err(Error::invalid("import", "annulé : rien n'a été importé"));
+            }
+            let Some(&(client_id, _)) = client_ids.get(p.client_code.as_str()) else {
+                continue;
+            };
+            let corrected = if gone_payment_ids.is_empty() {
+                None
+            } else {
+                books::identity(&p.source_key).and_then(|i| gone_payment_ids.remove(&i))
+            };
+            let (id, known) = if let Some((old_key, id)) = corrected {
+                gone_payments.remove(&old_key);
+                unmatch_payment(tx, id)?;
+                tx.execute(
+                    "UPDATE payment SET date = ?2, amount = ?3, source_key = ?4, import_id = ?5 WHERE id = ?1",
+                    params![id, IsoDate::from(p.date), p.amount_cents, p.source_key, import_id],
+                )?;
+                (id, None)
+            } else {
                 let n = insert.execute(params![
                     client_id,
                     IsoDate::from(p.date),
@@ -476,53 +819,154 @@ impl Ledger {
                     p.currency.as_str(),
                     p.method,
                     p.reference,
-                    p.source_key
+                    p.source_key,
+                    import_id
                 ])?;
-                let (id, known) = if n == 1 {
+                if n == 1 {
                     outcome.payments_created += 1;
+                    outcome.changes.new_payments += 1;
                     (tx.last_insert_rowid(), Some((p.date, p.amount_cents)))
                 } else {
                     outcome.skipped += 1;
                     (by_key.query_row([&p.source_key], |r| r.get(0))?, None)
-                };
-                if let Some(letter) = p.letter.as_deref() {
-                    groups
-                        .entry((client_id, letter))
-                        .or_default()
-                        .push((Member::Payment(id), known));
                 }
+            };
+            if let Some(letter) = p.letter.as_deref() {
+                if track {
+                    let n = group_of.len();
+                    let g = *group_of.entry((client_id, letter)).or_insert(n);
+                    payment_groups.entry(id).or_default().push(g);
+                }
+                groups
+                    .entry((client_id, letter))
+                    .or_default()
+                    .push((Member::Payment(id), known));
             }
         }
-        if !issues.is_empty() {
-            return Err(Error::Import(issues));
-        }
-        // Rows already in the ledger are looked up by their matching: that
-        // needs the indexes.
-        let looks_up = groups.values().flatten().any(|(_, known)| known.is_none());
-        if bulk && looks_up {
-            crate::store::create_secondary_indexes(&tx)?;
-        }
-        outcome.allocations_created = match_groups(&tx, groups)?;
-        if bulk && !looks_up {
-            crate::store::create_secondary_indexes(&tx)?;
-        }
-        progress(total, total);
-        tx.execute(
-            "INSERT INTO import (kind, file_name, sha256, imported_at, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                match plan.kind {
-                    ImportKind::Fec => "fec",
-                    ImportKind::Csv => "csv",
-                },
-                plan.file_name,
-                plan.sha256,
-                now_stamp(),
-                serde_json::to_string(&outcome).unwrap_or_default()
-            ],
-        )?;
-        tx.commit()?;
-        Ok(outcome)
     }
+    if !issues.is_empty() {
+        return Err(Error::Import(issues));
+    }
+    // What the newest file of the period no longer holds.
+    if track {
+        withdraw_gone(
+            tx,
+            &gone_items,
+            &gone_payments,
+            import_id,
+            &mut outcome.changes,
+        )?;
+    }
+    // Rows already in the ledger are looked up by their matching: that
+    // needs the indexes.
+    let looks_up = track || groups.values().flatten().any(|(_, known)| known.is_none());
+    if bulk && looks_up {
+        crate::store::create_secondary_indexes(tx)?;
+    }
+    if track {
+        books::unletter(tx, &same_period, &invoice_groups, &payment_groups)?;
+    }
+    outcome.allocations_created = match_groups(tx, groups, import_id)?;
+    if bulk && !looks_up {
+        crate::store::create_secondary_indexes(tx)?;
+    }
+    // Items of this period meeting the opening items of the next one.
+    let backward = books::reconcile_backward(tx, plan, &ids_by_code)?;
+    let checks: Vec<&books::OpeningCheck> = backward.iter().map(|(r, _)| &r.check).collect();
+    if !rehearsal {
+        if let Some(message) = books::undecided(&checks, &options.openings) {
+            return Err(Error::invalid("à-nouveaux", message));
+        }
+    }
+    for (rec, openings) in &backward {
+        let choice = options.openings_for(&rec.check.client_code, rehearsal);
+        books::apply_backward(tx, rec, openings, choice, import_id, &mut outcome.changes)?;
+        outcome.changes.openings.push(rec.check.clone());
+    }
+    progress(total, total);
+    if let Some(before) = before {
+        let after = books::Snapshot::take(tx)?;
+        books::compare(tx, &before, &after, &mut outcome.changes)?;
+    } else {
+        let after = books::Snapshot::take(tx)?;
+        outcome.changes.open_after = after.totals();
+    }
+    finish(tx, &outcome)?;
+    Ok(outcome)
+}
+
+impl ImportOptions {
+    /// The decision for a client's difference; in a rehearsal, an undecided
+    /// one is played as "keep the ledger" (and listed in the preview).
+    fn openings_for(&self, code: &str, rehearsal: bool) -> Option<OpeningChoice> {
+        let choice = self
+            .openings
+            .per_client
+            .get(code)
+            .copied()
+            .or(self.openings.default);
+        match (choice, rehearsal) {
+            (None, true) => Some(OpeningChoice::KeepLedger),
+            (choice, _) => choice,
+        }
+    }
+}
+
+/// Reverses every live allocation made from payment `id`.
+fn unmatch_payment(tx: &rusqlite::Transaction, id: i64) -> Result<()> {
+    let live: Vec<i64> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT a.id FROM allocation a WHERE a.payment_id = ?1 AND a.reverses IS NULL
+               AND NOT EXISTS (SELECT 1 FROM allocation r WHERE r.reverses = a.id)",
+        )?;
+        let rows = stmt.query_map([id], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for a in live {
+        books::reverse(tx, a)?;
+    }
+    Ok(())
+}
+
+/// Withdraws the rows of earlier files of the period that the newest one
+/// no longer holds, their matching undone first.
+fn withdraw_gone(
+    tx: &rusqlite::Transaction,
+    items: &HashMap<String, i64>,
+    payments: &HashMap<String, i64>,
+    import_id: i64,
+    changes: &mut ImportChanges,
+) -> Result<()> {
+    let mut ids: Vec<i64> = items.values().copied().collect();
+    ids.sort();
+    for id in ids {
+        let (number, code, amount, currency): (String, String, i64, String) = tx.query_row(
+            "SELECT i.number, c.code, i.amount, i.currency FROM invoice i JOIN client c ON c.id = i.client_id WHERE i.id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        let freed = books::unmatch_invoice(tx, id)?;
+        tx.execute(
+            "UPDATE invoice SET withdrawn_by = ?2 WHERE id = ?1",
+            params![id, import_id],
+        )?;
+        changes.withdrawn.push(books::InvoiceChange {
+            number,
+            client_code: code,
+            currency: Currency::parse(&currency)?,
+            open_before: amount - freed.iter().map(|f| f.1).sum::<i64>(),
+            open_after: 0,
+            note: "absente du fichier le plus récent de l'exercice".into(),
+        });
+    }
+    for id in payments.values() {
+        unmatch_payment(tx, *id)?;
+        tx.execute(
+            "UPDATE payment SET withdrawn_by = ?2 WHERE id = ?1",
+            params![id, import_id],
+        )?;
+    }
+    Ok(())
 }
 
 /// What is left to match on a row written by this import, with its date;
@@ -542,7 +986,7 @@ enum Member {
 /// Settles each lettering group: its credits (payments, credit notes) go to
 /// its debits, oldest first. What is already matched is taken into account,
 /// so running it again on the same group adds nothing.
-fn match_groups(tx: &rusqlite::Transaction, groups: Groups) -> Result<usize> {
+fn match_groups(tx: &rusqlite::Transaction, groups: Groups, import_id: i64) -> Result<usize> {
     let mut created = 0;
     let mut open_of = tx.prepare_cached(
         "SELECT i.issue_date, i.amount - COALESCE((SELECT SUM(amount) FROM allocation WHERE invoice_id = i.id), 0) + COALESCE((SELECT SUM(amount) FROM allocation WHERE credit_note_id = i.id), 0) FROM invoice i WHERE i.id = ?1",
@@ -551,7 +995,7 @@ fn match_groups(tx: &rusqlite::Transaction, groups: Groups) -> Result<usize> {
         "SELECT p.date, p.amount - COALESCE((SELECT SUM(amount) FROM allocation WHERE payment_id = p.id), 0) FROM payment p WHERE p.id = ?1",
     )?;
     let mut insert = tx.prepare_cached(
-        "INSERT INTO allocation (invoice_id, payment_id, credit_note_id, amount, date, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO allocation (invoice_id, payment_id, credit_note_id, amount, date, created_at, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     let stamp = now_stamp();
     let mut keys: Vec<_> = groups.keys().copied().collect();
@@ -609,7 +1053,8 @@ fn match_groups(tx: &rusqlite::Transaction, groups: Groups) -> Result<usize> {
                     credit_note_id,
                     part,
                     IsoDate::from(debit_date.max(credit_date)),
-                    stamp
+                    stamp,
+                    import_id
                 ])?;
                 created += 1;
                 left -= part;
