@@ -190,6 +190,7 @@ pub fn outbox_decide(ledger: &mut Ledger, decision: &str, id: &str) -> Result<()
 /// saves them as .eml files with `--eml`.
 pub fn remind(args: &Args, ledger: &mut Ledger) -> Result<(), Failure> {
     let as_of = args.as_of()?;
+    crate::check_fresh(args, ledger, as_of)?;
     match args.value("--channel").map(Channel::parse).transpose()? {
         Some(Channel::Email) | None => {}
         Some(_) => {

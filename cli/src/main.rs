@@ -26,7 +26,11 @@ Usage : encaisse-cli [--ledger FICHIER] COMMANDE [OPTIONS]
   (sans --ledger : variable ENCAISSE_LEDGER, sinon le dossier de données de l'application)
 
 Commandes :
-  import fec FICHIER [--dry-run] [--terms JOURS] [--json]   importer un FEC
+  import fec FICHIER [--dry-run] [--terms JOURS] [--openings keep|replace] [--json]
+                                                             importer un FEC (--openings : quand les à-nouveaux
+                                                             diffèrent du grand livre, garder le grand livre et
+                                                             noter l'écart, ou reprendre l'ouverture)
+  imports [--json]                                           l'historique des imports et ce que chacun a changé
   import csv FICHIER [--dry-run] [--terms JOURS] [--json]   importer une liste de factures CSV
   aging [--as-of AAAA-MM-JJ] [--json | --csv | --pdf FICHIER] balance âgée
   dashboard [--as-of AAAA-MM-JJ] [--json]                    chiffres du tableau de bord
@@ -35,10 +39,10 @@ Commandes :
   record --client CODE --level N --channel C [--date AAAA-MM-JJ] [--note TEXTE] [--manual]
                                                              enregistrer une relance faite (canal : call, email,
                                                              letter, email_and_letter, registered, collection)
-  letters [--as-of AAAA-MM-JJ] --out FICHIER.zip [--merged FICHIER.pdf] [--record]
+  letters [--as-of AAAA-MM-JJ] --out FICHIER.zip [--merged FICHIER.pdf] [--record] [--stale-ok]
                                                              lettres de relance du jour (une par client et niveau),
                                                              --record les enregistre comme envoyées
-  remind [--as-of AAAA-MM-JJ] --channel email [--send | --eml FICHIER.zip]
+  remind [--as-of AAAA-MM-JJ] --channel email [--send | --eml FICHIER.zip] [--stale-ok]
                                                              mettre en file les e-mails de relance du jour
                                                              (--send : les envoyer ; --eml : les enregistrer)
   smtp set --host H [--port P] [--security starttls|tls|none] [--user U] [--from A] [--from-name N]
@@ -93,6 +97,7 @@ const VALUED: &[&str] = &[
     "--from-name",
     "--reply-to",
     "--eml",
+    "--openings",
 ];
 
 fn parse_args() -> Result<Args, String> {
@@ -197,6 +202,24 @@ impl From<Error> for Failure {
     }
 }
 
+/// A reminder session on data older than the ledger's limit is refused
+/// unless `--stale-ok` says the user knows.
+pub(crate) fn check_fresh(args: &Args, ledger: &Ledger, day: Date) -> Result<(), Failure> {
+    if args.has("--stale-ok") {
+        return Ok(());
+    }
+    match ledger.freshness(day)?.message {
+        Some(message) => Err(Failure::Core(
+            Error::invalid(
+                "données anciennes",
+                format!("{message} (ou confirmez avec --stale-ok)"),
+            ),
+            None,
+        )),
+        None => Ok(()),
+    }
+}
+
 fn open(args: &Args) -> Result<Ledger, Failure> {
     let path = encaisse::paths::ledger_path(args.value("--ledger").map(PathBuf::from));
     Ok(Ledger::open(&path)?)
@@ -217,6 +240,21 @@ fn run(args: &Args) -> Result<(), Failure> {
     let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["import", kind @ ("fec" | "csv"), file] => import_file(args, kind, PathBuf::from(file)),
+        ["imports"] => {
+            let history = open(args)?.import_history()?;
+            if args.has("--json") {
+                json(&history);
+            } else {
+                for record in &history {
+                    println!(
+                        "{} {} ({})",
+                        record.imported_at, record.file_name, record.kind
+                    );
+                    print_changes(&record.outcome.changes);
+                }
+            }
+            Ok(())
+        }
         ["import", ..] => Err(Failure::Usage(
             "import fec FICHIER ou import csv FICHIER".into(),
         )),
@@ -400,6 +438,9 @@ fn run(args: &Args) -> Result<(), Failure> {
             let out = args.value("--out").ok_or_else(|| {
                 Failure::Usage("letters : --out FICHIER.zip est obligatoire".into())
             })?;
+            if args.has("--record") {
+                check_fresh(args, &ledger, as_of)?;
+            }
             let work = ledger.work_list(as_of)?;
             let letters = ledger.letters(&work.rows, as_of)?;
             let (zip, entries) = encaisse::documents::letters_zip(&letters)?;
@@ -612,8 +653,22 @@ fn import_file(args: &Args, kind: &str, file: PathBuf) -> Result<(), Failure> {
         }
         return Ok(());
     }
+    let openings =
+        match args.value("--openings") {
+            Some(text) => Some(import::OpeningChoice::parse(text).ok_or_else(|| {
+                Failure::Usage(format!("--openings : « {text} » : keep ou replace"))
+            })?),
+            None => None,
+        };
+    let options = import::ImportOptions {
+        terms,
+        openings: import::OpeningChoices {
+            per_client: HashMap::new(),
+            default: openings,
+        },
+    };
     let outcome = ledger
-        .commit_import(&plan, &terms, &mut |_, _| true)
+        .commit_import_with(&plan, &options, &mut |_, _| true)
         .map_err(|e| Failure::Core(e, Some(file.clone())))?;
     if args.has("--json") {
         json(&outcome);
@@ -622,9 +677,63 @@ fn import_file(args: &Args, kind: &str, file: PathBuf) -> Result<(), Failure> {
             "Importé : {} clients, {} factures/avoirs, {} paiements, {} lettrages ({} lignes déjà présentes)",
             outcome.clients_created, outcome.invoices_created, outcome.payments_created, outcome.allocations_created, outcome.skipped
         );
+        print_changes(&outcome.changes);
         let _ = eur;
     }
     Ok(())
+}
+
+/// "What changed", in French, one fact a line.
+fn print_changes(c: &import::ImportChanges) {
+    let total = |t: &[import::books::Total]| {
+        if t.is_empty() {
+            return Money::new(0, encaisse::money::Currency::EUR).format_fr();
+        }
+        t.iter()
+            .map(|t| Money::new(t.cents, t.currency).format_fr())
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    if let Some(newer) = &c.superseded_by {
+        println!("Fichier plus ancien que {newer}, déjà importé pour le même exercice : rien n'a changé.");
+        return;
+    }
+    if c.previous_books_missing {
+        println!("L'exercice précédent manque : les à-nouveaux restent des soldes d'ouverture jusqu'à son import.");
+    }
+    for o in &c.openings {
+        println!(
+            "À-nouveaux {} : ouverture {}, grand livre {}, écart {}",
+            o.client_code,
+            Money::new(o.opening_cents, o.currency).format_fr(),
+            Money::new(o.ledger_cents, o.currency).format_fr(),
+            Money::new(o.gap_cents.abs(), o.currency).format_fr()
+        );
+    }
+    let lines = [
+        ("Nouvelles factures", c.new_invoices),
+        ("Nouveaux avoirs", c.new_credit_notes),
+        ("Nouveaux paiements", c.new_payments),
+        ("Réglées par ce fichier", c.newly_paid_count),
+        ("Rouvertes", c.reopened_count),
+        ("Modifiées", c.changed.len()),
+        ("Retirées", c.withdrawn.len()),
+        ("À-nouveaux rapprochés", c.carried_forward),
+    ];
+    for (what, n) in lines.iter().filter(|(_, n)| *n > 0) {
+        println!("{what} : {n}");
+    }
+    for change in c.changed.iter().chain(&c.adjustments) {
+        println!(
+            "  {} ({}) : {}",
+            change.number, change.client_code, change.note
+        );
+    }
+    println!(
+        "Encours avant : {} ; après : {}",
+        total(&c.open_before),
+        total(&c.open_after)
+    );
 }
 
 pub(crate) fn write_file(path: &str, bytes: &[u8]) -> Result<(), Failure> {

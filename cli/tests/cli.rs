@@ -315,3 +315,135 @@ fn letters_zip_merged_pdf_and_record() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!dir.path().join(".part").exists());
 }
+
+/// Two years of generated books (one line per customer in the openings),
+/// written as files, with the second year's opening of the first customer
+/// changed by `shift` cents.
+fn two_years(dir: &std::path::Path, shift: i64) -> (PathBuf, PathBuf) {
+    let files = encaisse::synthetic::books(&encaisse::synthetic::BooksSpec {
+        seed: 5,
+        clients: 4,
+        first_year: 2025,
+        years: 2,
+        invoices_per_year: 30,
+        detailed_openings: false,
+        mid_year_files: false,
+    });
+    let mut second = files[1].text.clone();
+    if shift != 0 {
+        // The first opening line and its counterpart, both moved.
+        let mut lines: Vec<String> = second.lines().map(str::to_string).collect();
+        let fields = |l: &str| l.split('\t').map(str::to_string).collect::<Vec<_>>();
+        let first = lines.iter().position(|l| l.starts_with("AN\t")).unwrap();
+        let counter = lines
+            .iter()
+            .position(|l| l.starts_with("AN\t") && l.contains("\t890000\t"))
+            .unwrap();
+        let cents = |t: &str| encaisse::money::parse_amount(t).unwrap();
+        let write = |c: i64| format!("{},{:02}", c / 100, c % 100);
+        let mut f = fields(&lines[first]);
+        f[11] = write(cents(&f[11]) + shift);
+        lines[first] = f.join("\t");
+        let mut f = fields(&lines[counter]);
+        f[12] = write(cents(&f[12]) + shift);
+        lines[counter] = f.join("\t");
+        second = lines.join("\n") + "\n";
+    }
+    let a = dir.join(&files[0].name);
+    let b = dir.join(&files[1].name);
+    std::fs::write(&a, &files[0].text).unwrap();
+    std::fs::write(&b, second).unwrap();
+    (a, b)
+}
+
+#[test]
+fn next_year_import_reconciles_openings_and_says_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.sqlite");
+    let (n, n1) = two_years(dir.path(), 50_00);
+    assert!(cli(&ledger, &["import", "fec", n.to_str().unwrap()])
+        .status
+        .success());
+    let out = cli(&ledger, &["import", "fec", n1.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an undecided difference refuses the import"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("C00") && err.contains("écart 50,00"), "{err}");
+    let out = cli(
+        &ledger,
+        &[
+            "import",
+            "fec",
+            n1.to_str().unwrap(),
+            "--openings",
+            "keep",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["changes"]["carried_forward"].as_u64().unwrap() >= 1);
+    assert_eq!(json["changes"]["adjustments"].as_array().unwrap().len(), 1);
+    let out = cli(&ledger, &["imports"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("À-nouveaux rapprochés") && text.contains("Encours avant"),
+        "{text}"
+    );
+    let out = cli(
+        &ledger,
+        &["import", "fec", n1.to_str().unwrap(), "--openings", "maybe"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown decision is a usage error"
+    );
+}
+
+#[test]
+fn a_reminder_session_on_stale_data_needs_stale_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.sqlite");
+    let (n, _) = two_years(dir.path(), 0);
+    assert!(cli(&ledger, &["import", "fec", n.to_str().unwrap()])
+        .status
+        .success());
+    let zip = dir.path().join("r.zip");
+    let args = [
+        "letters",
+        "--as-of",
+        "2026-03-01",
+        "--out",
+        zip.to_str().unwrap(),
+        "--record",
+    ];
+    let out = cli(&ledger, &args);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Vos paiements connus s'arrêtent au") && err.contains("--stale-ok"),
+        "{err}"
+    );
+    assert!(!zip.exists(), "nothing produced");
+    let mut ok = args.to_vec();
+    ok.push("--stale-ok");
+    let out = cli(&ledger, &ok);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(
+        &ledger,
+        &["remind", "--as-of", "2026-03-01", "--channel", "email"],
+    );
+    assert_eq!(out.status.code(), Some(1), "remind is a session too");
+}
