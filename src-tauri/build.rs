@@ -39,6 +39,8 @@ const COMMANDS: &[&str] = &[
     "csv_sample",
     "import_analyze",
     "import_commit",
+    "import_history",
+    "freshness",
     "cancel_work",
     "follow_up",
     "day_work",

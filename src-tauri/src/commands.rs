@@ -492,6 +492,7 @@ pub fn import_commit(
     app: AppHandle,
     state: State<'_, App>,
     terms: Vec<TermsDto>,
+    openings: Vec<OpeningDecisionDto>,
 ) -> Res<ImportOutcomeDto> {
     let plan = state
         .pending_import
@@ -530,10 +531,42 @@ pub fn import_commit(
         );
         !cancel.load(Ordering::SeqCst)
     };
+    let mut choices = encaisse::import::OpeningChoices::default();
+    for d in openings {
+        let choice = encaisse::import::OpeningChoice::parse(&d.choice).ok_or_else(|| {
+            IpcError::new(
+                "invalid",
+                format!("à-nouveaux de {} : choix « {} » inconnu", d.code, d.choice),
+            )
+        })?;
+        choices.per_client.insert(d.code, choice);
+    }
+    let options = encaisse::import::ImportOptions {
+        terms: overrides,
+        openings: choices,
+    };
     let outcome = state
         .ledger()?
-        .commit_import(&plan, &overrides, &mut progress);
+        .commit_import_with(&plan, &options, &mut progress);
     Ok(outcome?.into())
+}
+
+/// The imports, newest first, each with what it changed.
+#[tauri::command(async)]
+pub fn import_history(state: State<'_, App>) -> Res<Vec<ImportRecordDto>> {
+    Ok(state
+        .ledger()?
+        .import_history()?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// Whether the ledger's data is current enough for a session on `as_of`.
+#[tauri::command(async)]
+pub fn freshness(state: State<'_, App>, as_of: String) -> Res<FreshnessDto> {
+    let day = parse_date(&as_of)?;
+    Ok(state.ledger()?.freshness(day)?.into())
 }
 
 /// Asks the running long task to stop (it rolls back).

@@ -7,10 +7,10 @@ use ts_rs::TS;
 
 use encaisse::aging::{AgedBalance, AgedInvoice, AgingRow};
 use encaisse::dates;
-use encaisse::import::{ImportIssue, ImportOutcome, ImportPreview};
+use encaisse::import::{ImportChanges, ImportIssue, ImportOutcome, ImportPreview};
 use encaisse::ledger::{ClientSummary, InvoicePage, MatchOutcome};
 use encaisse::model::{Allocation, Client, ClientKind, Company, Invoice, Payment};
-use encaisse::money::{plain_cents, Money};
+use encaisse::money::{plain_cents, Currency, Money};
 
 /// An error as the UI sees it: branch on `code`, show `message`.
 #[derive(Debug, Serialize, TS)]
@@ -604,6 +604,12 @@ pub struct ImportPreviewDto {
     pub net_total: Vec<MoneyDto>,
     pub already_present: String,
     pub already_imported: bool,
+    /// First and last entry dates of a FEC (`AAAA-MM-JJ`), empty otherwise.
+    pub period_start: String,
+    pub period_end: String,
+    /// What the import would change where the file meets books already in
+    /// the ledger (opening entries to reconcile included).
+    pub changes: Option<ImportChangesDto>,
     pub issues: Vec<ImportIssueDto>,
 }
 
@@ -637,6 +643,9 @@ impl From<ImportPreview> for ImportPreviewDto {
             net_total: p.net_total.into_iter().map(Into::into).collect(),
             already_present: p.already_present.to_string(),
             already_imported: p.already_imported,
+            period_start: p.period_start.map(|d| d.to_string()).unwrap_or_default(),
+            period_end: p.period_end.map(|d| d.to_string()).unwrap_or_default(),
+            changes: p.changes.map(Into::into),
             issues: p.issues.into_iter().map(Into::into).collect(),
         }
     }
@@ -650,6 +659,161 @@ pub struct ImportOutcomeDto {
     pub payments_created: String,
     pub allocations_created: String,
     pub skipped: String,
+    pub changes: ImportChangesDto,
+}
+
+/// A customer's opening entries against the ledger.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct OpeningCheckDto {
+    pub client_code: String,
+    pub client_name: String,
+    /// `forward` or `backward`.
+    pub direction: String,
+    /// `carried` or `gap`.
+    pub state: String,
+    pub opening: MoneyDto,
+    pub ledger: MoneyDto,
+    pub gap: MoneyDto,
+    pub items: String,
+    pub detailed: bool,
+}
+
+/// An invoice an import changed.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct InvoiceChangeDto {
+    pub number: String,
+    pub client_code: String,
+    pub open_before: MoneyDto,
+    pub open_after: MoneyDto,
+    pub note: String,
+}
+
+/// What an import changed ("what changed").
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ImportChangesDto {
+    pub period_start: String,
+    pub period_end: String,
+    pub superseded_by: String,
+    pub previous_books_missing: bool,
+    pub new_invoices: String,
+    pub new_credit_notes: String,
+    pub new_openings: String,
+    pub new_payments: String,
+    pub newly_paid: Vec<InvoiceChangeDto>,
+    pub newly_paid_count: String,
+    pub reopened: Vec<InvoiceChangeDto>,
+    pub reopened_count: String,
+    pub changed: Vec<InvoiceChangeDto>,
+    pub withdrawn: Vec<InvoiceChangeDto>,
+    pub carried_forward: String,
+    pub openings: Vec<OpeningCheckDto>,
+    pub adjustments: Vec<InvoiceChangeDto>,
+    pub open_before: Vec<MoneyDto>,
+    pub open_after: Vec<MoneyDto>,
+}
+
+impl From<ImportChanges> for ImportChangesDto {
+    fn from(c: ImportChanges) -> Self {
+        let money = |cents: i64, currency: Currency| MoneyDto::from(Money::new(cents, currency));
+        let totals = |t: Vec<encaisse::import::books::Total>| {
+            t.into_iter().map(|t| money(t.cents, t.currency)).collect()
+        };
+        let list = |l: Vec<encaisse::import::books::InvoiceChange>| {
+            l.into_iter()
+                .map(|i| InvoiceChangeDto {
+                    number: i.number,
+                    client_code: i.client_code,
+                    open_before: money(i.open_before, i.currency),
+                    open_after: money(i.open_after, i.currency),
+                    note: i.note,
+                })
+                .collect()
+        };
+        let word = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        ImportChangesDto {
+            period_start: c.period_start.unwrap_or_default(),
+            period_end: c.period_end.unwrap_or_default(),
+            superseded_by: c.superseded_by.unwrap_or_default(),
+            previous_books_missing: c.previous_books_missing,
+            new_invoices: c.new_invoices.to_string(),
+            new_credit_notes: c.new_credit_notes.to_string(),
+            new_openings: c.new_openings.to_string(),
+            new_payments: c.new_payments.to_string(),
+            newly_paid: list(c.newly_paid),
+            newly_paid_count: c.newly_paid_count.to_string(),
+            reopened: list(c.reopened),
+            reopened_count: c.reopened_count.to_string(),
+            changed: list(c.changed),
+            withdrawn: list(c.withdrawn),
+            carried_forward: c.carried_forward.to_string(),
+            openings: c
+                .openings
+                .into_iter()
+                .map(|o| OpeningCheckDto {
+                    client_code: o.client_code,
+                    client_name: o.client_name,
+                    direction: word(serde_json::to_value(o.direction).unwrap_or_default()),
+                    state: word(serde_json::to_value(o.state).unwrap_or_default()),
+                    opening: money(o.opening_cents, o.currency),
+                    ledger: money(o.ledger_cents, o.currency),
+                    gap: money(o.gap_cents, o.currency),
+                    items: o.items.to_string(),
+                    detailed: o.detailed,
+                })
+                .collect(),
+            adjustments: list(c.adjustments),
+            open_before: totals(c.open_before),
+            open_after: totals(c.open_after),
+        }
+    }
+}
+
+/// One import of the ledger's history.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ImportRecordDto {
+    pub id: String,
+    pub kind: String,
+    pub file_name: String,
+    pub imported_at: String,
+    pub changes: ImportChangesDto,
+}
+
+impl From<encaisse::import::ImportRecord> for ImportRecordDto {
+    fn from(r: encaisse::import::ImportRecord) -> Self {
+        ImportRecordDto {
+            id: r.id.to_string(),
+            kind: r.kind,
+            file_name: r.file_name,
+            imported_at: r.imported_at,
+            changes: r.outcome.changes.into(),
+        }
+    }
+}
+
+/// How current the ledger's data is for a session.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct FreshnessDto {
+    /// `AAAA-MM-JJ`, empty when nothing was imported or recorded.
+    pub runs_to: String,
+    pub stale_after_days: String,
+    pub stale: bool,
+    pub message: String,
+}
+
+impl From<encaisse::import::Freshness> for FreshnessDto {
+    fn from(f: encaisse::import::Freshness) -> Self {
+        FreshnessDto {
+            runs_to: f.runs_to.map(|d| d.to_string()).unwrap_or_default(),
+            stale_after_days: f.stale_after_days.to_string(),
+            stale: f.stale,
+            message: f.message.unwrap_or_default(),
+        }
+    }
 }
 
 impl From<ImportOutcome> for ImportOutcomeDto {
@@ -660,6 +824,7 @@ impl From<ImportOutcome> for ImportOutcomeDto {
             payments_created: o.payments_created.to_string(),
             allocations_created: o.allocations_created.to_string(),
             skipped: o.skipped.to_string(),
+            changes: o.changes.into(),
         }
     }
 }
@@ -698,6 +863,16 @@ pub struct ProgressDto {
 pub struct TermsDto {
     pub code: String,
     pub days: String,
+}
+
+/// The user's decision on a customer's opening entries that differ from
+/// the ledger: `keep` (keep the ledger, record the difference) or
+/// `replace` (take the opening, close the ledger's items).
+#[derive(Debug, Deserialize, TS)]
+#[ts(export)]
+pub struct OpeningDecisionDto {
+    pub code: String,
+    pub choice: String,
 }
 
 // ---- Follow-up: the Relances screen, promises, disputes, pauses ----

@@ -54,6 +54,8 @@ fn main() {
             commands::csv_sample,
             commands::import_analyze,
             commands::import_commit,
+            commands::import_history,
+            commands::freshness,
             commands::cancel_work,
             commands::follow_up,
             commands::day_work,

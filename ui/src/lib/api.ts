@@ -26,6 +26,9 @@ import type { FollowUpFilterDto } from './bindings/FollowUpFilterDto';
 import type { FollowUpPageDto } from './bindings/FollowUpPageDto';
 import type { ImportOutcomeDto } from './bindings/ImportOutcomeDto';
 import type { ImportPreviewDto } from './bindings/ImportPreviewDto';
+import type { ImportRecordDto } from './bindings/ImportRecordDto';
+import type { FreshnessDto } from './bindings/FreshnessDto';
+import type { OpeningDecisionDto } from './bindings/OpeningDecisionDto';
 import type { InvoiceFilterDto } from './bindings/InvoiceFilterDto';
 import type { InvoicePageDto } from './bindings/InvoicePageDto';
 import type { IpcError } from './bindings/IpcError';
@@ -90,7 +93,10 @@ export const api = {
   csvSample: (path: string) => call<CsvSampleDto>('csv_sample', { path }),
   importAnalyze: (path: string, kind: 'fec' | 'csv', mapping: CsvColumnDto[]) =>
     call<ImportPreviewDto>('import_analyze', { path, kind, mapping }),
-  importCommit: (terms: TermsDto[]) => call<ImportOutcomeDto>('import_commit', { terms }),
+  importCommit: (terms: TermsDto[], openings: OpeningDecisionDto[]) =>
+    call<ImportOutcomeDto>('import_commit', { terms, openings }),
+  importHistory: () => call<ImportRecordDto[]>('import_history'),
+  freshness: (asOf: string) => call<FreshnessDto>('freshness', { asOf }),
   cancelWork: () => call<null>('cancel_work'),
   followUp: (asOf: string, filter: FollowUpFilterDto) => call<FollowUpPageDto>('follow_up', { asOf, filter }),
   dayWork: (asOf: string) => call<DayWorkDto>('day_work', { asOf }),
