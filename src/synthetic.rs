@@ -314,7 +314,7 @@ fn export(spec: &BooksSpec, invoices: &[Invoice], year: i32, mid_year: bool) -> 
         };
         let lettered = settled_by_end(inv)
             && amount == inv.cents
-            && !(!mid_year && unlettered.as_deref() == Some(inv.number.as_str()));
+            && (mid_year || unlettered.as_deref() != Some(inv.number.as_str()));
         let letter = if lettered {
             new_letter()
         } else {

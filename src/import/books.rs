@@ -844,7 +844,9 @@ pub(crate) fn unmatch_invoice(
     tx: &Transaction,
     invoice: i64,
 ) -> Result<Vec<(Credit, i64, Option<i64>)>> {
-    let live: Vec<(i64, i64, Option<i64>, Option<i64>, i64, Option<i64>)> = {
+    // (allocation, invoice, payment, credit note, amount, import)
+    type Live = (i64, i64, Option<i64>, Option<i64>, i64, Option<i64>);
+    let live: Vec<Live> = {
         let mut stmt = tx.prepare_cached(
             "SELECT a.id, a.invoice_id, a.payment_id, a.credit_note_id, a.amount, a.import_id FROM allocation a
              WHERE (a.invoice_id = ?1 OR a.credit_note_id = ?1) AND a.reverses IS NULL
