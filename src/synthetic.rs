@@ -243,6 +243,24 @@ fn export(spec: &BooksSpec, invoices: &[Invoice], year: i32, mid_year: bool) -> 
         .iter()
         .filter(|i| i.date <= before && i.open_at(before) != 0)
         .collect();
+    // The letter of an invoice carried from earlier years, on its opening
+    // line and its settlements: its own (one opening line per invoice) or
+    // its customer's, once every item carried for the customer is settled.
+    let carried_letter = |inv: &Invoice| {
+        if !settled_by_end(inv) {
+            String::new()
+        } else if spec.detailed_openings {
+            format!("N{}", inv.number)
+        } else if carried
+            .iter()
+            .filter(|o| o.client == inv.client)
+            .all(|o| settled_by_end(o))
+        {
+            format!("N{}", client_code(inv.client))
+        } else {
+            String::new()
+        }
+    };
     if year > spec.first_year {
         let mut per_client: BTreeMap<usize, Vec<&Invoice>> = BTreeMap::new();
         for i in &carried {
@@ -253,11 +271,7 @@ fn export(spec: &BooksSpec, invoices: &[Invoice], year: i32, mid_year: bool) -> 
             let total: i64 = items.iter().map(|i| i.open_at(before)).sum();
             if spec.detailed_openings {
                 for i in &items {
-                    let letter = if settled_by_end(i) {
-                        format!("N{}", i.number)
-                    } else {
-                        String::new()
-                    };
+                    let letter = carried_letter(i);
                     line(
                         &mut text,
                         "AN",
@@ -272,12 +286,7 @@ fn export(spec: &BooksSpec, invoices: &[Invoice], year: i32, mid_year: bool) -> 
                     );
                 }
             } else {
-                let all_settled = items.iter().all(|i| settled_by_end(i));
-                let letter = if all_settled {
-                    format!("N{}", client_code(client))
-                } else {
-                    String::new()
-                };
+                let letter = carried_letter(items[0]);
                 line(
                     &mut text,
                     "AN",
@@ -361,19 +370,7 @@ fn export(spec: &BooksSpec, invoices: &[Invoice], year: i32, mid_year: bool) -> 
     }
     // Settlements this year of invoices carried from earlier years.
     for inv in &carried {
-        let letter = if !settled_by_end(inv) {
-            String::new()
-        } else if spec.detailed_openings {
-            format!("N{}", inv.number)
-        } else if carried
-            .iter()
-            .filter(|o| o.client == inv.client)
-            .all(|o| settled_by_end(o))
-        {
-            format!("N{}", client_code(inv.client))
-        } else {
-            String::new()
-        };
+        let letter = carried_letter(inv);
         inv_settles(&mut text, &mut line, inv, start, end, &letter);
     }
     BooksFile {

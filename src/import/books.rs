@@ -696,33 +696,14 @@ fn adjust(
 ) -> Result<()> {
     let gap = rec.check.gap_cents;
     let date = rec.day.succ_opt().unwrap_or(rec.day);
-    let number = format!(
-        "Écart AN {} {}",
-        rec.check.client_code,
-        date.format("%d/%m/%Y")
-    );
-    let key = format!("fec-gap:{}:{}", rec.check.client_code, IsoDate::from(date));
-    let kind = if gap > 0 {
-        InvoiceKind::Opening
-    } else {
-        InvoiceKind::CreditNote
+    let entry = Entry {
+        what: "Écart AN",
+        key: "fec-gap",
+        label: "Écart entre les à-nouveaux et le grand livre",
+        date,
+        cents: gap,
     };
-    let written = tx.execute(
-        "INSERT INTO invoice (client_id, number, kind, issue_date, due_date, amount, currency, label, source_key, import_id)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(source_key) DO NOTHING",
-        params![
-            rec.client_id,
-            number,
-            kind.as_str(),
-            IsoDate::from(date),
-            gap,
-            rec.check.currency.as_str(),
-            "Écart entre les à-nouveaux et le grand livre",
-            key,
-            import_id
-        ],
-    )?;
-    if written == 1 {
+    if let Some((_, number)) = entry.write(tx, rec, import_id)? {
         changes.adjustments.push(InvoiceChange {
             number,
             client_code: rec.check.client_code.clone(),
@@ -747,40 +728,16 @@ fn close_items(
     if balance == 0 {
         return Ok(());
     }
-    let number = format!(
-        "Reprise AN {} {}",
-        rec.check.client_code,
-        rec.day.format("%d/%m/%Y")
-    );
-    let key = format!(
-        "fec-close:{}:{}",
-        rec.check.client_code,
-        IsoDate::from(rec.day)
-    );
-    let kind = if balance > 0 {
-        InvoiceKind::CreditNote
-    } else {
-        InvoiceKind::Opening
+    let entry = Entry {
+        what: "Reprise AN",
+        key: "fec-close",
+        label: "Soldes repris par les à-nouveaux",
+        date: rec.day,
+        cents: -balance,
     };
-    let written = tx.execute(
-        "INSERT INTO invoice (client_id, number, kind, issue_date, due_date, amount, currency, label, source_key, import_id)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(source_key) DO NOTHING",
-        params![
-            rec.client_id,
-            number,
-            kind.as_str(),
-            IsoDate::from(rec.day),
-            -balance,
-            rec.check.currency.as_str(),
-            "Soldes repris par les à-nouveaux",
-            key,
-            import_id
-        ],
-    )?;
-    if written == 0 {
+    let Some((closing, number)) = entry.write(tx, rec, import_id)? else {
         return Ok(());
-    }
-    let closing = tx.last_insert_rowid();
+    };
     if balance > 0 {
         // The closing credit settles the open debits, oldest first.
         let mut left = balance;
@@ -809,6 +766,55 @@ fn close_items(
         note: "soldes du grand livre repris par les à-nouveaux".into(),
     });
     Ok(())
+}
+
+/// An entry the reconciliation writes for a customer: a difference kept
+/// apart, or the closing of the ledger's items.
+struct Entry {
+    /// Start of its number, e.g. "Écart AN".
+    what: &'static str,
+    /// Start of its source key: one entry per customer and day.
+    key: &'static str,
+    label: &'static str,
+    date: Date,
+    /// Positive: owed (an opening item); negative: a credit note.
+    cents: i64,
+}
+
+impl Entry {
+    /// Writes it once (a re-import finds it by its key): its id and number,
+    /// or `None` when it was already there.
+    fn write(
+        &self,
+        tx: &Transaction,
+        rec: &Reconciled,
+        import_id: i64,
+    ) -> Result<Option<(i64, String)>> {
+        let code = &rec.check.client_code;
+        let number = format!("{} {code} {}", self.what, self.date.format("%d/%m/%Y"));
+        let key = format!("{}:{code}:{}", self.key, IsoDate::from(self.date));
+        let kind = if self.cents > 0 {
+            InvoiceKind::Opening
+        } else {
+            InvoiceKind::CreditNote
+        };
+        let written = tx.execute(
+            "INSERT INTO invoice (client_id, number, kind, issue_date, due_date, amount, currency, label, source_key, import_id)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(source_key) DO NOTHING",
+            params![
+                rec.client_id,
+                number,
+                kind.as_str(),
+                IsoDate::from(self.date),
+                self.cents,
+                rec.check.currency.as_str(),
+                self.label,
+                key,
+                import_id
+            ],
+        )?;
+        Ok((written == 1).then(|| (tx.last_insert_rowid(), number)))
+    }
 }
 
 /// What settles an invoice.
@@ -954,9 +960,7 @@ fn settle_oldest_first(
         return Ok(());
     }
     let mut debits: Vec<(Date, i64, i64)> = Vec::new();
-    let mut open_of = tx.prepare_cached(
-        "SELECT i.issue_date, i.amount - COALESCE((SELECT SUM(amount) FROM allocation WHERE invoice_id = i.id), 0) + COALESCE((SELECT SUM(amount) FROM allocation WHERE credit_note_id = i.id), 0) FROM invoice i WHERE i.id = ?1",
-    )?;
+    let mut open_of = tx.prepare_cached(super::OPEN_OF_SQL)?;
     for &id in ids {
         let (date, open): (Date, i64) = open_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         if open > 0 {

@@ -593,13 +593,11 @@ fn write_plan_in(
         .filter_map(|(key, id)| books::identity(key).map(|i| (i, (key.clone(), *id))))
         .collect();
 
-    // Matching groups: (client, letter) → members (kind, id, date).
-    let mut groups: Groups = Default::default();
-    // Each row's groups, to find the lettering a newer file undid.
-    let mut group_of: foldhash::HashMap<(i64, &str), usize> = Default::default();
-    let mut invoice_groups: HashMap<i64, Vec<usize>> = HashMap::new();
-    let mut payment_groups: HashMap<i64, Vec<usize>> = HashMap::new();
     let track = !same_period.is_empty();
+    let mut lettering = Lettering {
+        track,
+        ..Default::default()
+    };
     {
         let mut insert = tx.prepare_cached(
             "INSERT INTO invoice (client_id, number, kind, issue_date, due_date, amount, currency, label, source_key, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -623,21 +621,8 @@ fn write_plan_in(
             {
                 outcome.skipped += 1;
                 if let Some(letter) = item.letter.as_deref() {
-                    let n = group_of.len();
-                    let g = *group_of.entry((client_id, letter)).or_insert(n);
                     for &id in ids {
-                        let member = if item.amount_cents > 0 {
-                            Member::Debit(id)
-                        } else {
-                            Member::CreditNote(id)
-                        };
-                        groups
-                            .entry((client_id, letter))
-                            .or_default()
-                            .push((member, None));
-                        if track {
-                            invoice_groups.entry(id).or_default().push(g);
-                        }
+                        lettering.add(client_id, letter, Member::item(id, item.amount_cents), None);
                     }
                 }
                 continue;
@@ -689,18 +674,8 @@ fn write_plan_in(
                         note: what.join(", "),
                     });
                     if let Some(letter) = item.letter.as_deref() {
-                        let member = if item.amount_cents > 0 {
-                            Member::Debit(id)
-                        } else {
-                            Member::CreditNote(id)
-                        };
-                        let n = group_of.len();
-                        let g = *group_of.entry((client_id, letter)).or_insert(n);
-                        invoice_groups.entry(id).or_default().push(g);
-                        groups
-                            .entry((client_id, letter))
-                            .or_default()
-                            .push((member, None));
+                        let member = Member::item(id, item.amount_cents);
+                        lettering.add(client_id, letter, member, None);
                     }
                     continue;
                 }
@@ -767,20 +742,12 @@ fn write_plan_in(
                 break Some((by_key.query_row([&item.source_key], |r| r.get(0))?, None));
             };
             if let (Some((id, known)), Some(letter)) = (id, item.letter.as_deref()) {
-                let member = if item.amount_cents > 0 {
-                    Member::Debit(id)
-                } else {
-                    Member::CreditNote(id)
-                };
-                if track {
-                    let n = group_of.len();
-                    let g = *group_of.entry((client_id, letter)).or_insert(n);
-                    invoice_groups.entry(id).or_default().push(g);
-                }
-                groups
-                    .entry((client_id, letter))
-                    .or_default()
-                    .push((member, known));
+                lettering.add(
+                    client_id,
+                    letter,
+                    Member::item(id, item.amount_cents),
+                    known,
+                );
             }
         }
     }
@@ -832,15 +799,7 @@ fn write_plan_in(
                 }
             };
             if let Some(letter) = p.letter.as_deref() {
-                if track {
-                    let n = group_of.len();
-                    let g = *group_of.entry((client_id, letter)).or_insert(n);
-                    payment_groups.entry(id).or_default().push(g);
-                }
-                groups
-                    .entry((client_id, letter))
-                    .or_default()
-                    .push((Member::Payment(id), known));
+                lettering.add(client_id, letter, Member::Payment(id), known);
             }
         }
     }
@@ -859,14 +818,19 @@ fn write_plan_in(
     }
     // Rows already in the ledger are looked up by their matching: that
     // needs the indexes.
-    let looks_up = track || groups.values().flatten().any(|(_, known)| known.is_none());
+    let looks_up = track
+        || lettering
+            .groups
+            .values()
+            .flatten()
+            .any(|(_, known)| known.is_none());
     if bulk && looks_up {
         crate::store::create_secondary_indexes(tx)?;
     }
     if track {
-        books::unletter(tx, &same_period, &invoice_groups, &payment_groups)?;
+        books::unletter(tx, &same_period, &lettering.invoices, &lettering.payments)?;
     }
-    outcome.allocations_created = match_groups(tx, groups, import_id)?;
+    outcome.allocations_created = match_groups(tx, lettering.groups, import_id)?;
     if bulk && !looks_up {
         crate::store::create_secondary_indexes(tx)?;
     }
@@ -973,6 +937,10 @@ fn withdraw_gone(
 /// `None` for a row already in the ledger (looked up when matching).
 type Known = Option<(Date, i64)>;
 
+/// An invoice's date and what is open of it now (a credit note: what is
+/// left to use, negative).
+pub(crate) const OPEN_OF_SQL: &str = "SELECT i.issue_date, i.amount - COALESCE((SELECT SUM(amount) FROM allocation WHERE invoice_id = i.id), 0) + COALESCE((SELECT SUM(amount) FROM allocation WHERE credit_note_id = i.id), 0) FROM invoice i WHERE i.id = ?1";
+
 /// Lettering groups: (client, letter) → members.
 type Groups<'a> = foldhash::HashMap<(i64, &'a str), Vec<(Member, Known)>>;
 
@@ -983,14 +951,54 @@ enum Member {
     Payment(i64),
 }
 
+impl Member {
+    /// An invoice (a debit) or a credit note, by the sign of its amount.
+    fn item(id: i64, cents: i64) -> Member {
+        if cents > 0 {
+            Member::Debit(id)
+        } else {
+            Member::CreditNote(id)
+        }
+    }
+}
+
+/// A file's lettering groups and, for the newest file of a period whose
+/// older files are in the ledger (`track`), the groups of each row: the
+/// lettering those files made that this one no longer has is undone.
+#[derive(Default)]
+struct Lettering<'a> {
+    groups: Groups<'a>,
+    track: bool,
+    index: foldhash::HashMap<(i64, &'a str), usize>,
+    invoices: HashMap<i64, Vec<usize>>,
+    payments: HashMap<i64, Vec<usize>>,
+}
+
+impl<'a> Lettering<'a> {
+    fn add(&mut self, client: i64, letter: &'a str, member: Member, known: Known) {
+        if self.track {
+            let n = self.index.len();
+            let g = *self.index.entry((client, letter)).or_insert(n);
+            match member {
+                Member::Payment(id) => self.payments.entry(id).or_default().push(g),
+                Member::Debit(id) | Member::CreditNote(id) => {
+                    self.invoices.entry(id).or_default().push(g)
+                }
+            }
+        }
+        self.groups
+            .entry((client, letter))
+            .or_default()
+            .push((member, known));
+    }
+}
+
 /// Settles each lettering group: its credits (payments, credit notes) go to
 /// its debits, oldest first. What is already matched is taken into account,
 /// so running it again on the same group adds nothing.
 fn match_groups(tx: &rusqlite::Transaction, groups: Groups, import_id: i64) -> Result<usize> {
     let mut created = 0;
-    let mut open_of = tx.prepare_cached(
-        "SELECT i.issue_date, i.amount - COALESCE((SELECT SUM(amount) FROM allocation WHERE invoice_id = i.id), 0) + COALESCE((SELECT SUM(amount) FROM allocation WHERE credit_note_id = i.id), 0) FROM invoice i WHERE i.id = ?1",
-    )?;
+    let mut open_of = tx.prepare_cached(OPEN_OF_SQL)?;
     let mut payment_left = tx.prepare_cached(
         "SELECT p.date, p.amount - COALESCE((SELECT SUM(amount) FROM allocation WHERE payment_id = p.id), 0) FROM payment p WHERE p.id = ?1",
     )?;
