@@ -480,3 +480,26 @@ fn inv_settles(
         }
     }
 }
+
+/// `text` (a file of [`books`]) with its first customer's opening line and
+/// the counterpart moved by `cents`: opening entries that differ from the
+/// previous year's closing state, as a faulty export would give.
+pub fn shift_first_opening(text: &str, cents: i64) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let first = lines.iter().position(|l| l.starts_with("AN\t"));
+    let counter = lines
+        .iter()
+        .position(|l| l.starts_with("AN\t") && l.contains("\t890000\t"));
+    let (Some(first), Some(counter)) = (first, counter) else {
+        return text.to_string();
+    };
+    let moved = |line: &str, column: usize| {
+        let mut fields: Vec<String> = line.split('\t').map(str::to_string).collect();
+        let was = crate::money::parse_amount(&fields[column]).unwrap_or(0);
+        fields[column] = self::cents(was + cents);
+        fields.join("\t")
+    };
+    lines[first] = moved(&lines[first], 11);
+    lines[counter] = moved(&lines[counter], 12);
+    lines.join("\n") + "\n"
+}

@@ -329,26 +329,7 @@ fn two_years(dir: &std::path::Path, shift: i64) -> (PathBuf, PathBuf) {
         detailed_openings: false,
         mid_year_files: false,
     });
-    let mut second = files[1].text.clone();
-    if shift != 0 {
-        // The first opening line and its counterpart, both moved.
-        let mut lines: Vec<String> = second.lines().map(str::to_string).collect();
-        let fields = |l: &str| l.split('\t').map(str::to_string).collect::<Vec<_>>();
-        let first = lines.iter().position(|l| l.starts_with("AN\t")).unwrap();
-        let counter = lines
-            .iter()
-            .position(|l| l.starts_with("AN\t") && l.contains("\t890000\t"))
-            .unwrap();
-        let cents = |t: &str| encaisse::money::parse_amount(t).unwrap();
-        let write = |c: i64| format!("{},{:02}", c / 100, c % 100);
-        let mut f = fields(&lines[first]);
-        f[11] = write(cents(&f[11]) + shift);
-        lines[first] = f.join("\t");
-        let mut f = fields(&lines[counter]);
-        f[12] = write(cents(&f[12]) + shift);
-        lines[counter] = f.join("\t");
-        second = lines.join("\n") + "\n";
-    }
+    let second = encaisse::synthetic::shift_first_opening(&files[1].text, shift);
     let a = dir.join(&files[0].name);
     let b = dir.join(&files[1].name);
     std::fs::write(&a, &files[0].text).unwrap();

@@ -149,6 +149,15 @@ impl App {
             .unwrap();
     }
 
+    /// Saves a screenshot as `NAME.png` in the folder named by
+    /// `ENCAISSE_E2E_SHOTS`, when it is set (to look at the screens).
+    async fn shot(&self, name: &str) {
+        if let Some(dir) = std::env::var_os("ENCAISSE_E2E_SHOTS") {
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
     async fn close(self) {
         let _ = self.client.close().await;
     }
@@ -715,17 +724,6 @@ async fn the_litigation_file_the_hand_over_the_integrity_check_and_a_backup_rest
         ],
     )
     .await;
-    let shots = std::env::var_os("ENCAISSE_E2E_SHOTS").map(PathBuf::from);
-    let shot = |name: &'static str| {
-        let client = app.client.clone();
-        let shots = shots.clone();
-        async move {
-            if let Some(dir) = shots {
-                let png = client.screenshot().await.unwrap();
-                std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-            }
-        }
-    };
     // Fiche client › Dossier contentieux.
     app.click("[data-nav=clients]").await;
     app.click("[data-testid=client-name]").await;
@@ -755,7 +753,7 @@ async fn the_litigation_file_the_hand_over_the_integrity_check_and_a_backup_rest
     app.click("[data-testid=handover-submit]").await;
     app.text_until("[data-testid=handovers]", |t| t.contains("Recouvra SAS"))
         .await;
-    shot("client-collection").await;
+    app.shot("client-collection").await;
     {
         let core = encaisse::Ledger::open(&ledger).unwrap();
         let l1 = core.client_by_code("L1").unwrap().id;
@@ -785,7 +783,7 @@ async fn the_litigation_file_the_hand_over_the_integrity_check_and_a_backup_rest
         t.contains("Grand livre intègre : 3 entrée(s)")
     })
     .await;
-    shot("settings-backup").await;
+    app.shot("settings-backup").await;
     app.click("[data-testid=backup-now]").await;
     app.text_until("[data-testid=notice]", |t| {
         t.contains("Sauvegarde vérifiée")
@@ -824,5 +822,123 @@ async fn the_litigation_file_the_hand_over_the_integrity_check_and_a_backup_rest
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(encaisse::backup::check_backup(&daily).unwrap().clients, 2);
+    app.close().await;
+}
+
+#[tokio::test]
+async fn two_years_of_books_reconcile_their_openings_and_relances_warns_on_stale_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("books.sqlite");
+    let files = encaisse::synthetic::books(&encaisse::synthetic::BooksSpec {
+        seed: 5,
+        clients: 4,
+        first_year: 2024,
+        years: 2,
+        invoices_per_year: 30,
+        detailed_openings: false,
+        mid_year_files: false,
+    });
+    let first = dir.path().join(&files[0].name);
+    let second = dir.path().join(&files[1].name);
+    std::fs::write(&first, &files[0].text).unwrap();
+    // The second year's first opening is 50,00 € off the first year's books.
+    std::fs::write(
+        &second,
+        encaisse::synthetic::shift_first_opening(&files[1].text, 50_00),
+    )
+    .unwrap();
+    let app = launch(&ledger).await;
+    app.click("[data-nav=import]").await;
+    for (n, file) in [&first, &second].into_iter().enumerate() {
+        app.click("[data-testid=kind-fec]").await;
+        app.set_value("[data-testid=import-path]", file.to_str().unwrap())
+            .await;
+        app.click("[data-testid=import-analyze]").await;
+        app.wait("[data-testid=import-commit]").await;
+        if n == 1 {
+            // The reconciliation: carried customers, and the one that differs.
+            let table = app
+                .text_until("[data-testid=openings]", |t| t.contains("50,00"))
+                .await;
+            assert!(table.contains("Rapprochés"), "{table}");
+            app.shot("import-openings").await;
+            app.set_value("[data-testid=opening-choice]", "replace")
+                .await;
+        }
+        app.click("[data-testid=import-commit]").await;
+        let changes = app
+            .text_until("[data-testid=import-changes]", |t| !t.is_empty())
+            .await;
+        assert!(changes.contains("Encours après"), "{changes}");
+        if n == 1 {
+            let carried = app
+                .text_until("[data-testid=carried-forward]", |t| !t.is_empty())
+                .await;
+            assert!(carried.parse::<u32>().unwrap() >= 3, "{carried}");
+            app.shot("import-changes").await;
+        }
+        app.click("[data-testid=import-done] button").await;
+    }
+    // The history keeps both imports.
+    let history = app
+        .text_until("[data-testid=import-history]", |t| {
+            t.contains(&files[1].name)
+        })
+        .await;
+    assert!(history.contains(&files[0].name), "{history}");
+    app.shot("import-history").await;
+    // The ledger's balances are the newest books', the difference taken as the opening.
+    let core = encaisse::Ledger::open(&ledger).unwrap();
+    let want: i64 = files[1].balances.values().sum::<i64>() + 50_00;
+    let got: i64 = core
+        .clients(chrono::NaiveDate::from_ymd_opt(2099, 1, 1).unwrap(), None)
+        .unwrap()
+        .iter()
+        .flat_map(|c| c.balance.iter().map(|m| m.cents))
+        .sum();
+    assert_eq!(got, want);
+    // The books stop at the end of 2025, long before today: Relances says
+    // so and waits for the user's word.
+    let runs_to = core.data_runs_to().unwrap().expect("the last entry date");
+    assert_eq!(runs_to.format("%Y").to_string(), "2025");
+    let day = encaisse::dates::format_fr(runs_to);
+    app.click("[data-nav=reminders]").await;
+    let warning = app
+        .text_until("[data-testid=freshness-warning]", |t| !t.is_empty())
+        .await;
+    assert!(
+        warning.contains(&format!("Vos paiements connus s'arrêtent au {day}")),
+        "{warning}"
+    );
+    app.click("[data-testid=reminder-row]:nth-child(1) input[type=checkbox]")
+        .await;
+    app.click("[data-testid=record-done]").await;
+    let error = app
+        .text_until("[data-testid=error]", |t| !t.is_empty())
+        .await;
+    assert!(error.contains("importez vos écritures récentes"), "{error}");
+    app.shot("relances-stale").await;
+    let recorded = || -> i64 {
+        rusqlite::Connection::open(&ledger)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM reminder", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(
+        recorded(),
+        0,
+        "nothing recorded on stale data without the user's word"
+    );
+    // Once the user says so, the session goes ahead.
+    app.click("[data-testid=stale-ok]").await;
+    app.click("[data-testid=record-done]").await;
+    app.text_until("[data-testid=notice]", |t| t.contains("enregistrée"))
+        .await;
+    assert!(recorded() > 0);
+    app.click("[data-nav=dashboard]").await;
+    let shown = app
+        .text_until("[data-testid=runs-to]", |t| !t.is_empty())
+        .await;
+    assert_eq!(shown, format!("Données jusqu’au {day}"));
     app.close().await;
 }

@@ -370,6 +370,7 @@ export const en: Record<Key, string> = {
   'books.carriedForward': 'Opening entries reconciled',
   'books.openBefore': 'Outstanding before',
   'books.openAfter': 'Outstanding after',
+  'books.adjustment': 'Adjustment',
   'books.history': 'Import history',
   'books.period': 'Period',
   'freshness.runsTo': 'Data up to {date}',

@@ -369,6 +369,7 @@ export const fr = {
   'books.carriedForward': 'À-nouveaux rapprochés',
   'books.openBefore': 'Encours avant',
   'books.openAfter': 'Encours après',
+  'books.adjustment': 'Ajustement',
   'books.history': 'Historique des imports',
   'books.period': 'Période',
   'freshness.runsTo': 'Données jusqu’au {date}',
