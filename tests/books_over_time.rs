@@ -15,7 +15,7 @@ use crate::common::*;
 const HEADER: &str = "JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\tCompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\tEcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise";
 
 /// A FEC from lines `journal entry date account client piece label debit credit letter`.
-fn fec_of(lines: &[&str]) -> Vec<u8> {
+pub fn fec_of(lines: &[&str]) -> Vec<u8> {
     let mut text = String::from(HEADER);
     text.push('\n');
     for l in lines {

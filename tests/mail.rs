@@ -700,3 +700,41 @@ fn the_connection_test_explains_an_unknown_host_a_tls_mismatch_and_a_silent_serv
     .unwrap_err();
     assert!(why.contains("ne répond pas"), "{why}");
 }
+
+#[test]
+fn an_import_that_pays_an_invoice_cancels_its_queued_message_and_leaves_the_session() {
+    use crate::books_over_time::fec_of;
+    use encaisse::import::fec;
+    let mut ledger = ledger();
+    let invoice = "VE|1|20261013|411000|ALPHA|FA1|Facture FA1|1200,00|0,00|";
+    let revenue = "VE|1|20261013|706000||FA1|Facture FA1|0,00|1200,00|";
+    let first = fec_of(&[invoice, revenue]);
+    commit(&mut ledger, &fec::parse("mi-novembre.txt", &first));
+    let mut alpha = ledger.client_by_code("ALPHA").unwrap();
+    alpha.email = "compta@alpha.fr".into();
+    ledger.upsert_client(&alpha).unwrap();
+    let id = ledger.invoices(&Default::default()).unwrap().rows[0].id;
+    let queued = queue(&mut ledger, &[id], at("2026-11-22T09:00:00Z"));
+    // The same period's file, later: the payment arrived, lettered.
+    let later = fec_of(&[
+        "VE|1|20261013|411000|ALPHA|FA1|Facture FA1|1200,00|0,00|A",
+        revenue,
+        "BQ|2|20261120|512000||VIR|Virement|1200,00|0,00|",
+        "BQ|2|20261120|411000|ALPHA|VIR|Virement FA1|0,00|1200,00|A",
+    ]);
+    let outcome = commit(&mut ledger, &fec::parse("fin-novembre.txt", &later));
+    assert_eq!(outcome.changes.newly_paid_count, 1, "{:?}", outcome.changes);
+    assert!(
+        ledger.work_list(today()).unwrap().rows.is_empty(),
+        "the paid invoice leaves the day's session"
+    );
+    let sink = SmtpSink::start(Options::default());
+    let up = Mailer::new(&settings(sink.port(), Security::None, ""), None, None).unwrap();
+    let report = send(&mut ledger, &up, at("2026-11-22T09:10:00Z"));
+    assert_eq!(report.cancelled, 1);
+    assert!(
+        sink.messages().is_empty(),
+        "a customer who paid is not reminded"
+    );
+    assert_eq!(state(&ledger, queued[0]).state, OutboxState::Cancelled);
+}
