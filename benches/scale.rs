@@ -136,10 +136,16 @@ fn before_lists(dir: &std::path::Path, quick: bool, scale: usize, today: encaiss
     // 1. FEC import.
     reset_peak();
     let lines = 1_000_000 / scale;
-    let fec = demo::synthetic_fec(lines, 5_000 / scale);
+    let year = demo::synthetic_fec_year(lines, 5_000 / scale, 2025, &Default::default());
     let path = dir.join("bench.fec.txt");
-    std::fs::write(&path, &fec).expect("write FEC");
-    drop(fec);
+    std::fs::write(&path, &year.text).expect("write FEC");
+    let next_path = dir.join("bench.next.fec.txt");
+    std::fs::write(
+        &next_path,
+        demo::synthetic_fec_year(lines, 5_000 / scale, 2026, &year.closing).text,
+    )
+    .expect("write FEC");
+    drop(year);
     let ledger_path = dir.join("fec.sqlite");
     let start = Instant::now();
     let bytes = std::fs::read(&path).expect("read FEC");
@@ -183,6 +189,31 @@ fn before_lists(dir: &std::path::Path, quick: bool, scale: usize, today: encaiss
     println!(
         "peak memory of the FEC import (VmHWM): {:.0} MB (the file and its plan are held in memory)",
         rss_mb()
+    );
+
+    // 2. The next year's FEC on top: its opening entries reconciled.
+    let start = Instant::now();
+    let bytes = std::fs::read(&next_path).expect("read FEC");
+    let plan = encaisse::import::fec::parse("bench.next.fec.txt", &bytes);
+    drop(bytes);
+    let mut ledger = Ledger::open(&ledger_path).expect("ledger");
+    let preview = ledger
+        .preview_import(&plan, &HashMap::new())
+        .expect("preview");
+    let carried = preview.changes.map_or(0, |c| c.openings.len());
+    let outcome = ledger
+        .commit_import(&plan, &HashMap::new(), &mut |_, _| true)
+        .expect("import");
+    let took = start.elapsed();
+    assert_eq!(outcome.changes.carried_forward, carried);
+    println!(
+        "next year: {} invoices, {} payments, {} opening lines reconciled",
+        outcome.invoices_created, outcome.payments_created, outcome.changes.carried_forward
+    );
+    report(
+        &format!("import of the next {lines}-line FEC on top of the previous year's"),
+        took,
+        4_000,
     );
 }
 

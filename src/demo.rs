@@ -593,12 +593,42 @@ fn follow_up_history(ledger: &mut Ledger, today: Date, rng: &mut Lcg) -> Result<
 /// three lines (411 / 706 / 44571) and bank entries of two lines (512 / 411),
 /// lettered by pairs. Deterministic.
 pub fn synthetic_fec(lines: usize, clients: usize) -> String {
+    synthetic_fec_year(lines, clients, 2025, &Default::default()).text
+}
+
+/// One year of [`synthetic_fec_year`] and what its customers owe at its end.
+pub struct SyntheticYear {
+    pub text: String,
+    /// Per customer code, the balance of its 411 lines: the next year's
+    /// opening entries.
+    pub closing: std::collections::BTreeMap<String, i64>,
+}
+
+/// A synthetic FEC of about `lines` lines for the fiscal `year`, opening
+/// (journal AN, one line per customer) with `openings`, the previous year's
+/// closing balances. An invoice whose payment would fall in the next year
+/// stays unpaid. Deterministic.
+pub fn synthetic_fec_year(
+    lines: usize,
+    clients: usize,
+    year: i32,
+    openings: &std::collections::BTreeMap<String, i64>,
+) -> SyntheticYear {
     let mut out = String::with_capacity(lines * 120);
     out.push_str("JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\tCompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\tEcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise\n");
-    let mut rng = Lcg(42);
+    let cents = |c: i64| format!("{},{:02}", c / 100, c % 100);
+    let base = chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("valid date");
+    let end = chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("valid date");
+    let mut closing = openings.clone();
     let mut written = 1;
+    let first = base.format("%Y%m%d");
+    for (code, balance) in openings.iter().filter(|(_, b)| **b > 0) {
+        out.push_str(&format!("AN\tA nouveaux\tAN-{code}\t{first}\t411000\tClients\t{code}\tClient {code}\tAN\t{first}\tA nouveaux\t{}\t0,00\t\t\t{first}\t\t\n", cents(*balance)));
+        out.push_str(&format!("AN\tA nouveaux\tAN-{code}\t{first}\t890000\tBilan d'ouverture\t\t\tAN\t{first}\tA nouveaux\t0,00\t{}\t\t\t{first}\t\t\n", cents(*balance)));
+        written += 2;
+    }
+    let mut rng = Lcg(42 + year as u64);
     let mut n = 0u64;
-    let base = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid date");
     while written < lines {
         n += 1;
         let client = rng.below(clients as u64);
@@ -607,22 +637,25 @@ pub fn synthetic_fec(lines: usize, clients: usize) -> String {
         let ht = 100 + rng.below(900_000) as i64;
         let tva = ht / 5;
         let ttc = ht + tva;
-        let cents = |c: i64| format!("{},{:02}", c / 100, c % 100);
-        let paid = rng.chance(70);
+        let pay_day = day + chrono::Days::new(20 + rng.below(40));
+        let paid = rng.chance(70) && pay_day <= end;
         let letter = if paid { format!("L{n}") } else { String::new() };
         let code = format!("C{client:05}");
-        out.push_str(&format!("VE\tVentes\tV{n}\t{date}\t411000\tClients\t{code}\tClient {client}\tF{n}\t{date}\tFacture F{n}\t{}\t0,00\t{letter}\t\t{date}\t\t\n", cents(ttc)));
-        out.push_str(&format!("VE\tVentes\tV{n}\t{date}\t706000\tPrestations\t\t\tF{n}\t{date}\tFacture F{n}\t0,00\t{}\t\t\t{date}\t\t\n", cents(ht)));
-        out.push_str(&format!("VE\tVentes\tV{n}\t{date}\t445710\tTVA collectée\t\t\tF{n}\t{date}\tFacture F{n}\t0,00\t{}\t\t\t{date}\t\t\n", cents(tva)));
+        let number = format!("F{year}-{n}");
+        out.push_str(&format!("VE\tVentes\tV{n}\t{date}\t411000\tClients\t{code}\tClient {client}\t{number}\t{date}\tFacture {number}\t{}\t0,00\t{letter}\t\t{date}\t\t\n", cents(ttc)));
+        out.push_str(&format!("VE\tVentes\tV{n}\t{date}\t706000\tPrestations\t\t\t{number}\t{date}\tFacture {number}\t0,00\t{}\t\t\t{date}\t\t\n", cents(ht)));
+        out.push_str(&format!("VE\tVentes\tV{n}\t{date}\t445710\tTVA collectée\t\t\t{number}\t{date}\tFacture {number}\t0,00\t{}\t\t\t{date}\t\t\n", cents(tva)));
         written += 3;
+        *closing.entry(code.clone()).or_default() += ttc;
         if paid {
-            let pay = (day + chrono::Days::new(20 + rng.below(40))).format("%Y%m%d");
-            out.push_str(&format!("BQ\tBanque\tB{n}\t{pay}\t512000\tBanque\t\t\tVIR{n}\t{pay}\tVirement F{n}\t{}\t0,00\t\t\t{pay}\t\t\n", cents(ttc)));
-            out.push_str(&format!("BQ\tBanque\tB{n}\t{pay}\t411000\tClients\t{code}\tClient {client}\tVIR{n}\t{pay}\tVirement F{n}\t0,00\t{}\t{letter}\t{pay}\t{pay}\t\t\n", cents(ttc)));
+            let pay = pay_day.format("%Y%m%d");
+            out.push_str(&format!("BQ\tBanque\tB{n}\t{pay}\t512000\tBanque\t\t\tVIR{n}\t{pay}\tVirement {number}\t{}\t0,00\t\t\t{pay}\t\t\n", cents(ttc)));
+            out.push_str(&format!("BQ\tBanque\tB{n}\t{pay}\t411000\tClients\t{code}\tClient {client}\tVIR{n}\t{pay}\tVirement {number}\t0,00\t{}\t{letter}\t{pay}\t{pay}\t\t\n", cents(ttc)));
             written += 2;
+            *closing.entry(code).or_default() -= ttc;
         }
     }
-    out
+    SyntheticYear { text: out, closing }
 }
 
 /// Fills a ledger with `clients` clients and `invoices` invoices (about a

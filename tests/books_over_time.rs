@@ -580,3 +580,36 @@ fn the_ledger_knows_the_date_its_data_runs_to_and_warns_when_it_is_stale() {
     );
     let _ = InvoiceStatus::Open;
 }
+
+#[test]
+fn a_next_year_written_in_bulk_carries_the_previous_year_at_scale() {
+    use encaisse::demo::synthetic_fec_year;
+    let first = synthetic_fec_year(60_000, 300, 2025, &BTreeMap::new());
+    let second = synthetic_fec_year(60_000, 300, 2026, &first.closing);
+    let mut ledger = ledger();
+    import(&mut ledger, "2025.txt", first.text.as_bytes());
+    let plan = fec::parse("2026.txt", second.text.as_bytes());
+    assert!(
+        plan.items.len() + plan.payments.len() > 20_000,
+        "written in bulk"
+    );
+    let preview = ledger.preview_import(&plan, &HashMap::new()).unwrap();
+    let checks = preview
+        .changes
+        .expect("the openings meet the ledger")
+        .openings;
+    let carrying = first.closing.values().filter(|b| **b > 0).count();
+    assert_eq!(checks.len(), carrying);
+    assert!(checks
+        .iter()
+        .all(|c| c.state == encaisse::import::books::OpeningState::Carried));
+    let outcome = commit(&mut ledger, &plan);
+    assert_eq!(outcome.changes.carried_forward, carrying);
+    assert_eq!(outcome.changes.new_openings, 0, "nothing added on top");
+    assert_eq!(balances(&ledger), nonzero(&second.closing));
+    assert_eq!(
+        ledger.integrity_check().unwrap(),
+        Vec::<String>::new(),
+        "the indexes came back and the keys hold"
+    );
+}

@@ -1190,27 +1190,16 @@ pub(crate) fn unletter(
     Ok(undone)
 }
 
-/// Whether `plan` meets books already in the ledger: a file of its period,
-/// a later period, or opening lines with rows before the period. Only
-/// then can importing it change more than it adds.
-pub(crate) fn meets_books(tx: &Transaction, plan: &ImportPlan) -> Result<bool> {
+/// Whether `plan` meets other FEC files of its period or of a later one
+/// (a re-export, a file older or newer than one imported, a year coming
+/// after the next): then importing it can change more than it adds.
+pub(crate) fn meets_periods(tx: &Transaction, plan: &ImportPlan) -> Result<bool> {
     let Some((start, end)) = plan.period else {
         return Ok(false);
     };
-    let periods: bool = tx.query_row(
+    Ok(tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM import WHERE kind = 'fec' AND (period_start = ?1 OR period_start > ?2))",
         params![IsoDate::from(start), IsoDate::from(end)],
-        |r| r.get(0),
-    )?;
-    if periods {
-        return Ok(true);
-    }
-    if !plan.items.iter().any(|i| i.kind == InvoiceKind::Opening) {
-        return Ok(false);
-    }
-    Ok(tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM invoice WHERE issue_date < ?1) OR EXISTS (SELECT 1 FROM payment WHERE date < ?1)",
-        [IsoDate::from(start)],
         |r| r.get(0),
     )?)
 }

@@ -294,15 +294,31 @@ impl Ledger {
         // a newer or older file of its period, a later period), the import
         // is rehearsed and rolled back: the preview then shows exactly what
         // it would change, the differences to decide included.
-        let meets_books = plan.issues.is_empty() && books::meets_books(&tx, plan)?;
-        let changes = if meets_books {
+        let changes = if !plan.issues.is_empty() {
+            None
+        } else if books::meets_periods(&tx, plan)? {
+            // The file meets other files of its period or a later one: what
+            // it changes depends on every step of the import, which is
+            // rehearsed and rolled back.
             let options = ImportOptions {
                 terms: terms.clone(),
                 openings: OpeningChoices::default(),
             };
             Some(write_plan_in(&tx, plan, &options, &mut |_, _| true, false, true)?.changes)
         } else {
-            None
+            // The usual case, the next period's file: only its opening
+            // entries meet the ledger, and their reconciliation reads it.
+            let mut ids = HashMap::new();
+            let mut find = tx.prepare_cached("SELECT id FROM client WHERE code = ?1")?;
+            for c in &plan.clients {
+                if let Some(id) = find.query_row([&c.code], |r| r.get(0)).optional()? {
+                    ids.insert(c.code.clone(), id);
+                }
+            }
+            let mut changes = ImportChanges::default();
+            let forward = books::reconcile_forward(&tx, plan, &ids, &[], &mut changes)?;
+            changes.openings = forward.into_iter().map(|r| r.check).collect();
+            (!changes.openings.is_empty() || changes.previous_books_missing).then_some(changes)
         };
         drop(tx);
         let mut clients: Vec<PreviewClient> = clients.into_values().collect();
@@ -490,10 +506,6 @@ fn write_plan_in(
     } else {
         None
     };
-    if bulk {
-        // Building an index once is much faster than growing it row by row.
-        crate::store::drop_secondary_indexes(tx)?;
-    }
     let mut issues = Vec::new();
     let total = plan.items.len() + plan.payments.len();
     let mut done = 0usize;
@@ -572,6 +584,12 @@ fn write_plan_in(
                 stands_for.insert(item.source_key.clone(), ids);
             }
         }
+    }
+
+    if bulk {
+        // Building an index once is much faster than growing it row by row
+        // (the reconciliation above looked rows up by client: not before).
+        crate::store::drop_secondary_indexes(tx)?;
     }
 
     // Rows of earlier files of the period that this one no longer holds, by
