@@ -235,66 +235,86 @@ struct OpenItem {
     open: i64,
 }
 
-/// A client's items open on `day` (and its unallocated payments), leaving
-/// out the rows written by `exclude` imports.
-fn open_on(
-    tx: &Transaction,
-    client_id: i64,
-    currency: Currency,
-    day: Date,
-    exclude: &[i64],
-) -> Result<(Vec<OpenItem>, i64)> {
-    let excluded = ids_list(exclude);
-    let sql = format!(
-        "SELECT i.id, i.number, i.issue_date,
-                i.amount - COALESCE((SELECT SUM(a.amount) FROM allocation a WHERE a.invoice_id = i.id AND a.date <= ?2), 0)
-                         + COALESCE((SELECT SUM(a.amount) FROM allocation a WHERE a.credit_note_id = i.id AND a.date <= ?2), 0)
-         FROM invoice i
-         WHERE i.client_id = ?1 AND i.currency = ?3 AND i.issue_date <= ?2 AND i.withdrawn_by IS NULL
-           AND (i.import_id IS NULL OR i.import_id NOT IN ({excluded}))
-         ORDER BY i.issue_date, i.id"
-    );
-    let mut stmt = tx.prepare(&sql)?;
-    let rows = stmt.query_map(
-        params![client_id, IsoDate::from(day), currency.as_str()],
-        |r| {
-            Ok(OpenItem {
-                id: r.get(0)?,
-                number: r.get(1)?,
-                date: r.get(2)?,
-                open: r.get(3)?,
-            })
-        },
-    )?;
-    let items: Vec<OpenItem> = rows
-        .collect::<rusqlite::Result<Vec<_>>>()?
-        .into_iter()
-        .filter(|i| i.open != 0)
-        .collect();
-    let sql = format!(
-        "SELECT COALESCE(SUM(p.amount - COALESCE((SELECT SUM(a.amount) FROM allocation a WHERE a.payment_id = p.id AND a.date <= ?2), 0)), 0)
-         FROM payment p
-         WHERE p.client_id = ?1 AND p.currency = ?3 AND p.date <= ?2 AND p.withdrawn_by IS NULL
-           AND (p.import_id IS NULL OR p.import_id NOT IN ({excluded}))"
-    );
-    let unallocated: i64 = tx.query_row(
-        &sql,
-        params![client_id, IsoDate::from(day), currency.as_str()],
-        |r| r.get(0),
-    )?;
-    Ok((items, unallocated))
+/// Every client's items open on `day` and unallocated payments, leaving
+/// out the rows written by `exclude` imports: read in one scan of each
+/// table (a next year's file reconciles thousands of customers at once).
+struct OpenOn {
+    items: HashMap<(i64, Currency), Vec<OpenItem>>,
+    unallocated: HashMap<(i64, Currency), i64>,
+    /// Clients with any row up to `day`.
+    known: HashSet<i64>,
 }
 
-/// Whether the client has any row dated up to `day` outside `exclude`.
-fn has_rows_before(tx: &Transaction, client_id: i64, day: Date, exclude: &[i64]) -> Result<bool> {
-    let excluded = ids_list(exclude);
-    let sql = format!(
-        "SELECT EXISTS (SELECT 1 FROM invoice WHERE client_id = ?1 AND issue_date <= ?2 AND withdrawn_by IS NULL
-                            AND (import_id IS NULL OR import_id NOT IN ({excluded})))
-             OR EXISTS (SELECT 1 FROM payment WHERE client_id = ?1 AND date <= ?2 AND withdrawn_by IS NULL
-                            AND (import_id IS NULL OR import_id NOT IN ({excluded})))"
-    );
-    Ok(tx.query_row(&sql, params![client_id, IsoDate::from(day)], |r| r.get(0))?)
+impl OpenOn {
+    fn read(tx: &Transaction, day: Date, exclude: &[i64]) -> Result<OpenOn> {
+        let settled = crate::tally::settled_on(tx, Some(day))?;
+        let excluded: HashSet<i64> = exclude.iter().copied().collect();
+        let mut open = OpenOn {
+            items: HashMap::new(),
+            unallocated: HashMap::new(),
+            known: HashSet::new(),
+        };
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, client_id, number, issue_date, amount, currency, import_id FROM invoice
+                 WHERE issue_date <= ?1 AND withdrawn_by IS NULL ORDER BY issue_date, id",
+            )?;
+            let mut q = stmt.query([IsoDate::from(day)])?;
+            while let Some(r) = q.next()? {
+                if r.get::<_, Option<i64>>(6)?
+                    .is_some_and(|i| excluded.contains(&i))
+                {
+                    continue;
+                }
+                let (id, client): (i64, i64) = (r.get(0)?, r.get(1)?);
+                open.known.insert(client);
+                let left = r.get::<_, i64>(4)? - settled.invoices.get(id);
+                if left != 0 {
+                    let currency =
+                        Currency::from_stored(r.get_ref(5)?.as_bytes().unwrap_or(b"EUR"))?;
+                    open.items
+                        .entry((client, currency))
+                        .or_default()
+                        .push(OpenItem {
+                            id,
+                            number: r.get(2)?,
+                            date: r.get(3)?,
+                            open: left,
+                        });
+                }
+            }
+        }
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, client_id, amount, currency, import_id FROM payment WHERE date <= ?1 AND withdrawn_by IS NULL",
+        )?;
+        let mut q = stmt.query([IsoDate::from(day)])?;
+        while let Some(r) = q.next()? {
+            if r.get::<_, Option<i64>>(4)?
+                .is_some_and(|i| excluded.contains(&i))
+            {
+                continue;
+            }
+            let (id, client): (i64, i64) = (r.get(0)?, r.get(1)?);
+            open.known.insert(client);
+            let left = r.get::<_, i64>(2)? - settled.payments.get(id);
+            if left != 0 {
+                let currency = Currency::from_stored(r.get_ref(3)?.as_bytes().unwrap_or(b"EUR"))?;
+                *open.unallocated.entry((client, currency)).or_default() += left;
+            }
+        }
+        Ok(open)
+    }
+
+    /// A client's open items (oldest first) and unallocated payments.
+    fn of(&mut self, client: i64, currency: Currency) -> (Vec<OpenItem>, i64) {
+        (
+            self.items.remove(&(client, currency)).unwrap_or_default(),
+            self.unallocated
+                .get(&(client, currency))
+                .copied()
+                .unwrap_or(0),
+        )
+    }
 }
 
 /// `1, 2, 3` for an `IN (…)` (ids are integers: nothing to escape); `-1`
@@ -449,17 +469,21 @@ pub(crate) fn reconcile_forward(
         }
     }
     let mut out = Vec::new();
+    if per_client.is_empty() {
+        return Ok(out);
+    }
+    let mut ledger = OpenOn::read(tx, day, same_period)?;
     for (code, openings) in per_client {
         let Some(&client_id) = client_ids.get(code) else {
             continue;
         };
         // A customer the ledger knows nothing of before the period: its
         // opening lines are its first items.
-        if !has_rows_before(tx, client_id, day, same_period)? {
+        if !ledger.known.contains(&client_id) {
             continue;
         }
         let currency = openings[0].currency;
-        let (items, unallocated) = open_on(tx, client_id, currency, day, same_period)?;
+        let (items, unallocated) = ledger.of(client_id, currency);
         let lines: Vec<OpeningLine> = openings.iter().map(|i| OpeningLine::from(*i)).collect();
         let name = plan
             .clients
@@ -557,36 +581,44 @@ pub(crate) fn reconcile_backward(
         rows.collect::<rusqlite::Result<_>>()?
     };
     let day = next.pred_opt().unwrap_or(next);
+    // The next period's opening items of the file's clients.
     let sql = format!(
-        "SELECT id, source_key, number, label, issue_date, amount, currency FROM invoice
-         WHERE client_id = ?1 AND kind = 'opening' AND withdrawn_by IS NULL AND source_key LIKE 'fec:%'
+        "SELECT client_id, id, source_key, number, label, issue_date, amount, currency FROM invoice
+         WHERE kind = 'opening' AND withdrawn_by IS NULL AND source_key LIKE 'fec:%'
            AND import_id IN ({}) ORDER BY issue_date, id",
         ids_list(&next_imports)
     );
-    let mut stmt = tx.prepare(&sql)?;
-    let mut codes: Vec<(&String, &i64)> = client_ids.iter().collect();
-    codes.sort();
-    let mut out = Vec::new();
-    for (code, &client_id) in codes {
-        let rows = stmt.query_map([client_id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
+    let wanted: HashMap<i64, &String> = client_ids.iter().map(|(code, id)| (*id, code)).collect();
+    let mut found: BTreeMap<&String, (i64, Vec<(i64, OpeningLine, String)>)> = BTreeMap::new();
+    {
+        let mut stmt = tx.prepare(&sql)?;
+        let mut q = stmt.query([])?;
+        while let Some(r) = q.next()? {
+            let client: i64 = r.get(0)?;
+            let Some(code) = wanted.get(&client) else {
+                continue;
+            };
+            found.entry(code).or_insert((client, Vec::new())).1.push((
+                r.get(1)?,
                 OpeningLine {
-                    source_key: r.get(1)?,
-                    number: r.get(2)?,
-                    label: r.get(3)?,
-                    date: r.get(4)?,
-                    cents: r.get(5)?,
+                    source_key: r.get(2)?,
+                    number: r.get(3)?,
+                    label: r.get(4)?,
+                    date: r.get(5)?,
+                    cents: r.get(6)?,
                 },
-                r.get::<_, String>(6)?,
-            ))
-        })?;
-        let found: Vec<(i64, OpeningLine, String)> = rows.collect::<rusqlite::Result<_>>()?;
-        if found.is_empty() {
-            continue;
+                r.get(7)?,
+            ));
         }
-        let currency = Currency::parse(&found[0].2)?;
-        let (items, unallocated) = open_on(tx, client_id, currency, day, &next_imports)?;
+    }
+    let mut out = Vec::new();
+    if found.is_empty() {
+        return Ok(out);
+    }
+    let mut ledger = OpenOn::read(tx, day, &next_imports)?;
+    for (code, (client_id, openings)) in found {
+        let currency = Currency::parse(&openings[0].2)?;
+        let (items, unallocated) = ledger.of(client_id, currency);
         if items.is_empty() && unallocated == 0 {
             // The ledger knows nothing of this customer before the next
             // period: its opening items stay its only record.
@@ -596,8 +628,8 @@ pub(crate) fn reconcile_backward(
             tx.query_row("SELECT name FROM client WHERE id = ?1", [client_id], |r| {
                 r.get(0)
             })?;
-        let ids: Vec<i64> = found.iter().map(|f| f.0).collect();
-        let lines: Vec<OpeningLine> = found.into_iter().map(|f| f.1).collect();
+        let ids: Vec<i64> = openings.iter().map(|f| f.0).collect();
+        let lines: Vec<OpeningLine> = openings.into_iter().map(|f| f.1).collect();
         out.push((
             decide(
                 code,
@@ -1006,55 +1038,46 @@ fn settle_oldest_first(
     Ok(())
 }
 
-/// The open amount of every live invoice and the unallocated part of every
-/// live payment, for the summary's before and after.
+/// The ledger before an import, for the summary's before and after: what
+/// the matching had settled per invoice, and the total balance.
 pub(crate) struct Snapshot {
-    invoices: HashMap<i64, (i64, Currency)>,
-    totals: BTreeMap<Currency, i64>,
+    settled: crate::tally::Tally,
+    /// The invoices up to this id were there before.
+    max_id: i64,
+    totals: Vec<Total>,
 }
 
 impl Snapshot {
     pub(crate) fn take(tx: &Transaction) -> Result<Snapshot> {
-        let settled = crate::tally::settled_on(tx, None)?;
-        let mut snapshot = Snapshot {
-            invoices: HashMap::new(),
-            totals: BTreeMap::new(),
-        };
-        {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id, amount, currency FROM invoice WHERE withdrawn_by IS NULL",
-            )?;
-            let mut q = stmt.query([])?;
-            while let Some(r) = q.next()? {
-                let id: i64 = r.get(0)?;
-                let currency = Currency::from_stored(r.get_ref(2)?.as_bytes().unwrap_or(b"EUR"))?;
-                let open = r.get::<_, i64>(1)? - settled.invoices.get(id);
-                snapshot.invoices.insert(id, (open, currency));
-                *snapshot.totals.entry(currency).or_default() += open;
-            }
-        }
-        let mut stmt = tx.prepare_cached(
-            "SELECT id, amount, currency FROM payment WHERE withdrawn_by IS NULL",
-        )?;
+        Ok(Snapshot {
+            settled: crate::tally::settled_on(tx, None)?.invoices,
+            max_id: crate::store::max_id(tx, "invoice")?,
+            totals: totals(tx)?,
+        })
+    }
+}
+
+/// The balance of the whole ledger per currency: its live invoices less its
+/// live payments (the matching moves amounts between them, so it cancels
+/// out of the balance).
+pub(crate) fn totals(tx: &Transaction) -> Result<Vec<Total>> {
+    let mut sums: BTreeMap<Currency, i64> = BTreeMap::new();
+    for (sql, sign) in [
+        ("SELECT currency, SUM(amount) FROM invoice WHERE withdrawn_by IS NULL GROUP BY currency", 1),
+        ("SELECT currency, SUM(amount) FROM payment WHERE withdrawn_by IS NULL GROUP BY currency", -1),
+    ] {
+        let mut stmt = tx.prepare_cached(sql)?;
         let mut q = stmt.query([])?;
         while let Some(r) = q.next()? {
-            let id: i64 = r.get(0)?;
-            let currency = Currency::from_stored(r.get_ref(2)?.as_bytes().unwrap_or(b"EUR"))?;
-            let left = r.get::<_, i64>(1)? - settled.payments.get(id);
-            *snapshot.totals.entry(currency).or_default() -= left;
+            let currency = Currency::from_stored(r.get_ref(0)?.as_bytes().unwrap_or(b"EUR"))?;
+            let sum = sums.entry(currency).or_default();
+            *sum = sum.saturating_add(sign * r.get::<_, i64>(1)?);
         }
-        Ok(snapshot)
     }
-
-    pub(crate) fn totals(&self) -> Vec<Total> {
-        self.totals
-            .iter()
-            .map(|(c, cents)| Total {
-                currency: *c,
-                cents: *cents,
-            })
-            .collect()
-    }
+    Ok(sums
+        .into_iter()
+        .map(|(currency, cents)| Total { currency, cents })
+        .collect())
 }
 
 /// Fills the summary's before and after: the totals, and the invoices that
@@ -1062,21 +1085,27 @@ impl Snapshot {
 pub(crate) fn compare(
     tx: &Transaction,
     before: &Snapshot,
-    after: &Snapshot,
     changes: &mut ImportChanges,
 ) -> Result<()> {
-    changes.open_before = before.totals();
-    changes.open_after = after.totals();
+    changes.open_before = before.totals.clone();
+    changes.open_after = totals(tx)?;
+    let settled = crate::tally::settled_on(tx, None)?.invoices;
     let mut paid = Vec::new();
     let mut reopened = Vec::new();
-    for (id, &(was, currency)) in &before.invoices {
-        let Some(&(now, _)) = after.invoices.get(id) else {
-            continue;
-        };
-        if was > 0 && now <= 0 {
-            paid.push((*id, was, now, currency));
-        } else if was <= 0 && now > 0 {
-            reopened.push((*id, was, now, currency));
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, amount, currency FROM invoice WHERE id <= ?1 AND withdrawn_by IS NULL",
+        )?;
+        let mut q = stmt.query([before.max_id])?;
+        while let Some(r) = q.next()? {
+            let id: i64 = r.get(0)?;
+            let amount: i64 = r.get(1)?;
+            let (was, now) = (amount - before.settled.get(id), amount - settled.get(id));
+            if (was > 0) != (now > 0) {
+                let currency = Currency::from_stored(r.get_ref(2)?.as_bytes().unwrap_or(b"EUR"))?;
+                let list = if was > 0 { &mut paid } else { &mut reopened };
+                list.push((id, was, now, currency));
+            }
         }
     }
     paid.sort();

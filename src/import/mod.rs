@@ -866,12 +866,9 @@ fn write_plan_in(
         outcome.changes.openings.push(rec.check.clone());
     }
     progress(total, total);
-    if let Some(before) = before {
-        let after = books::Snapshot::take(tx)?;
-        books::compare(tx, &before, &after, &mut outcome.changes)?;
-    } else {
-        let after = books::Snapshot::take(tx)?;
-        outcome.changes.open_after = after.totals();
+    match before {
+        Some(before) => books::compare(tx, &before, &mut outcome.changes)?,
+        None => outcome.changes.open_after = books::totals(tx)?,
     }
     finish(tx, &outcome)?;
     Ok(outcome)
