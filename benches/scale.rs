@@ -146,6 +146,8 @@ fn before_lists(dir: &std::path::Path, quick: bool, scale: usize, today: encaiss
     )
     .expect("write FEC");
     drop(year);
+    // The peak of the import alone, not of the generator.
+    reset_peak();
     let ledger_path = dir.join("fec.sqlite");
     let start = Instant::now();
     let bytes = std::fs::read(&path).expect("read FEC");
