@@ -257,7 +257,7 @@ impl OpenOn {
         {
             let mut stmt = tx.prepare_cached(
                 "SELECT id, client_id, number, issue_date, amount, currency, import_id FROM invoice
-                 WHERE issue_date <= ?1 AND withdrawn_by IS NULL ORDER BY issue_date, id",
+                 WHERE issue_date <= ?1 AND withdrawn_by IS NULL",
             )?;
             let mut q = stmt.query([IsoDate::from(day)])?;
             while let Some(r) = q.next()? {
@@ -283,6 +283,11 @@ impl OpenOn {
                         });
                 }
             }
+        }
+        // Each client's few items oldest first (sorting the whole table in
+        // SQL cost more than the scan).
+        for items in open.items.values_mut() {
+            items.sort_by_key(|i| (i.date, i.id));
         }
         let mut stmt = tx.prepare_cached(
             "SELECT id, client_id, amount, currency, import_id FROM payment WHERE date <= ?1 AND withdrawn_by IS NULL",
