@@ -613,3 +613,66 @@ fn a_next_year_written_in_bulk_carries_the_previous_year_at_scale() {
         "the indexes came back and the keys hold"
     );
 }
+
+/// Year N as corrected later: one more invoice of 50,00 € for ALPHA, which
+/// the next year's opening entries already carried.
+fn year_n_corrected() -> Vec<u8> {
+    let mut text = String::from_utf8(year_n()).unwrap();
+    text.push_str(
+        &String::from_utf8(fec_of(&[
+            "VE|5|20251220|411000|ALPHA|FA4|Facture FA4|50,00|0,00|",
+            "VE|5|20251220|706000||FA4|Facture FA4|0,00|50,00|",
+        ]))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| format!("{l}\n"))
+        .collect::<String>(),
+    );
+    text.into_bytes()
+}
+
+#[test]
+fn a_difference_decided_then_explained_by_a_corrected_previous_year_leaves_no_false_debt() {
+    for choice in [OpeningChoice::KeepLedger, OpeningChoice::UseOpening] {
+        let mut ledger = ledger();
+        import(&mut ledger, "N.txt", &year_n());
+        let options = ImportOptions {
+            openings: OpeningChoices {
+                per_client: HashMap::new(),
+                default: Some(choice),
+            },
+            ..Default::default()
+        };
+        let n1 = fec::parse("N1.txt", &year_n1_aggregated("1921,65"));
+        ledger
+            .commit_import_with(&n1, &options, &mut |_, _| true)
+            .unwrap();
+        let want = BTreeMap::from([("ALPHA".to_string(), 50_00), ("BETA".to_string(), 800_00)]);
+        assert_eq!(balances(&ledger), want, "{choice:?}: the newest books");
+        // The corrected year N explains the 50,00 €: FA4.
+        let outcome = import(&mut ledger, "N-corrigé.txt", &year_n_corrected());
+        assert_eq!(
+            balances(&ledger),
+            want,
+            "{choice:?}: still the newest books, FA4 not counted twice"
+        );
+        assert!(
+            !outcome.changes.adjustments.is_empty(),
+            "{choice:?}: the entry is worked out again and listed"
+        );
+        let open = open_items(&ledger);
+        let holder = match choice {
+            // The ledger's items stand: FA4 is owed.
+            OpeningChoice::KeepLedger => "FA4",
+            // The opening stands for the debt; the ledger's items, FA4
+            // included, are closed by the recomputed "Reprise AN".
+            OpeningChoice::UseOpening => "AN (ALPHA 01/01/2026)",
+        };
+        assert_eq!(open.get(holder), Some(&50_00), "{choice:?}: {open:?}");
+        assert!(
+            !open.keys().any(|n| n.starts_with("Écart")),
+            "{choice:?}: no difference left to claim: {open:?}"
+        );
+    }
+}

@@ -552,17 +552,18 @@ fn decide(
     }
 }
 
-/// The opening items of the period that follows `plan`'s (year N+1 already
-/// in the ledger, N arriving), per client, reconciled with the client's
-/// items open at the end of `plan`'s period. Read after the plan's rows are
-/// written.
-pub(crate) fn reconcile_backward(
-    tx: &Transaction,
-    plan: &ImportPlan,
-    client_ids: &HashMap<String, i64>,
-) -> Result<Vec<(Reconciled, Vec<i64>)>> {
+/// The period that follows a file's, when the file closes its own (runs
+/// to within [`COMPLETE_WITHIN_DAYS`] of the next one's start).
+struct NextPeriod {
+    /// The day before the next period.
+    day: Date,
+    /// The imports of the next period.
+    imports: Vec<i64>,
+}
+
+fn next_period(tx: &Transaction, plan: &ImportPlan) -> Result<Option<NextPeriod>> {
     let Some((_, end)) = plan.period else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let next: Option<Date> = tx
         .query_row(
@@ -573,19 +574,158 @@ pub(crate) fn reconcile_backward(
         .optional()?
         .flatten();
     let Some(next) = next else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     // Only books that run to the end of their period close it.
     if (next - end).num_days() > COMPLETE_WITHIN_DAYS {
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    let next_imports: Vec<i64> = {
-        let mut stmt =
-            tx.prepare("SELECT id FROM import WHERE kind = 'fec' AND period_start = ?1")?;
-        let rows = stmt.query_map([IsoDate::from(next)], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
+    let mut stmt = tx.prepare("SELECT id FROM import WHERE kind = 'fec' AND period_start = ?1")?;
+    let rows = stmt.query_map([IsoDate::from(next)], |r| r.get(0))?;
+    Ok(Some(NextPeriod {
+        day: next.pred_opt().unwrap_or(next),
+        imports: rows.collect::<rusqlite::Result<_>>()?,
+    }))
+}
+
+/// A newer file of a period changes the closing state the next period's
+/// opening entries were reconciled with: the differences kept apart
+/// ("Écart AN") and the closings by the opening ("Reprise AN") written then
+/// are worked out again, so that none of them claims a debt the books no
+/// longer show.
+pub(crate) fn revisit_entries(
+    tx: &Transaction,
+    plan: &ImportPlan,
+    client_ids: &HashMap<String, i64>,
+    import_id: i64,
+    changes: &mut ImportChanges,
+) -> Result<()> {
+    let Some(next) = next_period(tx, plan)? else {
+        return Ok(());
     };
-    let day = next.pred_opt().unwrap_or(next);
+    let wanted: HashSet<i64> = client_ids.values().copied().collect();
+    let sql = format!(
+        "SELECT i.id, i.client_id, c.code, i.number, i.source_key, i.amount, i.currency FROM invoice i JOIN client c ON c.id = i.client_id
+         WHERE i.withdrawn_by IS NULL AND (i.source_key LIKE 'fec-gap:%' OR i.source_key LIKE 'fec-close:%')
+           AND i.import_id IN ({}) ORDER BY i.id",
+        ids_list(&next.imports)
+    );
+    let entries: Vec<(i64, i64, String, String, String, i64, String)> = {
+        let mut stmt = tx.prepare(&sql)?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|e| wanted.contains(&e.1))
+            .collect()
+    };
+    if entries.is_empty() {
+        return Ok(());
+    }
+    // A closing's own matching is undone first: the balance it closes is
+    // read without it.
+    for e in entries.iter().filter(|e| e.4.starts_with("fec-close:")) {
+        unmatch_invoice(tx, e.0)?;
+    }
+    let mut ledger = OpenOn::read(tx, next.day, &next.imports)?;
+    let mut opening_of = tx.prepare(&format!(
+        "SELECT DISTINCT k.source_key FROM carry k JOIN invoice i ON i.id = k.invoice_id
+         WHERE i.client_id = ?1 AND k.import_id IN ({})",
+        ids_list(&next.imports)
+    ))?;
+    for (id, client, code, number, key, was, currency) in entries {
+        let currency = Currency::parse(&currency)?;
+        let (items, unallocated) = ledger.of(client, currency);
+        let balance = items.iter().map(|i| i.open).sum::<i64>() - unallocated;
+        let now = if key.starts_with("fec-gap:") {
+            // The opening lines carried, by the amounts in their keys.
+            let keys: Vec<String> = opening_of
+                .query_map([client], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let opening: i64 = keys.iter().filter_map(|k| key_cents(k)).sum();
+            opening - balance
+        } else {
+            -balance
+        };
+        if now == 0 {
+            tx.execute(
+                "UPDATE invoice SET withdrawn_by = ?2 WHERE id = ?1",
+                params![id, import_id],
+            )?;
+        } else {
+            let kind = if now > 0 {
+                InvoiceKind::Opening
+            } else {
+                InvoiceKind::CreditNote
+            };
+            tx.execute(
+                "UPDATE invoice SET amount = ?2, kind = ?3 WHERE id = ?1",
+                params![id, now, kind.as_str()],
+            )?;
+            if key.starts_with("fec-close:") && now < 0 {
+                let mut left = -now;
+                for item in items.iter().filter(|i| i.open > 0) {
+                    if left == 0 {
+                        break;
+                    }
+                    let part = left.min(item.open);
+                    allocate(
+                        tx,
+                        item.id,
+                        Credit::Note(id),
+                        part,
+                        next.day,
+                        Some(import_id),
+                    )?;
+                    left -= part;
+                }
+            }
+        }
+        if now != was {
+            changes.adjustments.push(InvoiceChange {
+                number,
+                client_code: code,
+                currency,
+                open_before: was,
+                open_after: now,
+                note: "recalculé : le fichier plus récent de l'exercice précédent change son solde de clôture".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The amount, in cents, a FEC line's source key carries.
+fn key_cents(source_key: &str) -> Option<i64> {
+    // fec:{journal}:{entry}:{piece}:{client}:{date}:{cents}:{n}
+    source_key.rsplit(':').nth(1)?.parse().ok()
+}
+
+/// The opening items of the period that follows `plan`'s (year N+1 already
+/// in the ledger, N arriving), per client, reconciled with the client's
+/// items open at the end of `plan`'s period. Read after the plan's rows are
+/// written.
+pub(crate) fn reconcile_backward(
+    tx: &Transaction,
+    plan: &ImportPlan,
+    client_ids: &HashMap<String, i64>,
+) -> Result<Vec<(Reconciled, Vec<i64>)>> {
+    let Some(NextPeriod {
+        day,
+        imports: next_imports,
+    }) = next_period(tx, plan)?
+    else {
+        return Ok(Vec::new());
+    };
     // The next period's opening items of the file's clients.
     let sql = format!(
         "SELECT client_id, id, source_key, number, label, issue_date, amount, currency FROM invoice
@@ -594,13 +734,25 @@ pub(crate) fn reconcile_backward(
         ids_list(&next_imports)
     );
     let wanted: HashMap<i64, &String> = client_ids.iter().map(|(code, id)| (*id, code)).collect();
-    let mut found: BTreeMap<&String, (i64, Vec<(i64, OpeningLine, String)>)> = BTreeMap::new();
+    // Per client code: its id and its opening items (id, line, currency).
+    type Openings = (i64, Vec<(i64, OpeningLine, String)>);
+    let mut found: BTreeMap<&String, Openings> = BTreeMap::new();
+    // Customers whose opening was taken as it stood, the ledger's items
+    // closed ("Reprise AN"): that decision stands.
+    let decided: HashSet<i64> = {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT client_id FROM invoice WHERE withdrawn_by IS NULL AND source_key LIKE 'fec-close:%' AND import_id IN ({})",
+            ids_list(&next_imports)
+        ))?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
     {
         let mut stmt = tx.prepare(&sql)?;
         let mut q = stmt.query([])?;
         while let Some(r) = q.next()? {
             let client: i64 = r.get(0)?;
-            let Some(code) = wanted.get(&client) else {
+            let Some(code) = wanted.get(&client).filter(|_| !decided.contains(&client)) else {
                 continue;
             };
             found.entry(code).or_insert((client, Vec::new())).1.push((

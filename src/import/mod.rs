@@ -853,6 +853,7 @@ fn write_plan_in(
         crate::store::create_secondary_indexes(tx)?;
     }
     // Items of this period meeting the opening items of the next one.
+    books::revisit_entries(tx, plan, &ids_by_code, import_id, &mut outcome.changes)?;
     let backward = books::reconcile_backward(tx, plan, &ids_by_code)?;
     let checks: Vec<&books::OpeningCheck> = backward.iter().map(|(r, _)| &r.check).collect();
     if !rehearsal {
