@@ -672,22 +672,7 @@ pub(crate) fn revisit_entries(
                 params![id, now, kind.as_str()],
             )?;
             if key.starts_with("fec-close:") && now < 0 {
-                let mut left = -now;
-                for item in items.iter().filter(|i| i.open > 0) {
-                    if left == 0 {
-                        break;
-                    }
-                    let part = left.min(item.open);
-                    allocate(
-                        tx,
-                        item.id,
-                        Credit::Note(id),
-                        part,
-                        next.day,
-                        Some(import_id),
-                    )?;
-                    left -= part;
-                }
+                close_with(tx, id, -now, &items, next.day, import_id)?;
             }
         }
         if now != was {
@@ -928,23 +913,7 @@ fn close_items(
         return Ok(());
     };
     if balance > 0 {
-        // The closing credit settles the open debits, oldest first.
-        let mut left = balance;
-        for item in rec.items.iter().filter(|i| i.open > 0) {
-            if left == 0 {
-                break;
-            }
-            let part = left.min(item.open);
-            allocate(
-                tx,
-                item.id,
-                Credit::Note(closing),
-                part,
-                rec.day,
-                Some(import_id),
-            )?;
-            left -= part;
-        }
+        close_with(tx, closing, balance, &rec.items, rec.day, import_id)?;
     }
     changes.adjustments.push(InvoiceChange {
         number,
@@ -1004,6 +973,35 @@ impl Entry {
         )?;
         Ok((written == 1).then(|| (tx.last_insert_rowid(), number)))
     }
+}
+
+/// The closing credit note `closing` settles `cents` of the open debits
+/// among `items`, oldest first.
+fn close_with(
+    tx: &Transaction,
+    closing: i64,
+    cents: i64,
+    items: &[OpenItem],
+    day: Date,
+    import_id: i64,
+) -> Result<()> {
+    let mut left = cents;
+    for item in items.iter().filter(|i| i.open > 0) {
+        if left == 0 {
+            break;
+        }
+        let part = left.min(item.open);
+        allocate(
+            tx,
+            item.id,
+            Credit::Note(closing),
+            part,
+            day,
+            Some(import_id),
+        )?;
+        left -= part;
+    }
+    Ok(())
 }
 
 /// What settles an invoice.
