@@ -26,7 +26,12 @@
 //! - **Differences** are never settled silently: the preview lists them per
 //!   customer and the user chooses ([`OpeningChoice`]): keep the ledger's
 //!   items and record the difference as an adjustment, or take the opening
-//!   line and close the ledger's items.
+//!   line and close the ledger's items. A corrected file of the previous
+//!   period works those entries out again.
+//! - **Only complete books close a period.** Opening entries are reconciled
+//!   with a previous FEC that runs to within a month of the period's start
+//!   (or with rows from CSV or by hand); with a year missing, or only a
+//!   mid-year file, they stay opening items until the missing books come.
 //!
 //! Every import ends with [`ImportChanges`]: what is new, newly paid,
 //! reopened, changed, withdrawn, carried forward, and the open total before
