@@ -19,6 +19,11 @@ use crate::store::{max_id, Ledger};
 /// The setting key holding the bucket bounds (`30,60,90`).
 pub const BOUNDS_SETTING: &str = "aging_bounds";
 
+/// The largest bucket bound, in days: ten years, past any claim's
+/// prescription (a bound of 10^8 days reached before year 0 and broke every
+/// aged balance).
+pub const MAX_BOUND_DAYS: u32 = 3_650;
+
 /// How to cut the buckets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AgingPolicy {
@@ -45,6 +50,14 @@ impl AgingPolicy {
                     format!("« {part} » n'est pas un nombre de jours"),
                 )
             })?;
+            if n > MAX_BOUND_DAYS {
+                return Err(Error::invalid(
+                    "tranches",
+                    format!(
+                        "« {part} » : une borne est de {MAX_BOUND_DAYS} jours au plus (dix ans)"
+                    ),
+                ));
+            }
             if n == 0 || bounds.last().is_some_and(|&last| n <= last) {
                 return Err(Error::invalid(
                     "tranches",
@@ -65,7 +78,7 @@ impl AgingPolicy {
         let mut low = 1;
         for &b in &self.bounds {
             labels.push(format!("{low}–{b} j"));
-            low = b + 1;
+            low = b.saturating_add(1);
         }
         labels.push(format!("> {} j", self.bounds.last().copied().unwrap_or(0)));
         labels
@@ -165,9 +178,13 @@ const OPEN_AT_SQL: &str = "
 
 impl Ledger {
     /// The bucket bounds saved in the ledger (default 30, 60, 90).
+    ///
+    /// A saved value that no longer reads (written by hand or by an older
+    /// version) gives the default bounds, so that every screen still opens;
+    /// [`Ledger::setting_problems`] names it.
     pub fn aging_policy(&self) -> Result<AgingPolicy> {
         match self.setting(BOUNDS_SETTING)? {
-            Some(text) => AgingPolicy::parse(&text),
+            Some(text) => Ok(AgingPolicy::parse(&text).unwrap_or_default()),
             None => Ok(AgingPolicy::default()),
         }
     }
@@ -188,7 +205,12 @@ impl Ledger {
         let limits: Vec<u32> = std::iter::once(0)
             .chain(policy.bounds.iter().copied())
             .map(|days| {
-                let limit = IsoDate::from(as_of - chrono::Days::new(days as u64));
+                // Far bounds stop at year 1 rather than leave the calendar.
+                let limit = as_of
+                    .checked_sub_days(chrono::Days::new(days as u64))
+                    .filter(|d| chrono::Datelike::year(d) >= 1)
+                    .unwrap_or(Date::from_ymd_opt(1, 1, 1).expect("1 January of year 1"));
+                let limit = IsoDate::from(limit);
                 iso_digits(limit.as_str()).expect("a date written as ISO")
             })
             .collect();

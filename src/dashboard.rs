@@ -72,3 +72,56 @@ impl Ledger {
         })
     }
 }
+
+/// A setting saved in the ledger that does not read (written by hand or by
+/// an older version): the default stands in for it until it is set again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SettingProblem {
+    /// The key in the `setting` table.
+    pub key: &'static str,
+    /// The setting's name as Paramètres shows it.
+    pub label: &'static str,
+    pub value: String,
+    pub message: String,
+}
+
+impl SettingProblem {
+    /// "Paramètre « … » illisible (« … ») : … ; la valeur par défaut s'applique."
+    pub fn describe(&self) -> String {
+        format!(
+            "Paramètre « {} » illisible (« {} ») : {} ; la valeur par défaut s'applique, corrigez-le dans Paramètres",
+            self.label, self.value, self.message
+        )
+    }
+}
+
+impl Ledger {
+    /// The saved settings that do not read, each named.
+    pub fn setting_problems(&self) -> Result<Vec<SettingProblem>> {
+        let mut problems = Vec::new();
+        if let Some(value) = self.setting(crate::aging::BOUNDS_SETTING)? {
+            if let Err(e) = AgingPolicy::parse(&value) {
+                problems.push(SettingProblem {
+                    key: crate::aging::BOUNDS_SETTING,
+                    label: "tranches de la balance âgée",
+                    message: match e {
+                        crate::Error::Invalid { message, .. } => message,
+                        other => other.to_string(),
+                    },
+                    value,
+                });
+            }
+        }
+        if let Some(value) = self.setting(crate::import::books::STALE_AFTER_SETTING)? {
+            if !value.parse::<u32>().is_ok_and(|d| (1..=365).contains(&d)) {
+                problems.push(SettingProblem {
+                    key: crate::import::books::STALE_AFTER_SETTING,
+                    label: "données anciennes après",
+                    message: "un nombre de jours entre 1 et 365".into(),
+                    value,
+                });
+            }
+        }
+        Ok(problems)
+    }
+}

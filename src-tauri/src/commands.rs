@@ -60,6 +60,11 @@ pub fn dashboard(state: State<'_, App>, as_of: String) -> Res<DashboardDto> {
         came_back_files: d.collection.came_back_files.to_string(),
         came_back_recovered: d.collection.came_back_recovered.into(),
         came_back_open: d.collection.came_back_open.into(),
+        setting_problems: ledger
+            .setting_problems()?
+            .iter()
+            .map(|p| p.describe())
+            .collect(),
     })
 }
 

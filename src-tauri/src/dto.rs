@@ -556,6 +556,8 @@ pub struct DashboardDto {
     pub came_back_files: String,
     pub came_back_recovered: MoneyDto,
     pub came_back_open: MoneyDto,
+    /// Saved settings that do not read, each said in French.
+    pub setting_problems: Vec<String>,
 }
 
 #[derive(Debug, Serialize, TS)]

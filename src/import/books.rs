@@ -1394,7 +1394,7 @@ pub(crate) fn meets_periods(tx: &Transaction, plan: &ImportPlan) -> Result<bool>
 }
 
 /// The setting holding after how many days the data is stale.
-const STALE_AFTER_SETTING: &str = "stale_after_days";
+pub(crate) const STALE_AFTER_SETTING: &str = "stale_after_days";
 
 /// How current the ledger is, for a reminder session on a given day.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

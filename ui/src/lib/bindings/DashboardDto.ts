@@ -10,4 +10,8 @@ in_collection_files: string, in_collection: MoneyDto,
 /**
  * Hand-overs ended: recovered meanwhile, still open when given back.
  */
-came_back_files: string, came_back_recovered: MoneyDto, came_back_open: MoneyDto, };
+came_back_files: string, came_back_recovered: MoneyDto, came_back_open: MoneyDto, 
+/**
+ * Saved settings that do not read, each said in French.
+ */
+setting_problems: Array<string>, };
