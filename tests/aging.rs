@@ -371,7 +371,10 @@ fn each_client_row_is_the_sum_of_its_drill_down_on_any_day_and_any_bounds() {
 #[test]
 fn a_bound_past_ten_years_is_refused_and_none_breaks_the_aged_balance() {
     let refused = AgingPolicy::parse("30,60,100000000").expect_err("10^8 days");
-    assert!(refused.to_string().contains("3650 jours au plus"), "{refused}");
+    assert!(
+        refused.to_string().contains("3650 jours au plus"),
+        "{refused}"
+    );
     assert!(AgingPolicy::parse("30,60,3650").is_ok());
     // Bounds made by hand, past the calendar, still give an aged balance.
     let ledger = one_invoice_due("2026-01-10");
@@ -386,7 +389,9 @@ fn a_bound_past_ten_years_is_refused_and_none_breaks_the_aged_balance() {
 fn a_bad_bound_saved_in_the_ledger_falls_back_to_the_default_and_is_named() {
     let ledger = one_invoice_due("2026-01-10");
     // As an older version, or a hand edit, could have left it.
-    ledger.set_setting("aging_bounds", "30,60,100000000").unwrap();
+    ledger
+        .set_setting("aging_bounds", "30,60,100000000")
+        .unwrap();
     assert_eq!(ledger.aging_policy().unwrap(), AgingPolicy::default());
     let policy = ledger.aging_policy().unwrap();
     ledger
@@ -396,7 +401,9 @@ fn a_bad_bound_saved_in_the_ledger_falls_back_to_the_default_and_is_named() {
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].key, "aging_bounds");
     assert!(
-        problems[0].describe().contains("tranches de la balance âgée")
+        problems[0]
+            .describe()
+            .contains("tranches de la balance âgée")
             && problems[0].describe().contains("100000000"),
         "{}",
         problems[0].describe()
@@ -404,5 +411,8 @@ fn a_bad_bound_saved_in_the_ledger_falls_back_to_the_default_and_is_named() {
     ledger
         .set_aging_policy(&AgingPolicy::parse("30,60,90").unwrap())
         .unwrap();
-    assert!(ledger.setting_problems().unwrap().is_empty(), "set again: fixed");
+    assert!(
+        ledger.setting_problems().unwrap().is_empty(),
+        "set again: fixed"
+    );
 }
