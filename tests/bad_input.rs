@@ -196,3 +196,31 @@ fn csv_unknown_separator_and_missing_columns() {
         plan.issues
     );
 }
+
+#[test]
+fn only_a_regular_file_of_a_sane_size_is_read_for_an_import() {
+    use encaisse::import::{read_chosen_file, MAX_FILE_BYTES};
+    let refused = |path: &std::path::Path| read_chosen_file(path).expect_err("refused").to_string();
+    let device = refused(std::path::Path::new("/dev/zero"));
+    assert!(device.contains("pas un fichier ordinaire"), "{device}");
+    let dir = tempfile::tempdir().unwrap();
+    assert!(refused(dir.path()).contains("dossier"));
+    assert!(refused(&dir.path().join("absent.txt")).contains("introuvable"));
+    // A sparse file just past the limit: refused before anything is read.
+    let big = dir.path().join("big.txt");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(MAX_FILE_BYTES + 1)
+        .unwrap();
+    assert!(
+        refused(&big).contains("trop volumineux"),
+        "{}",
+        refused(&big)
+    );
+    let fine = dir.path().join("FEC.txt");
+    std::fs::write(&fine, b"JournalCode\n").unwrap();
+    assert_eq!(
+        read_chosen_file(&fine).unwrap(),
+        ("FEC.txt".to_string(), b"JournalCode\n".to_vec())
+    );
+}

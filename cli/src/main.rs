@@ -597,19 +597,7 @@ fn run(args: &Args) -> Result<(), Failure> {
 }
 
 fn import_file(args: &Args, kind: &str, file: PathBuf) -> Result<(), Failure> {
-    let bytes = std::fs::read(&file).map_err(|source| {
-        Failure::Core(
-            Error::Io {
-                path: file.clone(),
-                source,
-            },
-            None,
-        )
-    })?;
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let (name, bytes) = import::read_chosen_file(&file).map_err(|e| Failure::Core(e, None))?;
     let plan: ImportPlan = if kind == "fec" {
         import::fec::parse(&name, &bytes)
     } else {

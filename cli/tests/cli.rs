@@ -428,3 +428,15 @@ fn a_reminder_session_on_stale_data_needs_stale_ok() {
     );
     assert_eq!(out.status.code(), Some(1), "remind is a session too");
 }
+
+#[test]
+fn a_device_is_refused_as_an_import_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(
+        &dir.path().join("l.sqlite"),
+        &["import", "fec", "/dev/zero"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pas un fichier ordinaire"), "{err}");
+}

@@ -371,21 +371,7 @@ pub fn pick_import_file() -> Res<Option<String>> {
 }
 
 fn read_file(path: &str) -> Res<(String, Vec<u8>)> {
-    let path = std::path::Path::new(path.trim());
-    let bytes = std::fs::read(path).map_err(|e| {
-        let why = match e.kind() {
-            std::io::ErrorKind::NotFound => "fichier introuvable".to_string(),
-            std::io::ErrorKind::PermissionDenied => "accès refusé".to_string(),
-            std::io::ErrorKind::IsADirectory => "c'est un dossier, pas un fichier".to_string(),
-            _ => e.to_string(),
-        };
-        IpcError::new("io", format!("{} : {why}", path.display()))
-    })?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok((name, bytes))
+    Ok(import::read_chosen_file(std::path::Path::new(path.trim()))?)
 }
 
 /// Headers, first rows and guessed mapping of a CSV file.

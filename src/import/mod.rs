@@ -204,6 +204,61 @@ pub struct ImportRecord {
     pub outcome: ImportOutcome,
 }
 
+/// The largest file an import reads: several million lines of FEC.
+pub const MAX_FILE_BYTES: u64 = 512 << 20;
+
+/// Reads the file the user chose for an import (in a dialog or typed): a
+/// regular file of at most [`MAX_FILE_BYTES`], never a device, a pipe or a
+/// folder (`/dev/zero` would never end). Returns its name and bytes.
+pub fn read_chosen_file(path: &std::path::Path) -> Result<(String, Vec<u8>)> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let io = |e: std::io::Error| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "fichier introuvable".to_string(),
+            std::io::ErrorKind::PermissionDenied => "accès refusé".to_string(),
+            std::io::ErrorKind::IsADirectory => "c'est un dossier, pas un fichier".to_string(),
+            _ => e.to_string(),
+        };
+        Error::invalid(shown.clone(), why)
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_dir() {
+        return Err(Error::invalid(shown, "c'est un dossier, pas un fichier"));
+    }
+    if !meta.is_file() {
+        return Err(Error::invalid(
+            shown,
+            "ce n'est pas un fichier ordinaire (périphérique, tube…) : choisissez un export FEC ou CSV",
+        ));
+    }
+    let too_big = || {
+        Error::invalid(
+            shown.clone(),
+            format!(
+                "fichier trop volumineux ({} Mo au plus)",
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // A file growing while read stops at the limit too.
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((name, bytes))
+}
+
 /// SHA-256 of a file's bytes, hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
