@@ -100,22 +100,36 @@ async fn launch_with(ledger: &Path, env: &[(&str, &Path)]) -> App {
     }
 }
 
+/// How long one WebDriver request may take. A request to a window that
+/// went away would otherwise never come back, and hold the whole run.
+const REQUEST: Duration = Duration::from_secs(60);
+
+/// `request`, or a failure naming `what` when the window does not answer.
+async fn answered<T>(what: &str, request: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(REQUEST, request)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: the window did not answer in {REQUEST:?}"))
+}
+
 impl App {
     async fn wait(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(15))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
+        answered(
+            css,
+            self.client
+                .wait()
+                .at_most(Duration::from_secs(15))
+                .for_element(Locator::Css(css)),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
     }
 
     /// Waits until the element's text satisfies `ok`, and returns it.
     async fn text_until(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            if let Ok(e) = self.client.find(Locator::Css(css)).await {
-                if let Ok(text) = e.text().await {
+            if let Ok(e) = answered(css, self.client.find(Locator::Css(css))).await {
+                if let Ok(text) = answered(css, e.text()).await {
                     if ok(&text) {
                         return text;
                     }
@@ -128,9 +142,8 @@ impl App {
     }
 
     async fn click(&self, css: &str) {
-        self.wait(css)
-            .await
-            .click()
+        let element = self.wait(css).await;
+        answered(css, element.click())
             .await
             .unwrap_or_else(|e| panic!("click {css}: {e:?}"));
     }
@@ -143,23 +156,25 @@ impl App {
     async fn set_value(&self, css: &str, value: &str) {
         self.wait(css).await;
         let script = "const el = document.querySelector(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('input', { bubbles: true })); el.dispatchEvent(new Event('change', { bubbles: true }));";
-        self.client
-            .execute(script, vec![css.into(), value.into()])
-            .await
-            .unwrap();
+        answered(
+            css,
+            self.client.execute(script, vec![css.into(), value.into()]),
+        )
+        .await
+        .unwrap();
     }
 
     /// Saves a screenshot as `NAME.png` in the folder named by
     /// `ENCAISSE_E2E_SHOTS`, when it is set (to look at the screens).
     async fn shot(&self, name: &str) {
         if let Some(dir) = std::env::var_os("ENCAISSE_E2E_SHOTS") {
-            let png = self.client.screenshot().await.unwrap();
+            let png = answered(name, self.client.screenshot()).await.unwrap();
             std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
         }
     }
 
     async fn close(self) {
-        let _ = self.client.close().await;
+        let _ = answered("close", self.client.close()).await;
     }
 }
 
