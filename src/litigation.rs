@@ -20,8 +20,30 @@ pub struct DossierSummary {
     pub reminders: usize,
     pub documents: usize,
     pub invoice_pdfs: usize,
-    pub total_open: Money,
-    pub total_due: Money,
+    /// Principal still owed, per currency (never summed across them).
+    pub total_open: Vec<Money>,
+    /// Principal, interest and indemnities claimed, per currency.
+    pub total_due: Vec<Money>,
+}
+
+/// The totals of `claims` per currency, in the order the currencies first
+/// appear: (currency, principal, interest, indemnities).
+fn totals_per_currency(claims: &[Claim]) -> Vec<(Currency, i64, i64, i64)> {
+    let mut totals: Vec<(Currency, i64, i64, i64)> = Vec::new();
+    for c in claims {
+        let at = match totals.iter().position(|t| t.0 == c.currency) {
+            Some(at) => at,
+            None => {
+                totals.push((c.currency, 0, 0, 0));
+                totals.len() - 1
+            }
+        };
+        let t = &mut totals[at];
+        t.1 = t.1.saturating_add(c.open);
+        t.2 = t.2.saturating_add(c.interest);
+        t.3 = t.3.saturating_add(c.indemnity);
+    }
+    totals
 }
 
 /// One open invoice with its charges to date.
@@ -95,10 +117,7 @@ impl Ledger {
                 }
             })
             .collect();
-        let currency = claims.first().map(|c| c.currency).unwrap_or(Currency::EUR);
-        let total_open: i64 = claims.iter().map(|c| c.open).sum();
-        let total_interest: i64 = claims.iter().map(|c| c.interest).sum();
-        let total_indemnity: i64 = claims.iter().map(|c| c.indemnity).sum();
+        let totals = totals_per_currency(&claims);
         let timeline = self.timeline(client_id, as_of)?;
         let evidence = self.evidence(Some(client_id))?;
         let chain = self.verify_evidence()?;
@@ -334,8 +353,11 @@ impl Ledger {
             reminders: evidence.len(),
             documents,
             invoice_pdfs,
-            total_open: Money::new(total_open, currency),
-            total_due: Money::new(total_open + total_interest + total_indemnity, currency),
+            total_open: totals.iter().map(|t| Money::new(t.1, t.0)).collect(),
+            total_due: totals
+                .iter()
+                .map(|t| Money::new(t.1.saturating_add(t.2).saturating_add(t.3), t.0))
+                .collect(),
         };
         Ok((buffer.into_inner(), summary))
     }
@@ -441,21 +463,27 @@ fn summary_pdf(
     page.rule(L, R, y + 1.5, 0.6, 0.3);
     y += ROW + 0.5;
     let mut pages = Vec::new();
+    let mixed = claims.iter().any(|c| c.currency != claims[0].currency);
     for c in claims {
         if y > H - 30.0 {
             pages.push(page);
             page = doc.page(W, H);
             y = 20.0;
         }
+        // With claims in several currencies, each amount says its own.
+        let money = |cents: i64| match mixed {
+            true => format!("{} {}", format_cents_fr(cents), c.currency.symbol()),
+            false => format_cents_fr(cents),
+        };
         let cells = [
             fit(regular_font(), &c.number, 7.5, 42.0),
             dates::format_fr(c.issue),
             dates::format_fr(c.due),
-            format_cents_fr(c.amount),
-            format_cents_fr(c.open),
+            money(c.amount),
+            money(c.open),
             format!("{} j", c.days_late),
-            format_cents_fr(c.interest),
-            format_cents_fr(c.indemnity),
+            money(c.interest),
+            money(c.indemnity),
         ];
         for ((x, _, a), text) in cols.iter().zip(&cells) {
             page.text(*x, y, 7.5, false, *a, text);
@@ -463,35 +491,39 @@ fn summary_pdf(
         y += ROW;
     }
     page.rule(L, R, y - ROW + 1.5, 0.4, 0.3);
-    let sum = |f: fn(&Claim) -> i64| claims.iter().map(f).sum::<i64>();
-    let cur = claims
-        .first()
-        .map(|c| c.currency.symbol().to_string())
-        .unwrap_or_else(|| "€".into());
     y += 2.0;
-    for (label, cents) in [
-        ("Principal restant dû", sum(|c| c.open)),
-        (
-            "Pénalités de retard à ce jour (art. L441-10 C. com.)",
-            sum(|c| c.interest),
-        ),
-        (
-            "Indemnités forfaitaires de recouvrement (40 € par facture)",
-            sum(|c| c.indemnity),
-        ),
-        ("Total réclamé", sum(|c| c.open + c.interest + c.indemnity)),
-    ] {
-        let total = label.starts_with("Total");
-        page.text(L, y, 8.5, total, Align::Left, label);
-        page.text(
-            R,
-            y,
-            8.5,
-            total,
-            Align::Right,
-            &format!("{} {cur}", format_cents_fr(cents)),
-        );
-        y += ROW + 0.5;
+    // One block of totals per currency: amounts in two currencies are never
+    // added together.
+    for (currency, open, interest, indemnity) in totals_per_currency(claims) {
+        let cur = currency.symbol();
+        for (label, cents) in [
+            ("Principal restant dû", open),
+            (
+                "Pénalités de retard à ce jour (art. L441-10 C. com.)",
+                interest,
+            ),
+            (
+                "Indemnités forfaitaires de recouvrement (40 € par facture)",
+                indemnity,
+            ),
+            (
+                "Total réclamé",
+                open.saturating_add(interest).saturating_add(indemnity),
+            ),
+        ] {
+            let total = label.starts_with("Total");
+            page.text(L, y, 8.5, total, Align::Left, label);
+            page.text(
+                R,
+                y,
+                8.5,
+                total,
+                Align::Right,
+                &format!("{} {cur}", format_cents_fr(cents)),
+            );
+            y += ROW + 0.5;
+        }
+        y += 2.0;
     }
     y += 6.0;
     page.text(L, y, 10.5, true, Align::Left, "Chronologie");

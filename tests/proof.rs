@@ -530,9 +530,12 @@ fn the_litigation_file_holds_invoices_statement_reminders_documents_and_summary(
     let as_of = later + chrono::Days::new(5);
     let (zip, summary) = ledger.litigation_file(clients[0], as_of).unwrap();
     assert_eq!(summary.invoices, 1);
-    assert_eq!(summary.total_open.cents, 1_200_00);
+    assert_eq!(
+        summary.total_open,
+        vec![Money::new(1_200_00, Currency::EUR)]
+    );
     assert!(
-        summary.total_due.cents > 1_240_00,
+        summary.total_due[0].cents > 1_240_00,
         "principal + indemnity + interest: {:?}",
         summary.total_due
     );
@@ -602,4 +605,51 @@ fn pdf_text(pdf: &[u8]) -> String {
         .output()
         .expect("pdftotext (poppler-utils) is installed by the test command");
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_litigation_file_in_two_currencies_keeps_a_total_per_currency() {
+    use encaisse::ledger::NewInvoice;
+    let ledger = ledger();
+    let today = date("2026-11-22");
+    let (client, _) = client_ten_days_late(&ledger, Client::new("GB1", "Albion Ltd"), today);
+    ledger
+        .add_invoice(&NewInvoice {
+            client_id: client,
+            number: "UK-7".into(),
+            issue_date: date("2026-10-01"),
+            due_date: Some(date("2026-10-31")),
+            amount: Money::new(500_00, Currency::parse("GBP").unwrap()),
+            label: String::new(),
+        })
+        .unwrap();
+    let (zip, summary) = ledger.litigation_file(client, today).unwrap();
+    let mut open: Vec<(String, i64)> = summary
+        .total_open
+        .iter()
+        .map(|m| (m.currency.as_str().to_string(), m.cents))
+        .collect();
+    open.sort();
+    assert_eq!(
+        open,
+        [("EUR".to_string(), 1_200_00), ("GBP".to_string(), 500_00)],
+        "1 200 € and 500 £ are never 1 700 of anything"
+    );
+    assert_eq!(summary.total_due.len(), 2);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut pdf = Vec::new();
+    archive
+        .by_name("01-synthese.pdf")
+        .unwrap()
+        .read_to_end(&mut pdf)
+        .unwrap();
+    let text = pdf_text(&pdf);
+    assert!(
+        text.contains("500,00 £") && text.contains("1 200,00 €"),
+        "each total in its own currency: {text}"
+    );
+    assert!(
+        !text.contains("1 700,00"),
+        "no sum across currencies: {text}"
+    );
 }

@@ -134,7 +134,12 @@ pub fn dossier(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
         summary.invoices,
         summary.reminders,
         summary.documents,
-        summary.total_due.format_fr()
+        summary
+            .total_due
+            .iter()
+            .map(|m| m.format_fr())
+            .collect::<Vec<_>>()
+            .join(" + ")
     );
     Ok(())
 }

@@ -84,7 +84,8 @@ pub struct DossierDto {
     pub invoices: String,
     pub entries: String,
     pub documents: String,
-    pub total_due: MoneyDto,
+    /// Per currency.
+    pub total_due: Vec<MoneyDto>,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -278,7 +279,7 @@ pub fn litigation_file(
         invoices: summary.invoices.to_string(),
         entries: summary.reminders.to_string(),
         documents: summary.documents.to_string(),
-        total_due: summary.total_due.into(),
+        total_due: summary.total_due.into_iter().map(Into::into).collect(),
     }))
 }
 
