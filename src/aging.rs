@@ -535,22 +535,16 @@ impl AgedBalance {
     }
 }
 
-/// One `;`-separated line, quoting cells that need it. A leading `=`, `+`,
-/// `-` or `@` in text is prefixed with `'` so a spreadsheet never runs a
-/// client's name as a formula.
+/// One `;`-separated line, quoting cells that need it, each defused
+/// ([`crate::spreadsheet::cell`]): a spreadsheet never runs a client's name
+/// as a formula.
 pub fn csv_line(cells: &[String]) -> String {
     let mut line = String::new();
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
             line.push(';');
         }
-        let is_number =
-            cell.parse::<f64>().is_ok() || cell.replace(',', ".").parse::<f64>().is_ok();
-        let cell = if !is_number && cell.starts_with(['=', '+', '-', '@']) {
-            format!("'{cell}")
-        } else {
-            cell.clone()
-        };
+        let cell = crate::spreadsheet::cell(cell);
         if cell.contains([';', '"', '\n', '\r']) {
             line.push('"');
             line.push_str(&cell.replace('"', "\"\""));

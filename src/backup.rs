@@ -424,7 +424,9 @@ impl Ledger {
                         ValueRef::Null => String::new(),
                         ValueRef::Integer(n) => n.to_string(),
                         ValueRef::Real(f) => f.to_string(),
-                        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                        ValueRef::Text(t) => {
+                            crate::spreadsheet::cell(&String::from_utf8_lossy(t)).into_owned()
+                        }
                         ValueRef::Blob(b) => crate::evidence::hex(b),
                     });
                 }

@@ -46,6 +46,7 @@ pub mod reliability;
 pub mod reminders;
 pub mod secrets;
 pub mod smtp;
+pub mod spreadsheet;
 pub mod store;
 pub mod synthetic;
 mod tally;

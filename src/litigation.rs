@@ -66,7 +66,8 @@ fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
     let fail = |e: csv::Error| Error::invalid("dossier", e.to_string());
     w.write_record(header).map_err(fail)?;
     for r in rows {
-        w.write_record(r).map_err(fail)?;
+        w.write_record(r.iter().map(|c| crate::spreadsheet::cell(c).into_owned()))
+            .map_err(fail)?;
     }
     let mut out = vec![0xEF, 0xBB, 0xBF];
     out.extend(

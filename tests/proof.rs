@@ -653,3 +653,52 @@ fn a_litigation_file_in_two_currencies_keeps_a_total_per_currency() {
         "no sum across currencies: {text}"
     );
 }
+
+#[test]
+fn no_csv_the_app_writes_lets_a_spreadsheet_run_a_formula() {
+    use encaisse::ledger::NewInvoice;
+    let ledger = ledger();
+    let today = date("2026-11-22");
+    let (client, _) = client_ten_days_late(
+        &ledger,
+        Client::new("X1", "=HYPERLINK(\"http://x\")"),
+        today,
+    );
+    ledger
+        .add_invoice(&NewInvoice {
+            client_id: client,
+            number: "=2+3".into(),
+            issue_date: date("2026-10-01"),
+            due_date: Some(date("2026-10-31")),
+            amount: Money::new(10_00, Currency::EUR),
+            label: "@cmd".into(),
+        })
+        .unwrap();
+    let csv_files = |zip: Vec<u8>| {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+        let mut texts = Vec::new();
+        for i in 0..archive.len() {
+            let mut f = archive.by_index(i).unwrap();
+            if f.name().ends_with(".csv") {
+                let mut text = String::new();
+                f.read_to_string(&mut text).unwrap();
+                texts.push((f.name().to_string(), text));
+            }
+        }
+        texts
+    };
+    let (litigation, _) = ledger.litigation_file(client, today).unwrap();
+    let export = ledger.export_tables_csv().unwrap();
+    let mut seen = 0;
+    for (name, text) in csv_files(litigation).into_iter().chain(csv_files(export)) {
+        for cell in text.lines().flat_map(|l| l.split(';')) {
+            let cell = cell.trim_start_matches('\u{feff}').trim_matches('"');
+            assert!(
+                !cell.starts_with(['=', '@']),
+                "{name}: a cell starts a formula: {cell}"
+            );
+            seen += usize::from(cell.starts_with("'=") || cell.starts_with("'@"));
+        }
+    }
+    assert!(seen >= 3, "the hostile texts are there, defused ({seen})");
+}
