@@ -224,3 +224,31 @@ fn only_a_regular_file_of_a_sane_size_is_read_for_an_import() {
         ("FEC.txt".to_string(), b"JournalCode\n".to_vec())
     );
 }
+
+#[test]
+fn a_hundred_thousand_bad_lines_give_a_capped_list_that_says_how_many_more() {
+    use encaisse::import::csv;
+    let mut text = String::from("Client;Nom;Facture;Date;Echeance;Montant\n");
+    for n in 0..100_000 {
+        text.push_str(&format!(
+            "C{n};Nom;F{n};32/13/2026;01/01/2027;pas un montant\n"
+        ));
+    }
+    let plan = csv::parse("mauvais.csv", text.as_bytes(), None);
+    assert_eq!(
+        plan.issues.len(),
+        201,
+        "200 listed and one line for the rest"
+    );
+    let last = plan.issues.last().unwrap().to_string();
+    assert!(last.contains("autres erreurs"), "{last}");
+    let listed = plan.issues[..200].len();
+    let more: usize = last
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap();
+    assert!(
+        listed + more >= 100_000,
+        "every bad line is counted: {last}"
+    );
+}

@@ -316,7 +316,9 @@ pub fn parse(file_name: &str, bytes: &[u8], mapping: Option<&Mapping>) -> Import
     let mut clients: HashMap<String, PlannedClient> = HashMap::new();
     let mut order = Vec::new();
     let mut seen: HashMap<String, (usize, i64, String)> = HashMap::new();
+    let mut beyond = 0;
     for (line, cells) in table.records.iter().skip(1) {
+        super::cap_issues(&mut plan.issues, &mut beyond);
         plan.lines = *line;
         if cells.len() != headers.len() {
             plan.issues.push(ImportIssue::at(
@@ -510,6 +512,8 @@ pub fn parse(file_name: &str, bytes: &[u8], mapping: Option<&Mapping>) -> Import
         .into_iter()
         .filter_map(|c| clients.remove(&c))
         .collect();
+    super::cap_issues(&mut plan.issues, &mut beyond);
+    plan.issues.extend(super::more_issues(beyond));
     if plan.issues.is_empty() && plan.items.is_empty() {
         plan.issues
             .push(ImportIssue::file("aucune facture dans le fichier"));

@@ -17,6 +17,7 @@ use std::hash::BuildHasher;
 
 use super::{
     text, ImportIssue, ImportKind, ImportPlan, PlannedClient, PlannedItem, PlannedPayment,
+    MAX_ISSUES,
 };
 use crate::dates::{parse_date, Date, IsoDate};
 use crate::model::InvoiceKind;
@@ -219,11 +220,7 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
     let more: usize = passes.iter().map(|p| p.issues_beyond).sum::<usize>()
         + passes.iter().map(|p| p.issues.len()).sum::<usize>()
         - plan.issues.len();
-    if more > 0 {
-        plan.issues.push(ImportIssue::file(format!(
-            "… et {more} autres erreurs du même genre"
-        )));
-    }
+    plan.issues.extend(super::more_issues(more));
     if !plan.issues.is_empty() {
         return plan;
     }
@@ -434,9 +431,6 @@ struct EntryPart {
     first_line: usize,
     last_line: usize,
 }
-
-/// How many problems are listed; the rest are counted.
-const MAX_ISSUES: usize = 200;
 
 /// Checks every line of `text` after line `skip_through` (the header): its
 /// width, its amounts and its dates, and the balance of each entry; keeps

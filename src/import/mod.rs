@@ -67,6 +67,23 @@ impl fmt::Display for ImportIssue {
     }
 }
 
+/// How many problems an import lists; the others are counted, so a file of
+/// a million bad lines gives a readable answer.
+pub(crate) const MAX_ISSUES: usize = 200;
+
+/// The line that closes a capped list: how many more there were.
+pub(crate) fn more_issues(beyond: usize) -> Option<ImportIssue> {
+    (beyond > 0).then(|| ImportIssue::file(format!("… et {beyond} autres erreurs du même genre")))
+}
+
+/// Keeps the first [`MAX_ISSUES`] of `issues`, counting the others in `beyond`.
+pub(crate) fn cap_issues(issues: &mut Vec<ImportIssue>, beyond: &mut usize) {
+    if issues.len() > MAX_ISSUES {
+        *beyond += issues.len() - MAX_ISSUES;
+        issues.truncate(MAX_ISSUES);
+    }
+}
+
 /// Which importer produced a plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
