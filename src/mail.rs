@@ -105,6 +105,12 @@ impl SmtpSettings {
             return Err(Error::invalid("port", "entre 1 et 65535"));
         }
         check_single_line("identifiant", &self.user, 200)?;
+        if self.security == Security::None && !self.user.trim().is_empty() {
+            return Err(Error::invalid(
+                "sécurité",
+                "une identification sans chiffrement enverrait le mot de passe en clair : choisissez STARTTLS ou TLS",
+            ));
+        }
         check_single_line("nom de l'expéditeur", &self.from_name, 120)?;
         parse_address("adresse de l'expéditeur", &self.from_address)?;
         if !self.reply_to.trim().is_empty() {

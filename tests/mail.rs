@@ -598,6 +598,17 @@ fn settings_are_checked_and_the_password_never_enters_the_ledger() {
     s.host = "smtp.exemple.fr\r\nRCPT TO:<x@y>".into();
     assert!(ledger.set_smtp_settings(&s).is_err());
     s.host = "smtp.exemple.fr".into();
+    // A login over a connection in clear would send the password as is.
+    let clear = SmtpSettings {
+        security: Security::None,
+        ..s.clone()
+    };
+    let err = ledger.set_smtp_settings(&clear).unwrap_err().to_string();
+    assert!(err.contains("en clair"), "{err}");
+    assert!(
+        Mailer::new(&clear, Some(PASSWORD), None).is_err(),
+        "nor can a mailer log in so"
+    );
     ledger.set_smtp_settings(&s).unwrap();
     assert_eq!(ledger.smtp_settings().unwrap(), Some(s.clone()));
     let store = encaisse::secrets::SecretStore::files_in(dir.path().join("secrets"));
