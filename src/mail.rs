@@ -741,15 +741,26 @@ impl Ledger {
         }
     }
 
-    /// The user's decision: do not send it.
+    /// The user's decision: do not send it. Only a message that has not
+    /// left (`queued`, or `failed` for good) can be cancelled: one in
+    /// `sending` may have reached the server, and cancelling it would hide
+    /// a reminder that was sent; its fate is confirmed or it is sent again.
     pub fn outbox_cancel(&self, id: i64, why: &str) -> Result<()> {
         match self.outbox_state(id)? {
             OutboxState::Sent => Err(Error::invalid("message", "déjà envoyé")),
-            _ => {
-                self.conn.execute(
-                    "UPDATE outbox SET state = 'cancelled', last_error = ?2 WHERE id = ?1 AND state <> 'sent'",
+            OutboxState::Sending => Err(Error::invalid(
+                "message",
+                "il est peut-être parti : confirmez qu'il est arrivé ou renvoyez-le",
+            )),
+            OutboxState::Cancelled => Ok(()),
+            OutboxState::Queued | OutboxState::Failed => {
+                let changed = self.conn.execute(
+                    "UPDATE outbox SET state = 'cancelled', last_error = ?2 WHERE id = ?1 AND (state = 'queued' OR state = 'failed')",
                     params![id, one_line(why)],
                 )?;
+                if changed == 0 {
+                    return Err(Error::invalid("message", "son état a changé entre-temps"));
+                }
                 Ok(())
             }
         }

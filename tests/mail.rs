@@ -481,6 +481,10 @@ fn a_message_left_sending_by_a_crash_is_never_sent_again_on_its_own() {
     assert_eq!(report.sent, 0, "never re-sent automatically");
     assert!(sink.messages().is_empty());
     assert_eq!(level(&ledger, "F-A1"), 0);
+    let refused = ledger
+        .outbox_cancel(ids[0], "annulé par l'utilisateur")
+        .expect_err("a message that may have left is not cancelled");
+    assert!(refused.to_string().contains("confirmez"), "{refused}");
     // The user decides it did arrive: recorded, level moves, nothing sent.
     ledger
         .outbox_confirm_sent(ids[0], today(), at("2026-11-23T09:00:00Z"))
