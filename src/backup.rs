@@ -47,10 +47,44 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
+/// The file a copy to `dest` is written into before its rename: its own
+/// for each writer (process and copy), so two backups of the same day (the
+/// window's and the command line's) never write into one file.
 fn part_of(dest: &Path) -> PathBuf {
+    static COPIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let copy = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut name = dest.file_name().unwrap_or_default().to_os_string();
-    name.push(".part");
+    name.push(format!(".{}-{copy}.part", std::process::id()));
     dest.with_file_name(name)
+}
+
+/// Removes the part files an interrupted copy to `dest` left, once they
+/// are an hour old (a live writer's are younger).
+fn remove_stale_parts(dest: &Path) {
+    let (Some(dir), Some(name)) = (dest.parent(), dest.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!("{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+        if file.starts_with(&prefix) && file.ends_with(".part") && stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Copies the open database `conn` into `dest` through a `.part` file.
@@ -59,7 +93,7 @@ fn copy_database(conn: &Connection, dest: &Path, progress: &dyn Fn(u64, u64)) ->
         std::fs::create_dir_all(parent).map_err(io(parent))?;
     }
     let part = part_of(dest);
-    let _ = std::fs::remove_file(&part);
+    remove_stale_parts(dest);
     let outcome = (|| -> Result<()> {
         let mut target = Connection::open(&part).map_err(|source| Error::Open {
             path: part.clone(),

@@ -376,7 +376,12 @@ fn a_backup_restores_to_the_same_ledger_and_keeps_the_current_one_aside() {
     assert!(seen.get() > 0, "progress reported");
     assert!(info.invoices > 10, "{info:?}");
     assert_eq!(info.evidence_entries, ledger.evidence(None).unwrap().len());
-    assert!(!dir.path().join("copie.sqlite.part").exists());
+    let parts: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(parts.is_empty(), "no part file left: {parts:?}");
     // Life goes on, then the backup comes back.
     ledger
         .upsert_client(&Client::new("NEW", "Nouveau client"))
@@ -701,4 +706,39 @@ fn no_csv_the_app_writes_lets_a_spreadsheet_run_a_formula() {
         }
     }
     assert!(seen >= 3, "the hostile texts are there, defused ({seen})");
+}
+
+#[test]
+fn two_backups_of_the_same_day_at_once_both_succeed_and_leave_one_sound_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grand-livre.sqlite");
+    {
+        let ledger = Ledger::open(&path).unwrap();
+        two_clients(&ledger);
+    }
+    let dest = dir.path().join("sauvegarde.sqlite");
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    // The window and the command line: each its own connection.
+                    let ledger = Ledger::open(&path).unwrap();
+                    for _ in 0..5 {
+                        ledger.backup_to(&dest, &|_, _| {}).expect("a backup");
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().expect("no writer failed");
+        }
+    });
+    assert_eq!(encaisse::backup::check_backup(&dest).unwrap().clients, 2);
+    let parts: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".part"))
+        .collect();
+    assert!(parts.is_empty(), "{parts:?}");
 }
