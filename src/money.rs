@@ -210,6 +210,22 @@ impl fmt::Display for Money {
 /// `1234,56`, `1 234,56`, `1.234,56`, `1,234.56`, `-12.5`, `(12,50)`, `12,50 €`.
 /// Returns cents, rounded half away from zero when more than two decimals are given.
 pub fn parse_amount(text: &str) -> std::result::Result<i64, String> {
+    let cents = parse_cents(text)?;
+    if cents.unsigned_abs() > MAX_CENTS as u64 {
+        return Err(format!(
+            "« {} » dépasse le plus grand montant accepté ({})",
+            text.trim(),
+            format_cents_fr(MAX_CENTS)
+        ));
+    }
+    Ok(cents)
+}
+
+/// The largest amount Encaisse accepts, in cents: a thousand billion, far
+/// above any invoice, far below what sums of millions of them can hold.
+pub const MAX_CENTS: i64 = 100_000_000_000_000;
+
+fn parse_cents(text: &str) -> std::result::Result<i64, String> {
     let raw = text.trim();
     if raw.is_empty() {
         return Err("montant vide".into());

@@ -252,3 +252,35 @@ fn a_hundred_thousand_bad_lines_give_a_capped_list_that_says_how_many_more() {
         "every bad line is counted: {last}"
     );
 }
+
+#[test]
+fn an_absurd_amount_is_a_located_error_at_the_limit_and_never_an_overflow() {
+    use encaisse::money::{parse_amount, parse_money, Currency, MAX_CENTS};
+    assert_eq!(
+        parse_amount("1 000 000 000 000,00"),
+        Ok(MAX_CENTS),
+        "the limit itself"
+    );
+    for absurd in [
+        "1 000 000 000 000,01",
+        "-1000000000000,01",
+        "99999999999999999999",
+        "9223372036854775807",
+    ] {
+        let why = parse_amount(absurd).expect_err(absurd);
+        assert!(
+            why.contains("dépasse") || why.contains("trop grand"),
+            "{absurd}: {why}"
+        );
+    }
+    assert!(parse_money("1e30", Currency::EUR).is_err());
+    // In a file, the line and the column are named.
+    let csv =
+        "Client;Nom;Facture;Date;Echeance;Montant\nC1;Nom;F1;01/10/2026;31/10/2026;5000000000000\n";
+    let plan = encaisse::import::csv::parse("gros.csv", csv.as_bytes(), None);
+    let issue = plan.issues.first().expect("refused").to_string();
+    assert!(
+        issue.contains("ligne 2") && issue.contains("dépasse"),
+        "{issue}"
+    );
+}

@@ -723,14 +723,8 @@ fn debit_credit(f: &[&str], col: &Columns) -> Result<(i64, i64), (usize, String)
         if t.is_empty() {
             return Ok(0);
         }
-        let cents = parse_amount(t).map_err(|m| (i, m))?;
-        if cents.unsigned_abs() > MAX_LINE_CENTS as u64 {
-            return Err((
-                i,
-                format!("« {t} » dépasse le montant le plus grand accepté"),
-            ));
-        }
-        Ok(cents)
+        // Capped at money::MAX_CENTS: sums of a million lines stay exact.
+        parse_amount(t).map_err(|m| (i, m))
     };
     if let (Some(d), Some(c)) = (col.debit, col.credit) {
         return Ok((read(d)?, read(c)?));
@@ -746,10 +740,6 @@ fn debit_credit(f: &[&str], col: &Columns) -> Result<(i64, i64), (usize, String)
         other => Err((s, format!("« {other} » : le sens doit être D ou C"))),
     }
 }
-
-/// The largest amount a line may carry: a thousand billion euros, far
-/// above any real entry, far below what sums of a million lines can hold.
-const MAX_LINE_CENTS: i64 = 100_000_000_000_000;
 
 /// Piece references repeat across customers (opening entries "RAN") and
 /// journals: an invoice number must be unique, so repeated ones name their client.
