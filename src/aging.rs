@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::dates::{self, Date, IsoDate};
 use crate::error::{Error, Result};
-use crate::money::{Currency, Money};
+use crate::money::{add_cents, sum_cents, Currency, Money};
 use crate::store::{max_id, Ledger};
 
 /// The setting key holding the bucket bounds (`30,60,90`).
@@ -139,7 +139,9 @@ impl AgingRow {
 
     /// Cents past due (every bucket but "not due").
     pub fn overdue(&self) -> i64 {
-        self.buckets[1..].iter().sum()
+        // Each bucket was added up checked; their sum is bounded by them.
+        let sum: i128 = self.buckets[1..].iter().map(|&b| b as i128).sum();
+        sum.clamp(i64::MIN as i128, i64::MAX as i128) as i64
     }
 }
 
@@ -228,19 +230,19 @@ impl Ledger {
                 let part = &part;
                 let other = scope.spawn(move || part(second, cut + 1..=i64::MAX, true));
                 let names = client_names(conn);
-                let mut rows = part(conn, 0..=cut, false);
+                let rows = part(conn, 0..=cut, false);
                 let other = other.join().expect("the other part of the aged balance");
-                if let (Ok(rows), Ok(other)) = (&mut rows, other) {
-                    rows.add(other);
-                }
-                Ok((names?, rows?))
+                // Either part failing fails the report: never half of it.
+                let (mut rows, other) = (rows?, other?);
+                rows.add(other)?;
+                Ok((names?, rows))
             })
         })?;
         let mut rows = rows.into_rows(&names);
         let mut totals: Vec<AgingRow> = Vec::new();
         for row in &mut rows {
             row.total = Money::new(
-                row.buckets.iter().sum::<i64>() + row.unapplied,
+                add_cents(sum_cents(row.buckets.iter().copied())?, row.unapplied)?,
                 row.currency,
             );
             let total = match totals.iter_mut().position(|t| t.currency == row.currency) {
@@ -251,11 +253,11 @@ impl Ledger {
                 }
             };
             for (t, b) in total.buckets.iter_mut().zip(&row.buckets) {
-                *t += b;
+                *t = add_cents(*t, *b)?;
             }
-            total.unapplied += row.unapplied;
+            total.unapplied = add_cents(total.unapplied, row.unapplied)?;
             total.invoices += row.invoices;
-            total.total.cents += row.total.cents;
+            total.total.cents = add_cents(total.total.cents, row.total.cents)?;
         }
         rows.retain(|r| r.total.cents != 0 || r.invoices > 0);
         rows.sort_by_cached_key(|r| {
@@ -366,10 +368,10 @@ fn aged_part(
                     .iter()
                     .position(|&limit| due >= limit)
                     .unwrap_or(limits.len());
-                cells[bucket] += open;
+                cells[bucket] = add_cents(cells[bucket], open)?;
                 cells[width + 1] += 1;
             } else {
-                cells[width] += open;
+                cells[width] = add_cents(cells[width], open)?;
             }
         }
     }
@@ -385,7 +387,8 @@ fn aged_part(
                 continue;
             }
             let currency = Currency::from_stored(r.get_ref(3)?.as_bytes().unwrap_or(b"EUR"))?;
-            rows.of(r.get(1)?, currency)[width] -= left;
+            let cell = &mut rows.of(r.get(1)?, currency)[width];
+            *cell = add_cents(*cell, -left)?;
         }
     }
     Ok(rows)
@@ -447,15 +450,16 @@ impl Rows {
         &mut self.sums[index * self.stride..(index + 1) * self.stride]
     }
 
-    /// Adds the sums of another part of the report.
-    fn add(&mut self, other: Rows) {
+    /// Adds the sums of another part of the report, checked.
+    fn add(&mut self, other: Rows) -> Result<()> {
         for (&(client_id, currency), cells) in
             other.keys.iter().zip(other.sums.chunks_exact(other.stride))
         {
             for (sum, cell) in self.of(client_id, currency).iter_mut().zip(cells) {
-                *sum += cell;
+                *sum = add_cents(*sum, *cell)?;
             }
         }
+        Ok(())
     }
 
     /// The report's rows.

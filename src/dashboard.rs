@@ -43,22 +43,22 @@ impl Ledger {
             .filter(|r| r.currency == Currency::EUR && r.overdue() > 0)
             .count();
         let year_ago = as_of - chrono::Days::new(365);
-        let invoiced: i64 = self.conn.query_row(
-            "SELECT COALESCE(SUM(amount), 0) FROM invoice WHERE currency = 'EUR' AND kind <> 'opening' AND issue_date > ?1 AND issue_date <= ?2 AND withdrawn_by IS NULL",
+        let invoiced = crate::money::cents_of_total(self.conn.query_row(
+            "SELECT TOTAL(amount) FROM invoice WHERE currency = 'EUR' AND kind <> 'opening' AND issue_date > ?1 AND issue_date <= ?2 AND withdrawn_by IS NULL",
             [dates::iso(year_ago), dates::iso(as_of)],
             |r| r.get(0),
-        )?;
+        )?)?;
         // DSO by the account-balance method, over a rolling year; rounded to the day.
         let dso_days = (invoiced > 0).then(|| {
             ((outstanding.cents.max(0) as i128 * 365 + invoiced as i128 / 2) / invoiced as i128)
                 as i64
         });
         let month_start = as_of.with_day(1).unwrap_or(as_of);
-        let collected: i64 = self.conn.query_row(
-            "SELECT COALESCE(SUM(amount), 0) FROM payment WHERE currency = 'EUR' AND date >= ?1 AND date <= ?2 AND method <> 'import' AND withdrawn_by IS NULL",
+        let collected = crate::money::cents_of_total(self.conn.query_row(
+            "SELECT TOTAL(amount) FROM payment WHERE currency = 'EUR' AND date >= ?1 AND date <= ?2 AND method <> 'import' AND withdrawn_by IS NULL",
             [dates::iso(month_start), dates::iso(as_of)],
             |r| r.get(0),
-        )?;
+        )?)?;
         Ok(Dashboard {
             as_of,
             outstanding,

@@ -361,10 +361,10 @@ impl Ledger {
             if inv.open_cents > 0 {
                 entry.0 += 1;
                 if inv.due_date < as_of {
-                    entry.2 += inv.open_cents;
+                    entry.2 = crate::money::add_cents(entry.2, inv.open_cents)?;
                 }
             }
-            add_to(&mut entry.1, Money::new(inv.open_cents, inv.currency));
+            add_to(&mut entry.1, Money::new(inv.open_cents, inv.currency))?;
         }
         let mut stmt = self.conn.prepare(
             "SELECT p.client_id, p.currency, p.amount - COALESCE((SELECT SUM(amount) FROM allocation a WHERE a.payment_id = p.id), 0) FROM payment p WHERE p.withdrawn_by IS NULL",
@@ -386,7 +386,7 @@ impl Ledger {
                         -unallocated,
                         Currency::parse(&currency).unwrap_or(Currency::EUR),
                     ),
-                );
+                )?;
             }
         }
         Ok(clients
@@ -896,12 +896,13 @@ pub(crate) fn upsert_client_tx(conn: &rusqlite::Connection, c: &Client) -> Resul
         .query_row([c.code.trim()], |r| r.get(0))?)
 }
 
-/// Adds `m` to the per-currency list `totals`.
-pub fn add_to(totals: &mut Vec<Money>, m: Money) {
+/// Adds `m` to the per-currency list `totals`, checked.
+pub fn add_to(totals: &mut Vec<Money>, m: Money) -> Result<()> {
     match totals.iter_mut().find(|t| t.currency == m.currency) {
-        Some(t) => t.cents += m.cents,
+        Some(t) => t.cents = crate::money::add_cents(t.cents, m.cents)?,
         None => totals.push(m),
     }
+    Ok(())
 }
 
 /// Lower-case without accents, for search.

@@ -225,6 +225,33 @@ pub fn parse_amount(text: &str) -> std::result::Result<i64, String> {
 /// above any invoice, far below what sums of millions of them can hold.
 pub const MAX_CENTS: i64 = 100_000_000_000_000;
 
+/// `a + b` in cents, or an error that says a total went past what Encaisse
+/// counts: amounts are capped, so only an absurd number of absurd amounts
+/// gets there, and then no figure is better than a wrong one.
+pub fn add_cents(a: i64, b: i64) -> Result<i64> {
+    a.checked_add(b).ok_or_else(|| {
+        Error::invalid(
+            "montants",
+            "un total dépasse ce qu'Encaisse sait compter (92 233 720 milliards d'euros) : le grand livre contient des montants aberrants",
+        )
+    })
+}
+
+/// The sum of `cents`, checked (see [`add_cents`]).
+pub fn sum_cents(cents: impl IntoIterator<Item = i64>) -> Result<i64> {
+    cents.into_iter().try_fold(0i64, add_cents)
+}
+
+/// An SQL `TOTAL()` (a float: SQLite's `SUM()` of integers fails on
+/// overflow) as cents, checked.
+pub fn cents_of_total(total: f64) -> Result<i64> {
+    if total.is_finite() && total.abs() < 9.0e18 {
+        Ok(total.round() as i64)
+    } else {
+        add_cents(i64::MAX, 1)
+    }
+}
+
 fn parse_cents(text: &str) -> std::result::Result<i64, String> {
     let raw = text.trim();
     if raw.is_empty() {

@@ -284,3 +284,49 @@ fn an_absurd_amount_is_a_located_error_at_the_limit_and_never_an_overflow() {
         "{issue}"
     );
 }
+
+/// More amounts at the limit than an i64 can add up, written behind the
+/// application's back: every total is a clear error, never a panic, a
+/// wrapped figure or SQLite's "integer overflow".
+#[test]
+fn totals_past_what_i64_holds_are_a_clear_error_on_the_dashboard_and_the_aged_balance() {
+    use encaisse::money::MAX_CENTS;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite");
+    let ledger = encaisse::Ledger::open(&path).unwrap();
+    let client = ledger
+        .upsert_client(&encaisse::model::Client::new("C1", "Démesure SA"))
+        .unwrap();
+    let rows = i64::MAX / MAX_CENTS + 2;
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < ?3)
+             INSERT INTO invoice (client_id, number, issue_date, due_date, amount, currency)
+             SELECT ?1, 'F' || k, '2026-01-01', '2026-02-01', ?2, 'EUR' FROM n",
+            rusqlite::params![client, MAX_CENTS, rows],
+        )
+        .unwrap();
+    let day = date("2026-11-22");
+    for (what, outcome) in [
+        (
+            "aged balance",
+            ledger.aged_balance(day, &Default::default()).map(|_| ()),
+        ),
+        (
+            "dashboard",
+            ledger.dashboard(day, &Default::default()).map(|_| ()),
+        ),
+        ("client list", ledger.clients(day, None).map(|_| ())),
+        (
+            "work list",
+            ledger.follow_up(day, &Default::default()).map(|_| ()),
+        ),
+    ] {
+        let why = outcome.expect_err(what).to_string();
+        assert!(
+            why.contains("dépasse ce qu'Encaisse sait compter"),
+            "{what}: {why}"
+        );
+    }
+}

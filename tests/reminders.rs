@@ -819,7 +819,7 @@ fn the_next_session_holds_what_the_work_list_of_that_day_holds() {
     assert_eq!(outlook.communications, work.rows.len());
     let mut total = Vec::new();
     for row in &work.rows {
-        encaisse::ledger::add_to(&mut total, row.total);
+        encaisse::ledger::add_to(&mut total, row.total).unwrap();
     }
     assert_eq!(outlook.total, total);
 }

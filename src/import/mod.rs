@@ -331,12 +331,12 @@ impl Ledger {
             }
             if let Some(c) = clients.get_mut(&item.client_code) {
                 c.items += 1;
-                c.net_cents += item.amount_cents;
+                c.net_cents = crate::money::add_cents(c.net_cents, item.amount_cents)?;
             }
             crate::ledger::add_to(
                 &mut net_total,
                 crate::money::Money::new(item.amount_cents, item.currency),
-            );
+            )?;
             if exists_item.exists([&item.source_key])? {
                 already_present += 1;
             }
@@ -345,12 +345,12 @@ impl Ledger {
             tx.prepare_cached("SELECT 1 FROM payment WHERE source_key = ?1")?;
         for p in &plan.payments {
             if let Some(c) = clients.get_mut(&p.client_code) {
-                c.net_cents -= p.amount_cents;
+                c.net_cents = crate::money::add_cents(c.net_cents, -p.amount_cents)?;
             }
             crate::ledger::add_to(
                 &mut net_total,
                 crate::money::Money::new(-p.amount_cents, p.currency),
-            );
+            )?;
             if exists_payment.exists([&p.source_key])? {
                 already_present += 1;
             }
