@@ -175,6 +175,111 @@ pub fn check_backup(path: &Path) -> Result<BackupInfo> {
     info
 }
 
+/// Replaces the ledger file at `ledger_path` by the backup at `source`
+/// without opening the ledger: the way back when it is damaged or cannot
+/// be opened at all. The file found there (and its write-ahead log) is
+/// moved aside as it is, then the checked copy takes its place; the
+/// backup's queued messages come back held.
+///
+/// No other process may have the ledger open (the window restores this way
+/// only when it could not open it).
+pub fn restore_file(
+    ledger_path: &Path,
+    source: &Path,
+    progress: &dyn Fn(u64, u64),
+) -> Result<RestoreReport> {
+    let info = check_backup(source)?;
+    if same_file(ledger_path, source) {
+        return Err(Error::invalid(
+            "restauration",
+            "ce fichier est le grand livre à remplacer",
+        ));
+    }
+    let dir = tempfile_dir(source)?;
+    let staged = (|| -> Result<PathBuf> {
+        let copy = dir.join("restauration.sqlite");
+        std::fs::copy(source, &copy).map_err(io(source))?;
+        ready_to_restore(&copy)?;
+        progress(1, 2);
+        // Beside the ledger, so that the last step is a rename.
+        let part = part_of(ledger_path);
+        std::fs::copy(&copy, &part).map_err(io(&part))?;
+        std::fs::File::open(&part)
+            .and_then(|f| f.sync_all())
+            .map_err(io(&part))?;
+        Ok(part)
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    let part = staged?;
+    let aside = aside_name(ledger_path);
+    let moved = (|| -> Result<()> {
+        if ledger_path.exists() {
+            std::fs::rename(ledger_path, &aside).map_err(io(ledger_path))?;
+        }
+        for suffix in ["-wal", "-journal"] {
+            let side = with_suffix(ledger_path, suffix);
+            if side.exists() {
+                std::fs::rename(&side, with_suffix(&aside, suffix)).map_err(io(&side))?;
+            }
+        }
+        let _ = std::fs::remove_file(with_suffix(ledger_path, "-shm"));
+        std::fs::rename(&part, ledger_path).map_err(io(ledger_path))
+    })();
+    if moved.is_err() {
+        let _ = std::fs::remove_file(&part);
+    }
+    moved?;
+    if let Some(dir) = ledger_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    progress(2, 2);
+    Ok(RestoreReport {
+        restored: info,
+        kept_aside: aside,
+    })
+}
+
+/// Where the ledger at `ledger_path` is kept before a restore.
+fn aside_name(ledger_path: &Path) -> PathBuf {
+    let stamp = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
+    let stem = ledger_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "encaisse".into());
+    ledger_path.with_file_name(format!("{stem}.avant-restauration-{stamp}.sqlite"))
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Keeps the ledger file (and its write-ahead log) at `aside` byte for byte:
+/// a damaged ledger cannot be copied through SQLite.
+fn keep_as_is(ledger_path: &Path, aside: &Path) -> Result<()> {
+    std::fs::copy(ledger_path, aside).map_err(io(aside))?;
+    let wal = with_suffix(ledger_path, "-wal");
+    if wal.exists() {
+        std::fs::copy(&wal, with_suffix(aside, "-wal")).map_err(io(aside))?;
+    }
+    Ok(())
+}
+
+/// Makes the private copy of a backup ready to go live: brought to this
+/// version's schema, its queued messages held (they may have been sent
+/// since the backup was taken), one self-contained file.
+fn ready_to_restore(copy: &Path) -> Result<()> {
+    let ledger = Ledger::open(copy)?;
+    ledger.hold_queued(
+        "restauré depuis une sauvegarde : il est peut-être parti depuis ; envoyez-le ou annulez-le",
+    )?;
+    let _: String = ledger
+        .conn
+        .query_row("PRAGMA journal_mode=DELETE", [], |r| r.get(0))?;
+    Ok(())
+}
+
 fn tempfile_dir(near: &Path) -> Result<PathBuf> {
     let base = std::env::temp_dir();
     let name = format!(
@@ -376,7 +481,11 @@ impl Ledger {
     }
 
     /// Replaces the ledger by the backup at `source`, after checking it;
-    /// the current ledger is first backed up beside itself.
+    /// the current ledger is first kept beside itself — a checked copy, or,
+    /// when it is damaged, its file as it is.
+    ///
+    /// The backup's queued messages come back held: they may have been sent
+    /// since it was taken, and none goes before the user decides.
     pub fn restore_from(
         &mut self,
         source: &Path,
@@ -392,32 +501,30 @@ impl Ledger {
                 "ce fichier est le grand livre ouvert",
             ));
         }
-        let stamp = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
-        let stem = ledger_path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "encaisse".into());
-        let aside = ledger_path.with_file_name(format!("{stem}.avant-restauration-{stamp}.sqlite"));
-        copy_database(&self.conn, &aside, &|_, _| {})?;
+        let aside = aside_name(&ledger_path);
+        if copy_database(&self.conn, &aside, &|_, _| {}).is_err() {
+            keep_as_is(&ledger_path, &aside)?;
+        }
         // A private copy of the source: it cannot change under the restore.
         let dir = tempfile_dir(source)?;
         let copy = dir.join("restauration.sqlite");
-        let copied = std::fs::copy(source, &copy).map_err(io(source));
-        let restored = copied.and_then(|_| {
-            self.conn
-                .restore(
-                    rusqlite::MAIN_DB,
-                    &copy,
-                    Some(|p: rusqlite::backup::Progress| {
-                        let total = p.pagecount.max(1) as u64;
-                        progress(total - p.remaining.max(0) as u64, total)
-                    }),
-                )
-                .map_err(Error::from)
-        });
+        let restored = std::fs::copy(source, &copy)
+            .map_err(io(source))
+            .and_then(|_| ready_to_restore(&copy))
+            .and_then(|_| {
+                self.conn
+                    .restore(
+                        rusqlite::MAIN_DB,
+                        &copy,
+                        Some(|p: rusqlite::backup::Progress| {
+                            let total = p.pagecount.max(1) as u64;
+                            progress(total - p.remaining.max(0) as u64, total)
+                        }),
+                    )
+                    .map_err(Error::from)
+            });
         let _ = std::fs::remove_dir_all(&dir);
         restored?;
-        // An older backup is brought to this version's schema.
         self.prepare_again()?;
         Ok(RestoreReport {
             restored: info,

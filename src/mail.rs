@@ -14,7 +14,7 @@
 //! level, channel, invoices) refuses a second message for the same
 //! communication unless the user asks to send it again (C10).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -484,6 +484,10 @@ fn domain_of(address: &str) -> &str {
 #[serde(rename_all = "lowercase")]
 pub enum OutboxState {
     Queued,
+    /// Queued, but waits for the user's decision before it may go: brought
+    /// back by a restore, or its invoices were paid in part since it was
+    /// written (`amounts_changed`). The reason is in `last_error`.
+    Held,
     /// Handed to the server, answer not recorded: the user decides.
     Sending,
     Sent,
@@ -495,10 +499,19 @@ impl OutboxState {
     pub fn as_str(self) -> &'static str {
         match self {
             OutboxState::Queued => "queued",
+            OutboxState::Held => "held",
             OutboxState::Sending => "sending",
             OutboxState::Sent => "sent",
             OutboxState::Failed => "failed",
             OutboxState::Cancelled => "cancelled",
+        }
+    }
+
+    /// The state as stored: `state`, and the `held` mark of a queued one.
+    fn stored(state: &str, held: i64) -> OutboxState {
+        match OutboxState::parse(state) {
+            OutboxState::Queued if held != 0 => OutboxState::Held,
+            other => other,
         }
     }
 
@@ -534,6 +547,9 @@ pub struct OutboxEntry {
     pub total_cents: i64,
     pub currency: String,
     pub invoice_ids: Vec<i64>,
+    /// Held because its invoices were paid since it was written: its
+    /// amounts are no longer true, it can only be cancelled.
+    pub amounts_changed: bool,
 }
 
 /// What queuing did.
@@ -550,10 +566,15 @@ pub fn backoff(attempts: u32) -> Duration {
     Duration::from_secs(STEPS[(attempts.saturating_sub(1) as usize).min(STEPS.len() - 1)])
 }
 
+/// `outbox.held`: brought back by a restore; its invoices were paid since
+/// it was written.
+const HELD_RESTORED: i64 = 1;
+const HELD_CHANGED: i64 = 2;
+
 /// After this many temporary failures a message is marked failed.
 pub const MAX_ATTEMPTS: u32 = 10;
 
-const OUTBOX_COLUMNS: &str = "o.id, o.client_id, c.name, o.step, o.step_name, o.envelope_to, o.subject, o.message_id, o.state, o.attempts, o.next_attempt, o.last_error, o.queued_at, o.sent_at, o.sha256, o.total, o.currency";
+const OUTBOX_COLUMNS: &str = "o.id, o.client_id, c.name, o.step, o.step_name, o.envelope_to, o.subject, o.message_id, o.state, o.attempts, o.next_attempt, o.last_error, o.queued_at, o.sent_at, o.sha256, o.total, o.currency, o.held";
 
 impl Ledger {
     /// Writes the messages to the outbox (state `queued`), one transaction
@@ -643,10 +664,18 @@ impl Ledger {
                 ],
             )?;
             let id = tx.last_insert_rowid();
-            for invoice in &email.facts.invoice_ids {
+            for (n, invoice) in email.facts.invoice_ids.iter().enumerate() {
+                // What the message says each invoice owes: it is not sent
+                // once a payment has changed that.
+                let open = email
+                    .facts
+                    .factures
+                    .get(n)
+                    .filter(|_| email.facts.factures.len() == email.facts.invoice_ids.len())
+                    .map(|f| f.open_cents);
                 tx.execute(
-                    "INSERT INTO outbox_invoice (outbox_id, invoice_id) VALUES (?1, ?2)",
-                    params![id, invoice],
+                    "INSERT INTO outbox_invoice (outbox_id, invoice_id, open_cents) VALUES (?1, ?2, ?3)",
+                    params![id, invoice, open],
                 )?;
             }
             report.queued.push(id);
@@ -659,7 +688,8 @@ impl Ledger {
     pub fn outbox(&self, state: Option<OutboxState>) -> Result<Vec<OutboxEntry>> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {OUTBOX_COLUMNS} FROM outbox o JOIN client c ON c.id = o.client_id
-             WHERE ?1 IS NULL OR o.state = ?1 ORDER BY o.id DESC"
+             WHERE ?1 IS NULL OR o.state = ?1 OR (?1 = 'held' AND o.state = 'queued' AND o.held = 1)
+             ORDER BY o.id DESC"
         ))?;
         let rows = stmt.query_map([state.map(OutboxState::as_str)], |r| {
             Ok(OutboxEntry {
@@ -671,7 +701,9 @@ impl Ledger {
                 to: split_addresses(&r.get::<_, String>(5)?),
                 subject: r.get(6)?,
                 message_id: r.get(7)?,
-                state: OutboxState::parse(&r.get::<_, String>(8)?),
+                state: OutboxState::stored(&r.get::<_, String>(8)?, r.get(17)?),
+                amounts_changed: r.get::<_, String>(8)? == "queued"
+                    && r.get::<_, i64>(17)? == HELD_CHANGED,
                 attempts: r.get(9)?,
                 next_attempt: r.get(10)?,
                 last_error: r.get(11)?,
@@ -684,6 +716,9 @@ impl Ledger {
             })
         })?;
         let mut out: Vec<OutboxEntry> = rows.collect::<rusqlite::Result<_>>()?;
+        if state == Some(OutboxState::Queued) {
+            out.retain(|e| e.state == OutboxState::Queued);
+        }
         let mut inv = self.conn.prepare_cached(
             "SELECT invoice_id FROM outbox_invoice WHERE outbox_id = ?1 ORDER BY invoice_id",
         )?;
@@ -708,19 +743,18 @@ impl Ledger {
 
     fn outbox_state(&self, id: i64) -> Result<OutboxState> {
         self.conn
-            .query_row("SELECT state FROM outbox WHERE id = ?1", [id], |r| {
-                r.get::<_, String>(0)
+            .query_row("SELECT state, held FROM outbox WHERE id = ?1", [id], |r| {
+                Ok(OutboxState::stored(&r.get::<_, String>(0)?, r.get(1)?))
             })
             .optional()?
-            .map(|s| OutboxState::parse(&s))
             .ok_or_else(|| Error::NotFound {
                 what: "message",
                 key: id.to_string(),
             })
     }
 
-    /// The user's decision on a message: send it again now (`queued`), from
-    /// `sending`, `failed` or `cancelled`.
+    /// The user's decision on a message: send it (again) now (`queued`),
+    /// from `held`, `sending`, `failed` or `cancelled`.
     pub fn outbox_retry(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         match self.outbox_state(id)? {
             OutboxState::Sent => Err(Error::invalid(
@@ -728,9 +762,13 @@ impl Ledger {
                 "déjà accepté par le serveur : utilisez « Renvoyer » pour un nouvel envoi",
             )),
             OutboxState::Queued => Ok(()),
+            OutboxState::Held if self.amounts_changed(id)? => Err(Error::invalid(
+                "message",
+                "ses montants ne sont plus vrais (paiement reçu depuis sa rédaction) : annulez-le ; la relance du jour le remplace",
+            )),
             _ => {
                 let changed = self.conn.execute(
-                    "UPDATE outbox SET state = 'queued', next_attempt = ?2, attempts = 0 WHERE id = ?1 AND state <> 'sent'",
+                    "UPDATE outbox SET state = 'queued', held = 0, claim = NULL, next_attempt = ?2, attempts = 0, last_error = '' WHERE id = ?1 AND state <> 'sent'",
                     params![id, stamp(now)],
                 )?;
                 if changed == 0 {
@@ -753,7 +791,7 @@ impl Ledger {
                 "il est peut-être parti : confirmez qu'il est arrivé ou renvoyez-le",
             )),
             OutboxState::Cancelled => Ok(()),
-            OutboxState::Queued | OutboxState::Failed => {
+            OutboxState::Queued | OutboxState::Held | OutboxState::Failed => {
                 let changed = self.conn.execute(
                     "UPDATE outbox SET state = 'cancelled', last_error = ?2 WHERE id = ?1 AND (state = 'queued' OR state = 'failed')",
                     params![id, one_line(why)],
@@ -770,22 +808,36 @@ impl Ledger {
     /// (the client confirms, the copy to self came back). Recorded as sent.
     pub fn outbox_confirm_sent(&mut self, id: i64, today: Date, now: DateTime<Utc>) -> Result<()> {
         match self.outbox_state(id)? {
-            OutboxState::Sending | OutboxState::Failed | OutboxState::Queued => {
-                self.mark_sent(id, today, now)
-            }
+            OutboxState::Sending
+            | OutboxState::Failed
+            | OutboxState::Queued
+            | OutboxState::Held => self.mark_sent(id, today, now, None).map(|_| ()),
             OutboxState::Sent => Ok(()),
             OutboxState::Cancelled => Err(Error::invalid("message", "annulé")),
         }
     }
 
+    /// Runs `f` with each commit synced to the disk (`synchronous=FULL`):
+    /// the outbox's moves to `sending` and `sent` survive a power loss, so a
+    /// message the server accepted is never taken for one still to send.
+    fn durably<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        let out = f();
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        out
+    }
+
     /// Marks a message refused for good by the server, with the server's
-    /// words in the evidence log.
-    fn mark_refused(&self, id: i64, why: &str, today: Date) -> Result<()> {
+    /// words in the evidence log. Only the sender that claimed it may.
+    fn mark_refused(&self, id: i64, why: &str, today: Date, claim: &str) -> Result<bool> {
         self.atomically(|| {
-            self.conn.execute(
-                "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1",
-                params![id, why],
+            let changed = self.conn.execute(
+                "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1 AND claim = ?3 AND state = 'sending'",
+                params![id, why, claim],
             )?;
+            if changed == 0 {
+                return Ok(false);
+            }
             let (client_id, to, sha, total, currency, step_name): (i64, String, String, i64, String, String) =
                 self.conn.query_row(
                     "SELECT client_id, envelope_to, sha256, total, currency, step_name FROM outbox WHERE id = ?1",
@@ -805,84 +857,210 @@ impl Ledger {
                 result: format!("refusé par le serveur : {why}"),
                 ..Default::default()
             })?;
-            Ok(())
+            Ok(true)
         })
     }
 
-    /// Marks a message sent and records its reminder, in one transaction:
-    /// its invoices move to its level.
-    fn mark_sent(&mut self, id: i64, today: Date, now: DateTime<Utc>) -> Result<()> {
-        let (client_id, step, as_of, sha): (i64, i64, Option<Date>, String) = self.conn.query_row(
-            "SELECT client_id, step, as_of, sha256 FROM outbox WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )?;
-        let invoices: Vec<i64> = {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT invoice_id FROM outbox_invoice WHERE outbox_id = ?1")?;
-            let rows = stmt.query_map([id], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let day = as_of.map_or(today, |d| d.max(today));
-        let tx = self.conn.unchecked_transaction()?;
-        tx.execute(
-            "UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = '' WHERE id = ?1",
-            params![id, stamp(now)],
-        )?;
-        let (raw, recipients, subject, message_id): (Vec<u8>, String, String, String) =
-            self.conn.query_row(
-                "SELECT raw, envelope_to, subject, message_id FROM outbox WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    /// Marks a message sent, records its reminder (its invoices move to its
+    /// level) and logs its proof, in one transaction synced to the disk.
+    ///
+    /// `claim` is the mark the sender set when it took the message (none
+    /// for the user's own confirmation): a row that no longer carries it —
+    /// the ledger was restored while the message was with the server — is
+    /// not touched, and false is returned.
+    ///
+    /// Sent means recorded and proven: if the reminder cannot be recorded
+    /// (an invoice was paid between the claim and the server's answer), the
+    /// message and its bytes still go to the evidence log, with why no
+    /// level was recorded.
+    fn mark_sent(
+        &self,
+        id: i64,
+        today: Date,
+        now: DateTime<Utc>,
+        claim: Option<&str>,
+    ) -> Result<bool> {
+        self.durably(|| {
+            let tx = self.conn.unchecked_transaction()?;
+            let changed = tx.execute(
+                "UPDATE outbox SET state = 'sent', held = 0, sent_at = ?2, last_error = '' WHERE id = ?1 AND state <> 'sent'
+                   AND (?3 IS NULL OR (claim = ?3 AND state = 'sending'))",
+                params![id, stamp(now), claim],
             )?;
-        let name = format!("{}.eml", sha.get(..16).unwrap_or(&sha));
-        let reminder = self.insert_reminder_with(
-            &NewReminder {
-                client_id,
-                step: step as usize,
-                channel: Channel::Email,
-                date: day,
-                invoice_ids: invoices,
-                outcome: String::new(),
-                note: String::new(),
-                manual: false,
-            },
-            Some(crate::evidence::Proof {
+            if changed == 0 {
+                return Ok(false);
+            }
+            type Row = (i64, i64, Option<Date>, String, Vec<u8>, String, String, String, i64, String, String);
+            let (client_id, step, as_of, sha, raw, recipients, subject, message_id, total, currency, step_name): Row =
+                tx.query_row(
+                    "SELECT client_id, step, as_of, sha256, raw, envelope_to, subject, message_id, total, currency, step_name
+                     FROM outbox WHERE id = ?1",
+                    [id],
+                    |r| {
+                        Ok((
+                            r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?,
+                            r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?,
+                        ))
+                    },
+                )?;
+            let invoices: Vec<i64> = {
+                let mut stmt = tx
+                    .prepare_cached("SELECT invoice_id FROM outbox_invoice WHERE outbox_id = ?1")?;
+                let rows = stmt.query_map([id], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let day = as_of.map_or(today, |d| d.max(today));
+            let name = format!("{}.eml", sha.get(..16).unwrap_or(&sha));
+            let accepted = format!(
+                "accepté par le serveur le {} — à {recipients} — « {subject} » — Message-ID {message_id}",
+                stamp(now)
+            );
+            let proof = crate::evidence::Proof {
                 name: &name,
                 media_type: "message/rfc822",
                 bytes: &raw,
-            }),
-            None,
-            format!(
-                "accepté par le serveur le {} — à {recipients} — « {subject} » — Message-ID {message_id}",
-                stamp(now)
-            ),
-        );
-        match reminder {
-            Ok(reminder) => {
-                tx.execute(
-                    "UPDATE outbox SET reminder_id = ?2 WHERE id = ?1",
-                    params![id, reminder],
-                )?;
-                tx.commit()?;
+            };
+            tx.execute_batch("SAVEPOINT reminder")?;
+            let reminder = self.insert_reminder_with(
+                &NewReminder {
+                    client_id,
+                    step: step as usize,
+                    channel: Channel::Email,
+                    date: day,
+                    invoice_ids: invoices,
+                    outcome: String::new(),
+                    note: String::new(),
+                    manual: false,
+                },
+                Some(proof.clone()),
+                None,
+                accepted.clone(),
+            );
+            match reminder {
+                Ok(reminder) => {
+                    tx.execute_batch("RELEASE reminder")?;
+                    tx.execute(
+                        "UPDATE outbox SET reminder_id = ?2 WHERE id = ?1",
+                        params![id, reminder],
+                    )?;
+                }
+                Err(e) => {
+                    tx.execute_batch("ROLLBACK TO reminder; RELEASE reminder")?;
+                    let why = format!("envoyé, mais non enregistré comme relance : {e}");
+                    self.log_evidence(crate::evidence::NewEvidence {
+                        date: Some(day),
+                        kind: Some(crate::evidence::EvidenceKind::Reminder),
+                        channel: "email",
+                        client_id: Some(client_id),
+                        recipient: recipients.clone(),
+                        amount_cents: Some(total),
+                        currency: &currency,
+                        detail: step_name,
+                        document: Some(proof),
+                        result: format!("{accepted} — {why}"),
+                        ..Default::default()
+                    })?;
+                    tx.execute(
+                        "UPDATE outbox SET last_error = ?2 WHERE id = ?1",
+                        params![id, one_line(&why)],
+                    )?;
+                }
             }
-            Err(e) => {
-                // The server has the message: its state must say so even if
-                // the invoices can no longer take the level (paid meanwhile).
-                drop(tx);
-                self.conn.execute(
-                    "UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = ?3 WHERE id = ?1",
-                    params![
-                        id,
-                        stamp(now),
-                        format!("envoyé, mais non enregistré comme relance : {e}")
-                    ],
-                )?;
-            }
-        }
-        Ok(())
+            tx.commit()?;
+            Ok(true)
+        })
     }
+
+    /// Holds the messages waiting in the outbox: none may go before the user
+    /// decides. Run on a restored ledger before it is live (the backup's
+    /// queued messages may have been sent since it was taken).
+    pub(crate) fn hold_queued(&self, why: &str) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE outbox SET held = ?2, last_error = ?1 WHERE state = 'queued' AND held = 0",
+            params![one_line(why), HELD_RESTORED],
+        )?)
+    }
+
+    fn amounts_changed(&self, id: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT held FROM outbox WHERE id = ?1", [id], |r| {
+                r.get::<_, i64>(0)
+            })?
+            == HELD_CHANGED)
+    }
+
+    /// The invoices of a message, with what each owed when it was written.
+    fn outbox_invoices(&self, id: i64) -> Result<Vec<(i64, Option<i64>, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT oi.invoice_id, oi.open_cents, i.number || ' ' || i.currency FROM outbox_invoice oi
+             JOIN invoice i ON i.id = oi.invoice_id WHERE oi.outbox_id = ?1 ORDER BY i.number",
+        )?;
+        let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How the ledger has changed since this connection last looked
+    /// (`PRAGMA data_version`: moves when another connection commits).
+    fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+}
+
+/// What a message's invoices owe now against what it says they owe.
+enum StillTrue {
+    Yes,
+    /// Every invoice was paid: the message is cancelled.
+    AllPaid,
+    /// Some were paid in part or in full: it waits for the user (why).
+    Changed(String),
+}
+
+fn still_true(invoices: &[(i64, Option<i64>, String)], open: &HashMap<i64, i64>) -> StillTrue {
+    if !invoices.is_empty() && invoices.iter().all(|(i, _, _)| !open.contains_key(i)) {
+        return StillTrue::AllPaid;
+    }
+    let changed: Vec<String> = invoices
+        .iter()
+        .filter_map(|(id, then, number_currency)| {
+            let (number, currency) = number_currency
+                .rsplit_once(' ')
+                .unwrap_or((number_currency, "EUR"));
+            let money = |cents| match crate::money::Currency::parse(currency) {
+                Ok(c) => crate::money::Money::new(cents, c).format_fr(),
+                Err(_) => format!("{} {currency}", crate::money::format_cents_fr(cents)),
+            };
+            let now = open.get(id).copied().unwrap_or(0);
+            match then {
+                Some(then) if *then != now => {
+                    Some(format!("{number} : {} → {}", money(*then), money(now)))
+                }
+                None if now == 0 => Some(format!("{number} : réglée")),
+                _ => None,
+            }
+        })
+        .collect();
+    if changed.is_empty() {
+        StillTrue::Yes
+    } else {
+        StillTrue::Changed(format!(
+            "non envoyé : les montants ont changé depuis sa rédaction ({}) ; annulez-le, la relance du jour le remplace",
+            changed.join(", ")
+        ))
+    }
+}
+
+/// A mark no other sender (process, thread, round) sets.
+fn claim_mark() -> String {
+    static ROUNDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or(0),
+        ROUNDS.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 // ----- sending ------------------------------------------------------------
@@ -920,15 +1098,23 @@ pub struct SendReport {
     pub waiting: usize,
     pub failed: usize,
     pub cancelled: usize,
+    /// Not sent because their amounts are no longer true: they wait for
+    /// the user's decision.
+    pub held: usize,
     /// Why the round stopped early, if it did.
     pub stopped: Option<String>,
 }
 
-/// Sends the messages of the outbox that are due (`queued` and past their
-/// next try), or only `only`. `today` is the day reminders are recorded on;
-/// `now` gives the time of each step. Before each message its invoices are
-/// checked: if all were paid meanwhile it is cancelled (C10). `cancel`
-/// stops the round: the messages of `only` not yet sent are cancelled.
+/// Sends the messages of the outbox that are due (`queued`, not held, and
+/// past their next try), or only `only`. `today` is the day reminders are
+/// recorded on; `now` gives the time of each step.
+///
+/// Before each message its invoices are checked against the ledger as it is
+/// then: if all were paid meanwhile it is cancelled (C10); if some were
+/// paid in part or in full it is held for the user, since its amounts are
+/// no longer true. Only the sender that claimed a message may record its
+/// outcome. `cancel` stops the round: the messages of `only` not yet sent
+/// are cancelled.
 pub fn send_due(
     ledger: &mut Ledger,
     deliver: &dyn Deliver,
@@ -940,7 +1126,7 @@ pub fn send_due(
 ) -> Result<SendReport> {
     let due: Vec<i64> = {
         let mut stmt = ledger.conn.prepare_cached(
-            "SELECT id FROM outbox WHERE state = 'queued' AND next_attempt <= ?1 ORDER BY id",
+            "SELECT id FROM outbox WHERE state = 'queued' AND held = 0 AND next_attempt <= ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([stamp(now())], |r| r.get::<_, i64>(0))?;
         let all: Vec<i64> = rows.collect::<rusqlite::Result<_>>()?;
@@ -953,7 +1139,8 @@ pub fn send_due(
     if due.is_empty() {
         return Ok(report);
     }
-    let open: HashSet<i64> = ledger.open_invoice_ids(today)?;
+    let mut seen = ledger.data_version()?;
+    let mut open = ledger.open_amounts(today)?;
     let total = due.len();
     for (n, id) in due.iter().copied().enumerate() {
         if cancel.load(Ordering::SeqCst) {
@@ -964,24 +1151,41 @@ pub fn send_due(
             report.stopped = Some("envoi annulé".into());
             break;
         }
-        let invoices: Vec<i64> = {
-            let mut stmt = ledger
-                .conn
-                .prepare_cached("SELECT invoice_id FROM outbox_invoice WHERE outbox_id = ?1")?;
-            let rows = stmt.query_map([id], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        if !invoices.is_empty() && invoices.iter().all(|i| !open.contains(i)) {
-            ledger.outbox_cancel(id, "factures réglées avant l'envoi")?;
-            report.cancelled += 1;
-            progress(n + 1, total);
-            continue;
+        // A payment recorded meanwhile (an import in the window, the
+        // command line) is seen before the next message goes.
+        let version = ledger.data_version()?;
+        if version != seen {
+            seen = version;
+            open = ledger.open_amounts(today)?;
         }
-        // Claim it: only one sender can move it from queued to sending.
-        let claimed = ledger.conn.execute(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1 AND state = 'queued'",
-            [id],
-        )?;
+        match still_true(&ledger.outbox_invoices(id)?, &open) {
+            StillTrue::Yes => {}
+            StillTrue::AllPaid => {
+                ledger.outbox_cancel(id, "factures réglées avant l'envoi")?;
+                report.cancelled += 1;
+                progress(n + 1, total);
+                continue;
+            }
+            StillTrue::Changed(why) => {
+                ledger.conn.execute(
+                    "UPDATE outbox SET held = ?3, last_error = ?2 WHERE id = ?1 AND state = 'queued'",
+                    params![id, why, HELD_CHANGED],
+                )?;
+                report.held += 1;
+                progress(n + 1, total);
+                continue;
+            }
+        }
+        // Claim it: only one sender can move it from queued to sending, and
+        // only that sender, by its mark, records what became of it.
+        let claim = claim_mark();
+        let claimed = ledger.durably(|| {
+            Ok(ledger.conn.execute(
+                "UPDATE outbox SET state = 'sending', claim = ?2, attempts = attempts + 1
+                 WHERE id = ?1 AND state = 'queued' AND held = 0",
+                params![id, claim],
+            )?)
+        })?;
         if claimed == 0 {
             continue;
         }
@@ -992,14 +1196,21 @@ pub fn send_due(
         )?;
         let result = deliver.deliver(&from, &split_addresses(&to), &raw);
         let at = now();
+        let restored = "le grand livre a été restauré pendant l'envoi : le message parti n'y est pas marqué ; vérifiez la boîte d'envoi".to_string();
         match result {
             Ok(()) => {
-                ledger.mark_sent(id, today, at)?;
                 report.sent += 1;
+                if !ledger.mark_sent(id, today, at, Some(&claim))? {
+                    report.stopped = Some(restored);
+                    break;
+                }
             }
             Err(SendFailure::Permanent(why)) => {
-                ledger.mark_refused(id, &one_line(&why), today)?;
                 report.failed += 1;
+                if !ledger.mark_refused(id, &one_line(&why), today, &claim)? {
+                    report.stopped = Some(restored);
+                    break;
+                }
             }
             Err(failure) => {
                 let setup = matches!(failure, SendFailure::Setup(_));
@@ -1008,12 +1219,12 @@ pub fn send_due(
                     SendFailure::Setup(w) | SendFailure::Unreachable(w) => (w, true),
                     SendFailure::Permanent(_) => unreachable!(),
                 };
-                if attempts >= MAX_ATTEMPTS && !stop {
-                    ledger.conn.execute(
-                        "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1",
-                        params![id, format!("{} ({attempts} essais)", one_line(&why))],
-                    )?;
+                let changed = if attempts >= MAX_ATTEMPTS && !stop {
                     report.failed += 1;
+                    ledger.conn.execute(
+                        "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1 AND claim = ?3 AND state = 'sending'",
+                        params![id, format!("{} ({attempts} essais)", one_line(&why)), claim],
+                    )?
                 } else {
                     // Settings refused (login, TLS): wait longer, so as not
                     // to hammer the server with a wrong password.
@@ -1026,11 +1237,16 @@ pub fn send_due(
                         + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::minutes(1));
                     // A setup problem does not count as a try of this message.
                     let attempts = if stop { attempts - 1 } else { attempts };
-                    ledger.conn.execute(
-                        "UPDATE outbox SET state = 'queued', attempts = ?2, next_attempt = ?3, last_error = ?4 WHERE id = ?1",
-                        params![id, attempts, stamp(next), one_line(&why)],
-                    )?;
                     report.waiting += 1;
+                    ledger.conn.execute(
+                        "UPDATE outbox SET state = 'queued', attempts = ?2, next_attempt = ?3, last_error = ?4
+                         WHERE id = ?1 AND claim = ?5 AND state = 'sending'",
+                        params![id, attempts, stamp(next), one_line(&why), claim],
+                    )?
+                };
+                if changed == 0 {
+                    report.stopped = Some(restored);
+                    break;
                 }
                 if stop {
                     report.waiting += due.len() - n - 1;
@@ -1045,12 +1261,14 @@ pub fn send_due(
 }
 
 impl Ledger {
-    fn open_invoice_ids(&self, day: Date) -> Result<HashSet<i64>> {
+    /// What each open invoice still owes on `day`, less any disputed part
+    /// (what a reminder asks for).
+    fn open_amounts(&self, day: Date) -> Result<HashMap<i64, i64>> {
         Ok(self
             .engine_facts(day)?
             .items
             .iter()
-            .map(|i| i.invoice_id)
+            .map(|i| (i.invoice_id, i.open_cents - i.disputed_cents))
             .collect())
     }
 
@@ -1154,5 +1372,27 @@ impl Ledger {
         }
         tx.commit()?;
         Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outbox_moves_are_synced_to_the_disk_and_the_rest_is_not_slowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        let level = |l: &Ledger| -> i64 {
+            l.conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap()
+        };
+        // 2 = FULL: the commit waits for the disk; 1 = NORMAL.
+        assert_eq!(ledger.durably(|| Ok(level(&ledger))).unwrap(), 2);
+        assert_eq!(level(&ledger), 1);
+        let failed: Result<()> = ledger.durably(|| Err(Error::invalid("x", "y")));
+        assert!(failed.is_err());
+        assert_eq!(level(&ledger), 1, "back to NORMAL after a failure too");
     }
 }

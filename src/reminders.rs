@@ -628,7 +628,10 @@ impl Ledger {
                         in_collection,
                     }
                 })
-                .collect();
+                .collect::<Vec<Item>>();
+            // Every total the engine and the letters make (per action, per
+            // letter) adds up a part of these: if all of them fit, those do.
+            crate::money::sum_cents(items.iter().map(|i| i.open_cents.max(0)))?;
             Ok(EngineFacts {
                 clients,
                 items,
@@ -848,10 +851,8 @@ impl Ledger {
             ));
         }
         let currency = invoices[0].currency.as_str();
-        let total: i64 = invoices
-            .iter()
-            .map(|i| i.open_cents - i.disputed_cents)
-            .sum();
+        let total =
+            crate::money::sum_cents(invoices.iter().map(|i| i.open_cents - i.disputed_cents))?;
         let tx = &self.conn;
         tx.execute(
             "INSERT INTO reminder (client_id, step, step_name, channel, date, currency, total, outcome, note, manual, created_at)
@@ -1399,7 +1400,7 @@ impl Ledger {
                     continue;
                 }
             }
-            crate::ledger::add_to(&mut total_open, Money::new(item.open_cents, item.currency));
+            crate::ledger::add_to(&mut total_open, Money::new(item.open_cents, item.currency))?;
             let name = client.card.map(|c| c.name.as_str()).unwrap_or("");
             let key = (std::cmp::Reverse(days_late), name, &facts.numbers[n], n);
             matches.push((key, client));
@@ -1767,7 +1768,7 @@ impl Ledger {
         let (_, _, list) = self.engine_run(date)?;
         let mut total = Vec::new();
         for action in &list.actions {
-            crate::ledger::add_to(&mut total, Money::new(action.total_cents, action.currency));
+            crate::ledger::add_to(&mut total, Money::new(action.total_cents, action.currency))?;
         }
         Ok(Some(SessionOutlook {
             date,

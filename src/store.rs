@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_outbox.sql"),
     include_str!("../migrations/0005_evidence.sql"),
     include_str!("../migrations/0006_books_over_time.sql"),
+    include_str!("../migrations/0007_outbox_safety.sql"),
 ];
 
 /// Indexes that serve reads only (no constraint), as the migrations create

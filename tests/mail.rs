@@ -753,3 +753,228 @@ fn an_import_that_pays_an_invoice_cancels_its_queued_message_and_leaves_the_sess
     );
     assert_eq!(state(&ledger, queued[0]).state, OutboxState::Cancelled);
 }
+
+fn sink_mailer(sink: &SmtpSink) -> Mailer {
+    Mailer::new(&settings(sink.port(), Security::None, ""), None, None).unwrap()
+}
+
+fn pay(ledger: &mut Ledger, client_code: &str, cents: i64) {
+    let client = ledger.client_by_code(client_code).unwrap();
+    ledger
+        .record_payment_and_match(&encaisse::ledger::NewPayment {
+            client_id: client.id,
+            date: today(),
+            amount: encaisse::money::Money::new(cents, encaisse::money::Currency::EUR),
+            method: "virement".into(),
+            reference: String::new(),
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_partly_paid_message_is_held_not_sent_until_the_user_decides() {
+    let (mut ledger, invoices) = ledger_with_two_clients();
+    let ids = queue(&mut ledger, &invoices, at("2026-11-22T09:00:00Z"));
+    // Alpha pays 500 € of its 1 200 € after the message was written.
+    pay(&mut ledger, "A1", 500_00);
+    let sink = SmtpSink::start(Options::default());
+    let report = send(&mut ledger, &sink_mailer(&sink), at("2026-11-22T09:10:00Z"));
+    assert_eq!((report.sent, report.held), (1, 1), "{report:?}");
+    let got = sink.messages();
+    assert_eq!(got.len(), 1, "only Bêta's message, still true, goes");
+    assert!(
+        got[0].to.iter().all(|r| r.contains("beta.fr")),
+        "{:?}",
+        got[0].to
+    );
+    let alpha = ids
+        .iter()
+        .map(|id| state(&ledger, *id))
+        .find(|e| e.client_name == "Alpha SARL")
+        .unwrap();
+    assert_eq!(alpha.state, OutboxState::Held);
+    assert!(
+        alpha
+            .last_error
+            .contains("F-A1 : 1\u{202f}200,00 € → 700,00 €"),
+        "the reason names the invoice and both amounts: {}",
+        alpha.last_error
+    );
+    assert_eq!(level(&ledger, "F-A1"), 0, "no level without a message");
+    // It stays held round after round.
+    let later = send(&mut ledger, &sink_mailer(&sink), at("2026-11-23T09:00:00Z"));
+    assert_eq!(later, mail::SendReport::default());
+    assert_eq!(sink.messages().len(), 1);
+    assert!(alpha.amounts_changed);
+    // A message whose amounts are no longer true cannot be sent as it is...
+    let refused = ledger
+        .outbox_retry(alpha.id, at("2026-11-23T09:05:00Z"))
+        .unwrap_err();
+    assert!(refused.to_string().contains("montants"), "{refused}");
+    // ...it is cancelled, and the day's reminder is written again, true.
+    ledger
+        .outbox_cancel(alpha.id, "annulé par l'utilisateur")
+        .unwrap();
+    assert_eq!(state(&ledger, alpha.id).state, OutboxState::Cancelled);
+    let again = queue(&mut ledger, &invoices[..1], at("2026-11-23T09:06:00Z"));
+    let report = send(&mut ledger, &sink_mailer(&sink), at("2026-11-23T09:07:00Z"));
+    assert_eq!(report.sent, 1, "{report:?}");
+    assert_eq!(state(&ledger, again[0]).total_cents, 700_00);
+    assert_eq!(level(&ledger, "F-A1"), 1, "sent, recorded");
+    assert_eq!(sink.messages().len(), 2);
+}
+
+/// Hands the message over, but an invoice is paid by another process while
+/// the server has it (between the claim and the answer).
+struct PaidWhileSending(std::path::PathBuf, SmtpSink);
+impl Deliver for PaidWhileSending {
+    fn deliver(&self, from: &str, to: &[String], raw: &[u8]) -> Result<(), SendFailure> {
+        let mut other = Ledger::open(&self.0).unwrap();
+        let invoice = other.invoice_by_number("F-A1").unwrap().id;
+        other.mark_paid(invoice, today(), "virement").unwrap();
+        sink_mailer(&self.1).deliver(from, to, raw)
+    }
+}
+
+#[test]
+fn a_message_sent_while_its_invoice_was_paid_is_still_recorded_with_its_proof() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite");
+    let mut ledger = Ledger::open(&path).unwrap();
+    let invoices = two_clients(&ledger);
+    let ids = queue(&mut ledger, &invoices[..1], at("2026-11-22T09:00:00Z"));
+    let sink = SmtpSink::start(Options::default());
+    let deliver = PaidWhileSending(path.clone(), sink);
+    let report = send(&mut ledger, &deliver, at("2026-11-22T09:10:00Z"));
+    assert_eq!(report.sent, 1);
+    assert_eq!(deliver.1.messages().len(), 1);
+    let entry = state(&ledger, ids[0]);
+    assert_eq!(entry.state, OutboxState::Sent, "the server has it");
+    assert!(entry.last_error.contains("non enregistré comme relance"));
+    let proof = ledger
+        .evidence(None)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.channel == "email" && e.result.contains(&entry.message_id))
+        .expect("the message is in the evidence log all the same");
+    assert!(
+        proof.result.contains("non enregistré comme relance"),
+        "{}",
+        proof.result
+    );
+    let sha = proof.document_sha256.expect("with the message's bytes");
+    let (_, _, bytes) = ledger.evidence_document(&sha).unwrap().unwrap();
+    assert_eq!(bytes, ledger.outbox_raw(ids[0]).unwrap());
+    assert!(ledger.verify_evidence().unwrap().is_intact());
+}
+
+/// Sends in one thread, round after round, on its own connection, as the
+/// window's background sender does.
+fn sender_running(path: &std::path::Path, port: u16, stop: &AtomicBool) {
+    let mut ledger = Ledger::open(path).unwrap();
+    let up = Mailer::new(&settings(port, Security::None, ""), None, None).unwrap();
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        send_due(
+            &mut ledger,
+            &up,
+            None,
+            today(),
+            &|| at("2026-11-24T09:00:00Z"),
+            &AtomicBool::new(false),
+            &mut |_, _| {},
+        )
+        .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_restore_brings_queued_messages_back_held_and_the_running_sender_sends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite");
+    let backup = dir.path().join("sauvegarde.sqlite");
+    let mut ledger = Ledger::open(&path).unwrap();
+    let invoices = two_clients(&ledger);
+    let ids = queue(&mut ledger, &invoices, at("2026-11-22T09:00:00Z"));
+    ledger.backup_to(&backup, &|_, _| {}).unwrap();
+    let sink = SmtpSink::start(Options::default());
+    assert_eq!(
+        send(&mut ledger, &sink_mailer(&sink), at("2026-11-22T09:10:00Z")).sent,
+        2
+    );
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| sender_running(&path, sink.port(), &stop));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        ledger.restore_from(&backup, &|_, _| {}).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    assert_eq!(
+        sink.messages().len(),
+        2,
+        "nothing sent again after the restore"
+    );
+    for id in &ids {
+        let entry = state(&ledger, *id);
+        assert_eq!(entry.state, OutboxState::Held, "{entry:?}");
+        assert!(
+            entry.last_error.contains("restauré"),
+            "{}",
+            entry.last_error
+        );
+    }
+    // The user's decision: one was received (confirmed), the other cancelled.
+    ledger
+        .outbox_confirm_sent(ids[0], today(), at("2026-11-24T10:00:00Z"))
+        .unwrap();
+    ledger
+        .outbox_cancel(ids[1], "annulé par l'utilisateur")
+        .unwrap();
+    assert_eq!(
+        send(&mut ledger, &sink_mailer(&sink), at("2026-11-24T10:01:00Z")),
+        mail::SendReport::default()
+    );
+    assert_eq!(sink.messages().len(), 2);
+}
+
+/// Restores the backup into the ledger from another connection while the
+/// server has the message.
+struct RestoredWhileSending(std::path::PathBuf, std::path::PathBuf, SmtpSink);
+impl Deliver for RestoredWhileSending {
+    fn deliver(&self, from: &str, to: &[String], raw: &[u8]) -> Result<(), SendFailure> {
+        let mut other = Ledger::open(&self.0).unwrap();
+        other.restore_from(&self.1, &|_, _| {}).unwrap();
+        sink_mailer(&self.2).deliver(from, to, raw)
+    }
+}
+
+#[test]
+fn a_send_in_flight_during_a_restore_marks_no_row_of_the_restored_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite");
+    let backup = dir.path().join("sauvegarde.sqlite");
+    let mut ledger = Ledger::open(&path).unwrap();
+    let invoices = two_clients(&ledger);
+    let ids = queue(&mut ledger, &invoices[..1], at("2026-11-22T09:00:00Z"));
+    ledger.backup_to(&backup, &|_, _| {}).unwrap();
+    let deliver = RestoredWhileSending(
+        path.clone(),
+        backup.clone(),
+        SmtpSink::start(Options::default()),
+    );
+    let report = send(&mut ledger, &deliver, at("2026-11-22T09:10:00Z"));
+    assert_eq!(deliver.2.messages().len(), 1, "the server had it");
+    assert!(
+        report.stopped.as_deref().unwrap_or("").contains("restauré"),
+        "the round says what happened: {report:?}"
+    );
+    let entry = state(&ledger, ids[0]);
+    assert_eq!(
+        entry.state,
+        OutboxState::Held,
+        "the restored row waits for the user's word, not marked by the old send"
+    );
+    assert_eq!(level(&ledger, "F-A1"), 0);
+    assert!(ledger.verify_evidence().unwrap().is_intact());
+}

@@ -454,6 +454,77 @@ fn a_restore_refuses_what_is_not_a_sound_ledger_and_changes_nothing() {
     );
 }
 
+/// A ledger with history, its backup, and what the backup holds.
+fn ledger_and_backup(
+    dir: &std::path::Path,
+) -> (
+    std::path::PathBuf,
+    std::path::PathBuf,
+    Vec<(String, Vec<u8>)>,
+) {
+    let path = dir.join("grand-livre.sqlite");
+    let backup = dir.join("copie.sqlite");
+    let mut ledger = Ledger::open(&path).unwrap();
+    encaisse::demo::populate(&mut ledger, today()).unwrap();
+    ledger_with_history(&mut ledger);
+    ledger.backup_to(&backup, &|_, _| {}).unwrap();
+    let saved = export(&ledger);
+    (path, backup, saved)
+}
+
+#[test]
+fn a_restore_works_over_a_ledger_that_no_longer_opens_and_keeps_it_aside_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, backup, saved) = ledger_and_backup(dir.path());
+    // The ledger's first page is lost: it is no longer a database.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[..4096].fill(0x5a);
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(Ledger::open(&path).is_err(), "the damage is real");
+    let report = encaisse::backup::restore_file(&path, &backup, &|_, _| {}).unwrap();
+    assert_eq!(
+        std::fs::read(&report.kept_aside).unwrap(),
+        bytes,
+        "the damaged file is kept byte for byte"
+    );
+    let restored = Ledger::open(&path).unwrap();
+    assert_eq!(export(&restored), saved);
+    assert!(restored.integrity_check().unwrap().is_empty());
+    assert!(restored.verify_evidence().unwrap().is_intact());
+    let parts: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(parts.is_empty(), "no part file left: {parts:?}");
+}
+
+#[test]
+fn a_restore_works_over_an_open_ledger_whose_pages_are_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, backup, saved) = ledger_and_backup(dir.path());
+    // Pages in the middle of the file are lost; the header still reads.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = (bytes.len() / 2) / 4096 * 4096;
+    bytes[middle..middle + 4 * 4096].fill(0xff);
+    std::fs::write(&path, &bytes).unwrap();
+    let mut ledger = Ledger::open(&path).expect("the header is sound");
+    assert!(
+        !ledger.database_checks().unwrap().is_empty(),
+        "the damage is real"
+    );
+    let report = ledger.restore_from(&backup, &|_, _| {}).unwrap();
+    assert_eq!(export(&ledger), saved);
+    assert!(ledger.database_checks().unwrap().is_empty());
+    assert_eq!(
+        std::fs::read(&report.kept_aside).unwrap(),
+        bytes,
+        "a damaged ledger is kept aside as it is"
+    );
+    drop(ledger);
+    assert_eq!(export(&Ledger::open(&path).unwrap()), saved);
+}
+
 #[test]
 fn automatic_backups_are_daily_and_keep_the_last_n() {
     let dir = tempfile::tempdir().unwrap();

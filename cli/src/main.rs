@@ -221,8 +221,11 @@ pub(crate) fn check_fresh(args: &Args, ledger: &Ledger, day: Date) -> Result<(),
 }
 
 fn open(args: &Args) -> Result<Ledger, Failure> {
-    let path = encaisse::paths::ledger_path(args.value("--ledger").map(PathBuf::from));
-    Ok(Ledger::open(&path)?)
+    Ok(Ledger::open(&ledger_path(args))?)
+}
+
+pub(crate) fn ledger_path(args: &Args) -> PathBuf {
+    encaisse::paths::ledger_path(args.value("--ledger").map(PathBuf::from))
 }
 
 fn json<T: serde::Serialize>(value: &T) {
@@ -475,7 +478,7 @@ fn run(args: &Args) -> Result<(), Failure> {
         ["log", "verify"] => proof::log_verify(args, &open(args)?),
         ["log"] | ["log", "list"] => proof::log_list(args, &open(args)?),
         ["backup"] => proof::backup(args, &open(args)?),
-        ["restore", file] => proof::restore(&mut open(args)?, file),
+        ["restore", file] => proof::restore(args, file),
         ["export"] => proof::export(args, &open(args)?),
         ["dossier"] => proof::dossier(args, &open(args)?),
         ["handover", action @ ("add" | "end" | "list")] => {

@@ -100,9 +100,19 @@ pub fn backup(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `restore FILE`: checked first; the current ledger is kept aside.
-pub fn restore(ledger: &mut Ledger, file: &str) -> Result<(), Failure> {
-    let report = ledger.restore_from(&PathBuf::from(file), &|_, _| {})?;
+/// `restore FILE`: checked first; the current ledger is kept aside — as it
+/// is when it is damaged or cannot be opened, which is when a restore is
+/// needed most.
+pub fn restore(args: &Args, file: &str) -> Result<(), Failure> {
+    let source = PathBuf::from(file);
+    let path = crate::ledger_path(args);
+    let report = match Ledger::open(&path) {
+        Ok(mut ledger) => ledger.restore_from(&source, &|_, _| {})?,
+        Err(why) => {
+            eprintln!("Le grand livre ne s'ouvre pas ({why}) : il est remplacé tel quel.");
+            encaisse::backup::restore_file(&path, &source, &|_, _| {})?
+        }
+    };
     println!(
         "Restauré depuis {} ({} clients, {} factures) ; le grand livre précédent est gardé dans {}",
         report.restored.path.display(),

@@ -141,3 +141,35 @@ fn an_import_killed_at_any_moment_leaves_a_sound_ledger_with_all_or_nothing() {
     }
     assert!(interrupted > 0, "at least one import was cut short");
 }
+
+#[test]
+fn restore_on_the_command_line_works_over_a_ledger_that_no_longer_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grand-livre.sqlite");
+    let backup = dir.path().join("copie.sqlite");
+    {
+        let mut ledger = Ledger::open(&path).unwrap();
+        encaisse::demo::populate(&mut ledger, today()).unwrap();
+        ledger.backup_to(&backup, &|_, _| {}).unwrap();
+    }
+    std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+    let out = cli(&path).arg("restore").arg(&backup).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("avant-restauration"), "{said}");
+    assert_sound(&path);
+    let aside = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains("avant-restauration")
+        })
+        .expect("the damaged file is kept");
+    assert_eq!(std::fs::read(aside.path()).unwrap(), vec![0x5a; 8192]);
+}

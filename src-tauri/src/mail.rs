@@ -188,6 +188,8 @@ pub struct SendOutcomeDto {
     pub waiting: String,
     pub failed: String,
     pub cancelled: String,
+    /// Not sent: their amounts changed since written; held for the user.
+    pub held: String,
     pub stopped: Option<String>,
 }
 
@@ -313,8 +315,10 @@ pub struct OutboxEntryDto {
     pub to: Vec<String>,
     pub subject: String,
     pub message_id: String,
-    /// `queued`, `sending`, `sent`, `failed`, `cancelled`.
+    /// `queued`, `held`, `sending`, `sent`, `failed`, `cancelled`.
     pub state: String,
+    /// Held because a payment changed its amounts: it can only be cancelled.
+    pub amounts_changed: bool,
     pub attempts: String,
     pub next_attempt: String,
     pub last_error: String,
@@ -335,6 +339,7 @@ impl From<OutboxEntry> for OutboxEntryDto {
             subject: e.subject,
             message_id: e.message_id,
             state: e.state.as_str().into(),
+            amounts_changed: e.amounts_changed,
             attempts: e.attempts.to_string(),
             next_attempt: e.next_attempt,
             last_error: e.last_error,
@@ -414,6 +419,7 @@ fn send_and_report(
         waiting: sent.waiting.to_string(),
         failed: sent.failed.to_string(),
         cancelled: sent.cancelled.to_string(),
+        held: sent.held.to_string(),
         stopped: sent.stopped,
     })
 }

@@ -235,9 +235,7 @@ pub fn restore_backup(app: AppHandle, state: State<'_, App>) -> Res<Option<Resto
     let Some(source) = chosen else {
         return Ok(None);
     };
-    let report = state
-        .ledger()?
-        .restore_from(&source, &progress_to(&app, "restore"))?;
+    let report = state.restore(&source, &progress_to(&app, "restore"))?;
     Ok(Some(RestoreDoneDto {
         from: path_text(&report.restored.path),
         clients: report.restored.clients.to_string(),

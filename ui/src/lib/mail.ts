@@ -7,6 +7,7 @@ export function sendSummary(r: SendOutcomeDto): string {
   if (r.waiting !== '0') parts.push(t('mail.resultWaiting', { waiting: r.waiting }));
   if (r.failed !== '0') parts.push(t('mail.resultFailed', { failed: r.failed }));
   if (r.cancelled !== '0') parts.push(t('mail.resultCancelled', { cancelled: r.cancelled }));
+  if (r.held !== '0') parts.push(t('mail.resultHeld', { held: r.held }));
   if (r.skipped.length > 0) parts.push(t('mail.resultSkipped', { list: r.skipped.map(([who, why]) => `${who} (${why})`).join(', ') }));
   if (r.stopped) parts.push(r.stopped);
   return parts.join(' ');

@@ -2,6 +2,10 @@
 
 export type OutboxEntryDto = { id: string, client_id: string, client_name: string, step: string, step_name: string, to: Array<string>, subject: string, message_id: string, 
 /**
- * `queued`, `sending`, `sent`, `failed`, `cancelled`.
+ * `queued`, `held`, `sending`, `sent`, `failed`, `cancelled`.
  */
-state: string, attempts: string, next_attempt: string, last_error: string, queued_at: string, sent_at: string | null, sha256: string, };
+state: string, 
+/**
+ * Held because a payment changed its amounts: it can only be cancelled.
+ */
+amounts_changed: boolean, attempts: string, next_attempt: string, last_error: string, queued_at: string, sent_at: string | null, sha256: string, };

@@ -7,4 +7,8 @@ export type SendOutcomeDto = { queued: string,
 /**
  * Not queued: client and reason.
  */
-skipped: Array<Array<string>>, sent: string, waiting: string, failed: string, cancelled: string, stopped: string | null, };
+skipped: Array<Array<string>>, sent: string, waiting: string, failed: string, cancelled: string, 
+/**
+ * Not sent: their amounts changed since written; held for the user.
+ */
+held: string, stopped: string | null, };
