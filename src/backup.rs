@@ -427,7 +427,7 @@ impl Ledger {
         Ok(self
             .setting(KEEP_SETTING)?
             .and_then(|v| v.parse().ok())
-            .filter(|n: &usize| *n >= 1)
+            .filter(|n: &usize| (1..=365).contains(n))
             .unwrap_or(DEFAULT_KEEP))
     }
 

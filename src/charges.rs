@@ -631,7 +631,7 @@ pub struct InvoiceCharges {
 }
 
 /// Setting holding the user's rate tables (JSON); absent = the shipped ones.
-const RATES_SETTING: &str = "rate_tables";
+pub(crate) const RATES_SETTING: &str = "rate_tables";
 
 /// Checks rate tables before they are saved: rates between −5 % and 50 %,
 /// dates strictly increasing in each table.
@@ -686,8 +686,15 @@ impl crate::store::Ledger {
     /// The rate tables in use: the user's, else the shipped ones.
     pub fn rate_tables(&self) -> crate::Result<RateTables> {
         match self.setting(RATES_SETTING)? {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| crate::Error::invalid("taux", format!("réglage illisible ({e})"))),
+            Some(json) => {
+                let rates: RateTables = serde_json::from_str(&json).map_err(|e| {
+                    crate::Error::invalid("taux", format!("réglage illisible ({e})"))
+                })?;
+                validate_rates(&rates).map_err(|e| {
+                    crate::Error::invalid("taux", format!("réglage enregistré invalide ({e})"))
+                })?;
+                Ok(rates)
+            }
             None => Ok(RateTables::default()),
         }
     }

@@ -74,7 +74,7 @@ impl Ledger {
 }
 
 /// A setting saved in the ledger that does not read (written by hand or by
-/// an older version): the default stands in for it until it is set again.
+/// an older version), named, with what happens meanwhile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SettingProblem {
     /// The key in the `setting` table.
@@ -83,42 +83,131 @@ pub struct SettingProblem {
     pub label: &'static str,
     pub value: String,
     pub message: String,
+    /// The default stands in for it (true), or what depends on it stops
+    /// until it is set again (false: the scenarios, the rates, the e-mail
+    /// settings — guessing them could send what the user did not choose).
+    pub falls_back: bool,
 }
 
 impl SettingProblem {
     /// "Paramètre « … » illisible (« … ») : … ; la valeur par défaut s'applique."
     pub fn describe(&self) -> String {
+        let meanwhile = if self.falls_back {
+            "la valeur par défaut s'applique, corrigez-le dans Paramètres"
+        } else {
+            "ce qui en dépend est arrêté tant qu'il n'est pas corrigé dans Paramètres"
+        };
         format!(
-            "Paramètre « {} » illisible (« {} ») : {} ; la valeur par défaut s'applique, corrigez-le dans Paramètres",
-            self.label, self.value, self.message
+            "Paramètre « {} » illisible (« {} ») : {} ; {meanwhile}",
+            self.label,
+            shortened(&self.value, 80),
+            self.message
         )
     }
 }
+
+/// `text` cut to `max` characters, with "…" when cut.
+fn shortened(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// Each saved setting: its key, its name in Paramètres, whether its default
+/// stands in for a bad value, and its check.
+type SettingCheck = (&'static str, &'static str, bool, fn(&str) -> Result<()>);
+
+const SETTING_CHECKS: &[SettingCheck] = &[
+    (
+        crate::aging::BOUNDS_SETTING,
+        "tranches de la balance âgée",
+        true,
+        |v| AgingPolicy::parse(v).map(|_| ()),
+    ),
+    (
+        crate::import::books::STALE_AFTER_SETTING,
+        "données anciennes après",
+        true,
+        |v| match v.parse::<u32>() {
+            Ok(d) if (1..=365).contains(&d) => Ok(()),
+            _ => Err(crate::Error::invalid(
+                "",
+                "un nombre de jours entre 1 et 365",
+            )),
+        },
+    ),
+    (
+        crate::backup::KEEP_SETTING,
+        "sauvegardes conservées",
+        true,
+        |v| match v.parse::<usize>() {
+            Ok(n) if (1..=365).contains(&n) => Ok(()),
+            _ => Err(crate::Error::invalid("", "un nombre entre 1 et 365")),
+        },
+    ),
+    (
+        crate::documents::WINDOW_OFFSET_SETTING,
+        "décalage de la fenêtre",
+        true,
+        |v| crate::documents::parse_offsets(v).map(|_| ()),
+    ),
+    (
+        crate::reminders::REMINDER_DAYS_SETTING,
+        "jours des sessions de relance",
+        true,
+        |v| crate::reminders::parse_reminder_days(v).map(|_| ()),
+    ),
+    (
+        crate::reminders::SCENARIOS_SETTING,
+        "scénarios de relance",
+        false,
+        |v| {
+            let scenarios: Vec<crate::engine::Scenario> = serde_json::from_str(v)
+                .map_err(|e| crate::Error::invalid("", format!("illisibles ({e})")))?;
+            crate::reminders::validate_scenarios(&scenarios)
+        },
+    ),
+    (
+        crate::charges::RATES_SETTING,
+        "taux de référence",
+        false,
+        |v| {
+            let rates: crate::charges::RateTables = serde_json::from_str(v)
+                .map_err(|e| crate::Error::invalid("", format!("illisibles ({e})")))?;
+            crate::charges::validate_rates(&rates)
+        },
+    ),
+    (
+        crate::mail::SETTINGS_KEY,
+        "envoi des e-mails (SMTP)",
+        false,
+        |v| {
+            let smtp: crate::mail::SmtpSettings = serde_json::from_str(v)
+                .map_err(|e| crate::Error::invalid("", format!("illisibles ({e})")))?;
+            smtp.validate()
+        },
+    ),
+];
 
 impl Ledger {
     /// The saved settings that do not read, each named.
     pub fn setting_problems(&self) -> Result<Vec<SettingProblem>> {
         let mut problems = Vec::new();
-        if let Some(value) = self.setting(crate::aging::BOUNDS_SETTING)? {
-            if let Err(e) = AgingPolicy::parse(&value) {
+        for &(key, label, falls_back, check) in SETTING_CHECKS {
+            let Some(value) = self.setting(key)? else {
+                continue;
+            };
+            if let Err(e) = check(&value) {
                 problems.push(SettingProblem {
-                    key: crate::aging::BOUNDS_SETTING,
-                    label: "tranches de la balance âgée",
+                    key,
+                    label,
                     message: match e {
                         crate::Error::Invalid { message, .. } => message,
                         other => other.to_string(),
                     },
                     value,
-                });
-            }
-        }
-        if let Some(value) = self.setting(crate::import::books::STALE_AFTER_SETTING)? {
-            if !value.parse::<u32>().is_ok_and(|d| (1..=365).contains(&d)) {
-                problems.push(SettingProblem {
-                    key: crate::import::books::STALE_AFTER_SETTING,
-                    label: "données anciennes après",
-                    message: "un nombre de jours entre 1 et 365".into(),
-                    value,
+                    falls_back,
                 });
             }
         }

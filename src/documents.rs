@@ -347,9 +347,9 @@ impl Default for WindowPlacement {
     }
 }
 
-const WINDOW_OFFSET_SETTING: &str = "window_offset_mm";
+pub(crate) const WINDOW_OFFSET_SETTING: &str = "window_offset_mm";
 
-fn parse_offsets(text: &str) -> Result<(f32, f32)> {
+pub(crate) fn parse_offsets(text: &str) -> Result<(f32, f32)> {
     let bad = || {
         Error::invalid(
             "décalage de la fenêtre",
@@ -606,8 +606,12 @@ impl Ledger {
     /// offsets set in Paramètres (to match a printer's margins).
     pub fn window_placement(&self) -> Result<WindowPlacement> {
         let mut w = WindowPlacement::default();
-        if let Some(text) = self.setting(WINDOW_OFFSET_SETTING)? {
-            let (dx, dy) = parse_offsets(&text)?;
+        // A bad saved value (named by `setting_problems`) leaves the
+        // window where the standard puts it.
+        if let Some((dx, dy)) = self
+            .setting(WINDOW_OFFSET_SETTING)?
+            .and_then(|text| parse_offsets(&text).ok())
+        {
             w.x += dx;
             w.y += dy;
         }

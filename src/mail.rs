@@ -33,7 +33,7 @@ use crate::ledger::check_single_line;
 use crate::reminders::{NewReminder, WorkRow};
 use crate::store::Ledger;
 
-const SETTINGS_KEY: &str = "smtp";
+pub(crate) const SETTINGS_KEY: &str = "smtp";
 
 /// How the connection to the SMTP server is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,7 +22,7 @@ use crate::money::{Currency, Money};
 use crate::store::{max_id, Ledger};
 
 /// Setting holding the user's scenarios (JSON); absent = the defaults.
-const SCENARIOS_SETTING: &str = "scenarios";
+pub(crate) const SCENARIOS_SETTING: &str = "scenarios";
 
 impl Channel {
     /// The name stored in the ledger.
@@ -481,12 +481,22 @@ impl Ledger {
     /// The scenarios in use: the user's, else the defaults.
     pub fn scenarios(&self) -> Result<Vec<Scenario>> {
         match self.setting(SCENARIOS_SETTING)? {
-            Some(json) => serde_json::from_str(&json).map_err(|e| {
-                Error::invalid(
-                    "scénarios",
-                    format!("réglage illisible ({e}) : rétablissez les scénarios par défaut"),
-                )
-            }),
+            Some(json) => {
+                let scenarios: Vec<Scenario> = serde_json::from_str(&json).map_err(|e| {
+                    Error::invalid(
+                        "scénarios",
+                        format!("réglage illisible ({e}) : rétablissez les scénarios par défaut"),
+                    )
+                })?;
+                // Saved by hand or by an older version: checked as if typed.
+                validate_scenarios(&scenarios).map_err(|e| {
+                    Error::invalid(
+                        "scénarios",
+                        format!("réglage enregistré invalide ({e}) : corrigez-le ou rétablissez les scénarios par défaut"),
+                    )
+                })?;
+                Ok(scenarios)
+            }
             None => Ok(engine::default_scenarios()),
         }
     }
@@ -1698,15 +1708,16 @@ fn selected_item(facts: &EngineFacts, id: i64, date: Date) -> Result<&Item> {
 }
 
 /// Setting: the days of the month reminders are sent (seed 004: "the 1st and the 15th").
-const REMINDER_DAYS_SETTING: &str = "reminder_days";
+pub(crate) const REMINDER_DAYS_SETTING: &str = "reminder_days";
 
 impl Ledger {
     /// Days of the month of the reminder sessions (1–31; 31 = the month's last day).
     pub fn reminder_days(&self) -> Result<Vec<u32>> {
-        match self.setting(REMINDER_DAYS_SETTING)? {
-            Some(text) => parse_reminder_days(&text),
-            None => Ok(vec![1, 15]),
-        }
+        // A bad saved value (named by `setting_problems`) gives the default.
+        Ok(self
+            .setting(REMINDER_DAYS_SETTING)?
+            .and_then(|text| parse_reminder_days(&text).ok())
+            .unwrap_or_else(|| vec![1, 15]))
     }
 
     /// Sets the reminder days from a list like `1, 15`.

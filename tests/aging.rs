@@ -416,3 +416,65 @@ fn a_bad_bound_saved_in_the_ledger_falls_back_to_the_default_and_is_named() {
         "set again: fixed"
     );
 }
+
+#[test]
+fn every_setting_saved_bad_is_named_and_the_app_still_opens_on_it() {
+    let ledger = one_invoice_due("2026-01-10");
+    let bad = [
+        (
+            "aging_bounds",
+            "30,60,100000000",
+            "tranches de la balance âgée",
+            true,
+        ),
+        ("stale_after_days", "-4", "données anciennes après", true),
+        ("backup_keep", "100000", "sauvegardes conservées", true),
+        (
+            "window_offset_mm",
+            "500,nan",
+            "décalage de la fenêtre",
+            true,
+        ),
+        (
+            "reminder_days",
+            "0,45",
+            "jours des sessions de relance",
+            true,
+        ),
+        ("scenarios", "[]", "scénarios de relance", false),
+        ("rate_tables", "{\"pas\":", "taux de référence", false),
+        ("smtp", "{\"host\":\"\"}", "envoi des e-mails (SMTP)", false),
+    ];
+    for (key, value, _, _) in bad {
+        ledger.set_setting(key, value).unwrap();
+    }
+    let day = date("2026-11-22");
+    // What opens the window still works, on the defaults.
+    let policy = ledger.aging_policy().unwrap();
+    ledger.dashboard(day, &policy).expect("the dashboard opens");
+    assert_eq!(ledger.backup_keep().unwrap(), 10);
+    assert_eq!(ledger.reminder_days().unwrap(), vec![1, 15]);
+    assert_eq!(
+        ledger.window_placement().unwrap(),
+        encaisse::documents::WindowPlacement::default()
+    );
+    // What would act on a guess stops, and says which setting.
+    let why = ledger.scenarios().unwrap_err().to_string();
+    assert!(why.contains("scénarios"), "{why}");
+    let why = ledger.rate_tables().unwrap_err().to_string();
+    assert!(why.contains("taux"), "{why}");
+    // And each is named, with its value and what happens meanwhile.
+    let problems = ledger.setting_problems().unwrap();
+    let named: Vec<&str> = problems.iter().map(|p| p.key).collect();
+    assert_eq!(named, bad.iter().map(|b| b.0).collect::<Vec<_>>());
+    for ((_, value, label, falls_back), p) in bad.iter().zip(&problems) {
+        let text = p.describe();
+        assert!(text.contains(label) && text.contains(value), "{text}");
+        assert_eq!(p.falls_back, *falls_back, "{text}");
+        assert_eq!(
+            text.contains("la valeur par défaut s'applique"),
+            *falls_back,
+            "{text}"
+        );
+    }
+}
