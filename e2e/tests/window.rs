@@ -957,3 +957,94 @@ async fn two_years_of_books_reconcile_their_openings_and_relances_warns_on_stale
     assert_eq!(shown, format!("Données jusqu’au {day}"));
     app.close().await;
 }
+
+#[tokio::test]
+async fn a_ledger_that_no_longer_opens_is_restored_from_the_window_and_its_queued_emails_wait() {
+    use encaisse::ledger::NewInvoice;
+    use encaisse::money::{Currency, Money};
+    let sink = smtp_sink::SmtpSink::start(smtp_sink::Options::default());
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("abime.sqlite");
+    let backup = dir.path().join("sauvegarde.sqlite");
+    let today = chrono::Local::now().date_naive();
+    {
+        let mut core = encaisse::Ledger::open(&ledger).unwrap();
+        let settings = encaisse::mail::SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: sink.port(),
+            security: encaisse::mail::Security::None,
+            user: String::new(),
+            from_name: "Atelier Lumière".into(),
+            from_address: "relances@atelier.fr".into(),
+            reply_to: String::new(),
+            copy_to_self: false,
+            attach_invoices: false,
+        };
+        core.set_smtp_settings(&settings).unwrap();
+        let mut invoices = Vec::new();
+        for (code, name) in [("E1", "Epsilon SAS"), ("Z2", "Zêta & Cie")] {
+            let mut c = encaisse::model::Client::new(code, name);
+            c.email = format!("compta@{}.fr", code.to_lowercase());
+            let id = core.upsert_client(&c).unwrap();
+            let due = today - chrono::Days::new(10);
+            invoices.push(
+                core.add_invoice(&NewInvoice {
+                    client_id: id,
+                    number: format!("F-{code}"),
+                    issue_date: due - chrono::Days::new(30),
+                    due_date: Some(due),
+                    amount: Money::new(90_000, Currency::EUR),
+                    label: String::new(),
+                })
+                .unwrap(),
+            );
+        }
+        // Two messages wait in the outbox when the backup is taken.
+        let emails = core.emails_for_invoices(&invoices, today).unwrap();
+        let from = encaisse::mail::Identity::of(&settings);
+        let queued = core
+            .queue_emails(&emails, &from, chrono::Utc::now())
+            .unwrap();
+        assert_eq!(queued.queued.len(), 2);
+        core.backup_to(&backup, &|_, _| {}).unwrap();
+    }
+    // Then the ledger is damaged beyond opening.
+    std::fs::write(&ledger, vec![0x5a; 16_384]).unwrap();
+    let app = launch_with(&ledger, &[("ENCAISSE_RESTORE_FROM", backup.as_path())]).await;
+    app.text_until("[data-testid=fatal]", |t| !t.is_empty())
+        .await;
+    app.shot("fatal-restore").await;
+    app.click("[data-testid=fatal-restore]").await;
+    let notice = app
+        .text_until("[data-testid=notice]", |t| t.contains("Restauré"))
+        .await;
+    assert!(notice.contains("avant-restauration"), "{notice}");
+    // The restored messages wait for the user: "Envoyer maintenant" sends none.
+    app.click("[data-nav=outbox]").await;
+    app.text_until("[data-testid=outbox-held]", |t| t.contains("2 e-mail"))
+        .await;
+    app.click("[data-testid=outbox-send-now]").await;
+    app.text_until("[data-testid=notice]", |t| t.contains("Aucun e-mail"))
+        .await;
+    assert!(sink.messages().is_empty(), "a restore never causes a send");
+    app.shot("outbox-held").await;
+    // The user sends one of them: it goes.
+    app.click("[data-testid=outbox-send]").await;
+    app.text_until("[data-testid=notice]", |t| t.contains("Décision"))
+        .await;
+    app.click("[data-testid=outbox-send-now]").await;
+    app.text_until("[data-testid=notice]", |t| t.starts_with("1 e-mail"))
+        .await;
+    assert_eq!(sink.wait_for(1, Duration::from_secs(10)).len(), 1);
+    app.close().await;
+    let kept = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains("avant-restauration")
+        })
+        .expect("the damaged file is kept");
+    assert_eq!(std::fs::read(kept.path()).unwrap(), vec![0x5a; 16_384]);
+}

@@ -432,6 +432,7 @@ export const en: Record<Key, string> = {
   'mail.resultWaiting': "{waiting} waiting in the outbox (retried automatically).",
   'mail.resultFailed': "{failed} refused: see the outbox.",
   'mail.resultCancelled': "{cancelled} cancelled.",
+  'mail.resultNone': "No e-mail to send now.",
   'mail.resultHeld': "{held} not sent: their amounts changed since they were written (payment received); review them in the outbox.",
   'mail.resultSkipped': "Not sent: {list}.",
   'mail.emlSaved': "{count} e-mail(s) saved to {path}: the invoices move to the next level.",

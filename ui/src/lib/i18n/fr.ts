@@ -431,6 +431,7 @@ export const fr = {
   'mail.resultWaiting': "{waiting} en attente dans la boîte d'envoi (nouvel essai automatique).",
   'mail.resultFailed': "{failed} refusé(s) : voir la boîte d'envoi.",
   'mail.resultCancelled': "{cancelled} annulé(s).",
+  'mail.resultNone': "Aucun e-mail à envoyer maintenant.",
   'mail.resultHeld': "{held} non envoyé(s) : leurs montants ont changé depuis leur rédaction (paiement reçu) ; à revoir dans la boîte d'envoi.",
   'mail.resultSkipped': "Non envoyés : {list}.",
   'mail.emlSaved': "{count} e-mail(s) enregistré(s) dans {path} : les factures passent au niveau suivant.",
