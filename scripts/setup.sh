@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 APT_PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential libxdo-dev libssl-dev libayatana-appindicator3-dev
   librsvg2-dev libgtk-3-dev pkg-config file curl xvfb xauth webkit2gtk-driver poppler-utils
-  xdotool imagemagick fonts-dejavu-core libdbus-1-dev
+  xdotool imagemagick fonts-dejavu-core libdbus-1-dev qpdf
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

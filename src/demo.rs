@@ -322,6 +322,29 @@ const CLIENTS: [(&str, &str, &str, &str, &str); 40] = [
     ),
 ];
 
+/// The demonstration's company (Atelier Lumière, Lyon): every legal
+/// mention and a way to pay, as a ledger ready to send needs them.
+pub fn company() -> Company {
+    Company {
+        legal_name: "Atelier Lumière".into(),
+        legal_form: "SARL".into(),
+        capital: "20 000 €".into(),
+        siren: "123456782".into(),
+        siret: "12345678200021".into(),
+        rcs_city: "Lyon".into(),
+        vat_number: "FR11123456782".into(),
+        address: "18 rue de la Charité".into(),
+        postcode: "69002".into(),
+        city: "Lyon".into(),
+        email: "compta@atelier-lumiere.fr".into(),
+        phone: "04 78 00 00 00".into(),
+        iban: "FR7630006000011234567890189".into(),
+        bic: "AGRIFRPP".into(),
+        signature_name: "Sophie Arnaud, gérante".into(),
+        payment_other: String::new(),
+    }
+}
+
 /// Fills an empty ledger with the demonstration company, seen from `today`.
 pub fn populate(ledger: &mut Ledger, today: Date) -> Result<DemoSummary> {
     let count: i64 = ledger.conn.query_row(
@@ -332,23 +355,7 @@ pub fn populate(ledger: &mut Ledger, today: Date) -> Result<DemoSummary> {
     if count > 0 {
         return Err(Error::invalid("démonstration", "le grand livre n'est pas vide : les données de démonstration vont dans un grand livre neuf"));
     }
-    ledger.set_company(&Company {
-        legal_name: "Atelier Lumière".into(),
-        legal_form: "SARL".into(),
-        capital: "20 000 €".into(),
-        siren: "123456789".into(),
-        siret: "12345678900021".into(),
-        rcs_city: "Lyon".into(),
-        vat_number: "FR32123456789".into(),
-        address: "18 rue de la Charité".into(),
-        postcode: "69002".into(),
-        city: "Lyon".into(),
-        email: "compta@atelier-lumiere.fr".into(),
-        phone: "04 78 00 00 00".into(),
-        iban: "FR7630006000011234567890189".into(),
-        bic: "AGRIFRPP".into(),
-        signature_name: "Sophie Arnaud, gérante".into(),
-    })?;
+    ledger.set_company(&company())?;
     let mut rng = Lcg(0x00E1_CA15_5E00);
     let stamp = now_stamp();
     let tx = ledger.conn.transaction()?;

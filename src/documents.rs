@@ -140,6 +140,11 @@ pub struct Sender {
     pub iban: String,
     pub bic: String,
     pub signataire: String,
+    /// Another way to pay than a transfer ("par chèque à l'ordre de …").
+    pub autre_paiement: String,
+    /// How to pay, as a sentence ends: "par virement sur le compte IBAN …
+    /// (BIC …)", the other means, or both (in the client's language).
+    pub moyen_de_paiement: String,
 }
 
 /// The client, as templates name it.
@@ -182,6 +187,53 @@ pub struct LetterInvoice {
 pub struct Previous {
     pub date: String,
     pub etape: String,
+    /// Its level, from 1.
+    pub niveau: usize,
+    /// How it went, in the client's language ("e-mail", "courrier", "lettre
+    /// recommandée avec accusé de réception").
+    pub canal: String,
+    /// The registered letter's number (LRAR), if any.
+    pub lrar: String,
+}
+
+/// A payment promise the client did not keep.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BrokenPromise {
+    /// The day it was made, and the day the payment was promised for.
+    pub faite_le: String,
+    pub date: String,
+    pub montant: String,
+}
+
+/// A call made about these invoices.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CallMade {
+    pub date: String,
+    /// What came of it, as noted.
+    pub resultat: String,
+}
+
+/// A dispute on one of these invoices, closed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DisputeClosed {
+    pub date: String,
+    pub facture: String,
+}
+
+/// How a communication went, in the client's language.
+fn channel_words(channel: &str, english: bool) -> &'static str {
+    match (channel, english) {
+        ("call", false) => "appel",
+        ("call", true) => "phone call",
+        ("email", false) => "e-mail",
+        ("email", true) => "e-mail",
+        ("email_and_letter", false) => "courrier et e-mail",
+        ("email_and_letter", true) => "letter and e-mail",
+        ("registered", false) => "lettre recommandée avec accusé de réception",
+        ("registered", true) => "registered letter with acknowledgement of receipt",
+        (_, false) => "courrier",
+        (_, true) => "letter",
+    }
 }
 
 /// Everything a template may use (documented in templates/README.md).
@@ -202,8 +254,22 @@ pub struct LetterFacts {
     pub delai_jours: i64,
     pub etape: String,
     pub niveau: usize,
+    /// The written reminders sent earlier about these invoices, oldest first
+    /// (none: a template may not speak of earlier reminders).
     pub relances_precedentes: Vec<Previous>,
     pub derniere_relance: Previous,
+    /// Whether there were any.
+    pub deja_relance: bool,
+    /// The formal notice sent earlier about these invoices, if one was.
+    pub mise_en_demeure_precedente: Option<Previous>,
+    /// The latest promise of payment the client broke, if any.
+    pub promesse_non_tenue: Option<BrokenPromise>,
+    /// The latest call made about these invoices, if any.
+    pub appel: Option<CallMade>,
+    /// The latest dispute on these invoices that was closed, if any.
+    pub litige_clos: Option<DisputeClosed>,
+    /// This communication goes by registered letter (LRAR).
+    pub par_recommande: bool,
     #[serde(skip)]
     pub key: String,
     #[serde(skip)]
@@ -485,6 +551,19 @@ impl Ledger {
         Ok(())
     }
 
+    /// Refuses when the company profile lacks a legal mention or a way to
+    /// pay, naming each (Paramètres › Entreprise, `company set`).
+    pub fn check_sender(&self) -> Result<()> {
+        let missing = self.company()?.missing_mentions();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::CompanyIncomplete(
+                missing.into_iter().map(str::to_string).collect(),
+            ))
+        }
+    }
+
     /// The facts of the communications of `rows`, computed on `as_of`.
     pub fn letter_facts(&self, rows: &[WorkRow], as_of: Date) -> Result<Vec<LetterFacts>> {
         let company = self.company()?;
@@ -493,10 +572,16 @@ impl Ledger {
             .into_iter()
             .map(|c| (c.invoice_id, c))
             .collect();
-        // Earlier written reminders about the same invoices, one per day.
+        let scenarios = self.scenarios()?;
+        // Earlier communications about the same invoices (levels set by hand
+        // are not contacts).
         let mut previous_stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT r.date, r.step_name FROM reminder r JOIN reminder_invoice ri ON ri.reminder_id = r.id
-             WHERE ri.invoice_id = ?1 AND r.manual = 0 AND r.channel <> 'call' AND r.date <= ?2",
+            "SELECT r.id, r.date, r.step, r.step_name, r.channel, COALESCE(r.lrar_number, ''), r.outcome
+             FROM reminder r JOIN reminder_invoice ri ON ri.reminder_id = r.id
+             WHERE ri.invoice_id = ?1 AND r.manual = 0 AND r.date <= ?2",
+        )?;
+        let mut closed_stmt = self.conn.prepare_cached(
+            "SELECT closed_on FROM dispute WHERE invoice_id = ?1 AND closed_on IS NOT NULL AND closed_on <= ?2",
         )?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
@@ -504,7 +589,7 @@ impl Ledger {
             let english = client.language == "en";
             let mut facts = LetterFacts {
                 langue: client.language.clone(),
-                entreprise: sender(&company),
+                entreprise: sender(&company, english),
                 client: Recipient {
                     code: client.code.clone(),
                     nom: client.name.clone(),
@@ -571,23 +656,83 @@ impl Ledger {
             facts.total_indemnites = euros(indemnity);
             facts.total_due_cents = principal + interest + indemnity;
             facts.total_du = euros(facts.total_due_cents);
-            let mut earlier: std::collections::BTreeMap<Date, String> = Default::default();
+            // The scenario this communication belongs to: which earlier
+            // level was the formal notice.
+            let scenario = scenarios
+                .iter()
+                .filter(|s| s.segment == row.segment || s.for_score_below.is_some())
+                .chain(scenarios.iter())
+                .find(|s| {
+                    s.steps
+                        .get(row.step.wrapping_sub(1))
+                        .is_some_and(|st| st.template == row.template)
+                });
+            let is_notice = |step: usize, channel: &str| {
+                channel == "registered"
+                    || scenario
+                        .and_then(|s| s.steps.get(step.wrapping_sub(1)))
+                        .is_some_and(|st| st.template == "mise_en_demeure")
+            };
+            type Earlier = (Date, usize, String, String, String, String);
+            let mut earlier: std::collections::BTreeMap<(Date, i64), Earlier> = Default::default();
+            let mut closed: Option<(Date, String)> = None;
             for inv in &row.invoices {
                 let rows = previous_stmt.query_map(
                     rusqlite::params![inv.id, dates::IsoDate::from(as_of)],
-                    |r| Ok((r.get::<_, Date>(0)?, r.get::<_, String>(1)?)),
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            (
+                                r.get::<_, Date>(1)?,
+                                r.get::<_, i64>(2)? as usize,
+                                r.get::<_, String>(3)?,
+                                r.get::<_, String>(4)?,
+                                r.get::<_, String>(5)?,
+                                r.get::<_, String>(6)?,
+                            ),
+                        ))
+                    },
                 )?;
                 for e in rows {
-                    let (d, name) = e?;
-                    earlier.entry(d).or_insert(name);
+                    let (id, fact) = e?;
+                    earlier.entry((fact.0, id)).or_insert(fact);
+                }
+                let dates = closed_stmt.query_map(
+                    rusqlite::params![inv.id, dates::IsoDate::from(as_of)],
+                    |r| r.get::<_, Date>(0),
+                )?;
+                for d in dates {
+                    let d = d?;
+                    if closed.as_ref().is_none_or(|(c, _)| d >= *c) {
+                        closed = Some((d, inv.number.clone()));
+                    }
                 }
             }
-            for (d, name) in earlier {
-                facts.relances_precedentes.push(Previous {
-                    date: dates::format_fr(d),
+            // One written reminder per day (a letter and its e-mail copy).
+            let mut seen_days = std::collections::BTreeSet::new();
+            for (date, step, name, channel, lrar, outcome) in earlier.into_values() {
+                if channel == "call" {
+                    facts.appel = Some(CallMade {
+                        date: dates::format_fr(date),
+                        resultat: outcome,
+                    });
+                    continue;
+                }
+                let previous = Previous {
+                    date: dates::format_fr(date),
                     etape: name,
-                });
+                    niveau: step,
+                    canal: channel_words(&channel, english).to_string(),
+                    lrar,
+                };
+                if is_notice(step, &channel) {
+                    facts.mise_en_demeure_precedente = Some(previous.clone());
+                }
+                if seen_days.insert(date) {
+                    facts.relances_precedentes.push(previous);
+                }
             }
+            facts.deja_relance = !facts.relances_precedentes.is_empty();
             facts.derniere_relance =
                 facts
                     .relances_precedentes
@@ -595,8 +740,23 @@ impl Ledger {
                     .cloned()
                     .unwrap_or(Previous {
                         date: "—".into(),
-                        etape: String::new(),
+                        ..Default::default()
                     });
+            facts.litige_clos = closed.map(|(d, number)| DisputeClosed {
+                date: dates::format_fr(d),
+                facture: number,
+            });
+            facts.promesse_non_tenue = self
+                .promises(Some(row.client_id), as_of)?
+                .into_iter()
+                .filter(|p| p.status == crate::reminders::PromiseStatus::Broken)
+                .max_by_key(|p| p.due)
+                .map(|p| BrokenPromise {
+                    faite_le: dates::format_fr(p.made_on),
+                    date: dates::format_fr(p.due),
+                    montant: p.amount.format_fr(),
+                });
+            facts.par_recommande = row.channel == Channel::Registered;
             out.push(facts);
         }
         Ok(out)
@@ -670,9 +830,15 @@ impl Ledger {
     }
 
     /// The letter of every row, whatever its channel (an e-mail attaches it).
+    ///
+    /// None is made without the company's legal mentions and a way to pay:
+    /// the error names each missing field.
     pub fn letters_of(&self, rows: &[WorkRow], as_of: Date) -> Result<Vec<Letter>> {
-        let facts = self.letter_facts(rows, as_of)?;
         let company = self.company()?;
+        if !rows.is_empty() {
+            self.check_sender()?;
+        }
+        let facts = self.letter_facts(rows, as_of)?;
         let window = self.window_placement()?;
         let mut sources: HashMap<(String, String), String> = HashMap::new();
         let mut out = Vec::with_capacity(facts.len());
@@ -698,8 +864,28 @@ impl Ledger {
     }
 }
 
-fn sender(c: &Company) -> Sender {
+fn sender(c: &Company, english: bool) -> Sender {
+    let transfer = (!c.iban.trim().is_empty()).then(|| {
+        let bic = if c.bic.trim().is_empty() {
+            String::new()
+        } else {
+            format!(" (BIC {})", c.bic.trim())
+        };
+        if english {
+            format!("by bank transfer to IBAN {}{bic}", c.iban.trim())
+        } else {
+            format!("par virement sur le compte IBAN {}{bic}", c.iban.trim())
+        }
+    });
+    let other = (!c.payment_other.trim().is_empty()).then(|| c.payment_other.trim().to_string());
+    let moyen_de_paiement = match (transfer, other) {
+        (Some(t), Some(o)) => format!("{t}{} {o}", if english { ", or" } else { ", ou" }),
+        (Some(t), None) => t,
+        (None, Some(o)) => o,
+        (None, None) => String::new(),
+    };
     Sender {
+        moyen_de_paiement,
         nom: c.legal_name.clone(),
         forme: c.legal_form.clone(),
         capital: c.capital.clone(),
@@ -714,6 +900,7 @@ fn sender(c: &Company) -> Sender {
         iban: c.iban.clone(),
         bic: c.bic.clone(),
         signataire: c.signature_name.clone(),
+        autre_paiement: c.payment_other.clone(),
     }
 }
 
@@ -735,12 +922,16 @@ pub fn sample_facts(language: &str) -> LetterFacts {
     let previous = Previous {
         date: "15/02/2026".into(),
         etape: "Relevé de factures impayées".into(),
+        niveau: 1,
+        canal: "courrier".into(),
+        lrar: String::new(),
     };
     LetterFacts {
         langue: language.into(),
         entreprise: Sender {
             nom: "Entreprise".into(),
             iban: "FR76 …".into(),
+            moyen_de_paiement: "par virement sur le compte IBAN FR76 …".into(),
             ..Default::default()
         },
         client: Recipient {
@@ -765,7 +956,23 @@ pub fn sample_facts(language: &str) -> LetterFacts {
         etape: "Mise en demeure de payer".into(),
         niveau: 5,
         relances_precedentes: vec![previous.clone()],
-        derniere_relance: previous,
+        derniere_relance: previous.clone(),
+        deja_relance: true,
+        mise_en_demeure_precedente: Some(previous),
+        promesse_non_tenue: Some(BrokenPromise {
+            faite_le: "10/02/2026".into(),
+            date: "20/02/2026".into(),
+            montant: euros(120_000),
+        }),
+        appel: Some(CallMade {
+            date: "18/02/2026".into(),
+            resultat: "promesse".into(),
+        }),
+        litige_clos: Some(DisputeClosed {
+            date: "22/02/2026".into(),
+            facture: "F-2026-001".into(),
+        }),
+        par_recommande: true,
         day: Date::from_ymd_opt(2026, 3, 1),
         ..Default::default()
     }
@@ -966,6 +1173,13 @@ impl Letter {
                 &format!("{}{}{bic}", self.labels().transfer, self.company.iban),
             );
             y += LINE * 2.0;
+        }
+        if !self.company.payment_other.trim().is_empty() {
+            for line in wrap(self.company.payment_other.trim(), 9.0, RIGHT - LEFT, false) {
+                page.text(LEFT, y, 9.0, false, Align::Left, &line);
+                y += LINE;
+            }
+            y += LINE;
         }
         if !self.company.signature_name.is_empty() {
             page.text(

@@ -34,6 +34,9 @@ pub enum Error {
     /// An import found errors; nothing was written.
     #[error("{}", import_summary(.0))]
     Import(Vec<crate::import::ImportIssue>),
+    /// The company profile lacks what a reminder cannot go without.
+    #[error("mentions manquantes dans Paramètres › Entreprise : {} — aucune lettre ni aucun e-mail de relance ne part sans elles", .0.join(", "))]
+    CompanyIncomplete(Vec<String>),
     /// A file could not be read or written.
     #[error("{path} : {source}")]
     Io {
@@ -65,6 +68,7 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::CurrencyMismatch(..) => "currency_mismatch",
             Error::Import(_) => "import",
+            Error::CompanyIncomplete(_) => "company_incomplete",
             Error::Io { .. } => "io",
         }
     }

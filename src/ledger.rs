@@ -235,7 +235,7 @@ impl Ledger {
     /// The company profile.
     pub fn company(&self) -> Result<Company> {
         Ok(self.conn.query_row(
-            "SELECT legal_name, legal_form, capital, siren, siret, rcs_city, vat_number, address, postcode, city, email, phone, iban, bic, signature_name FROM company WHERE id = 1",
+            "SELECT legal_name, legal_form, capital, siren, siret, rcs_city, vat_number, address, postcode, city, email, phone, iban, bic, signature_name, payment_other FROM company WHERE id = 1",
             [],
             |r| {
                 Ok(Company {
@@ -254,6 +254,7 @@ impl Ledger {
                     iban: r.get(12)?,
                     bic: r.get(13)?,
                     signature_name: r.get(14)?,
+                    payment_other: r.get(15)?,
                 })
             },
         )?)
@@ -272,6 +273,7 @@ impl Ledger {
             ("téléphone", &c.phone, 40),
             ("BIC", &c.bic, 11),
             ("signataire", &c.signature_name, 120),
+            ("autre moyen de paiement", &c.payment_other, 200),
         ] {
             check_single_line(field, value, max)?;
         }
@@ -279,6 +281,12 @@ impl Ledger {
         let siren: String = c.siren.chars().filter(|ch| !ch.is_whitespace()).collect();
         if !siren.is_empty() && !is_digits(&siren, 9) {
             return Err(Error::invalid("SIREN", "9 chiffres"));
+        }
+        if !siren.is_empty() && !crate::model::siren_is_valid(&siren) {
+            return Err(Error::invalid(
+                "SIREN",
+                "clé de contrôle invalide : vérifiez les 9 chiffres",
+            ));
         }
         let siret: String = c.siret.chars().filter(|ch| !ch.is_whitespace()).collect();
         if !siret.is_empty() && !is_digits(&siret, 14) {
@@ -289,8 +297,8 @@ impl Ledger {
             return Err(Error::invalid("IBAN", "clé de contrôle invalide"));
         }
         self.conn.execute(
-            "UPDATE company SET legal_name=?1, legal_form=?2, capital=?3, siren=?4, siret=?5, rcs_city=?6, vat_number=?7, address=?8, postcode=?9, city=?10, email=?11, phone=?12, iban=?13, bic=?14, signature_name=?15 WHERE id = 1",
-            params![c.legal_name, c.legal_form, c.capital, siren, siret, c.rcs_city, c.vat_number, c.address, c.postcode, c.city, c.email, c.phone, iban, c.bic, c.signature_name],
+            "UPDATE company SET legal_name=?1, legal_form=?2, capital=?3, siren=?4, siret=?5, rcs_city=?6, vat_number=?7, address=?8, postcode=?9, city=?10, email=?11, phone=?12, iban=?13, bic=?14, signature_name=?15, payment_other=?16 WHERE id = 1",
+            params![c.legal_name, c.legal_form, c.capital, siren, siret, c.rcs_city, c.vat_number, c.address, c.postcode, c.city, c.email, c.phone, iban, c.bic, c.signature_name, c.payment_other],
         )?;
         Ok(())
     }

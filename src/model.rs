@@ -23,6 +23,88 @@ pub struct Company {
     pub iban: String,
     pub bic: String,
     pub signature_name: String,
+    /// Another way to pay than a transfer to the IBAN ("par chèque à
+    /// l'ordre de …", a payment link), printed when set.
+    #[serde(default)]
+    pub payment_other: String,
+}
+
+impl Company {
+    /// The legal mentions a reminder cannot go without (art. R123-237 C.
+    /// com.), and a way to be paid, each named as Paramètres › Entreprise
+    /// names it; empty when the letters may go.
+    pub fn missing_mentions(&self) -> Vec<&'static str> {
+        let blank = |s: &str| s.trim().is_empty();
+        let mut missing = Vec::new();
+        if blank(&self.legal_name) {
+            missing.push("raison sociale");
+        }
+        if blank(&self.legal_form) {
+            missing.push("forme juridique");
+        } else if blank(&self.capital) && needs_capital(&self.legal_form) {
+            missing.push("capital social");
+        }
+        let siren: String = self.siren.chars().filter(|c| !c.is_whitespace()).collect();
+        if siren.is_empty() {
+            missing.push("SIREN");
+        } else if !siren_is_valid(&siren) {
+            missing.push("SIREN valide (9 chiffres, clé de contrôle)");
+        }
+        if blank(&self.rcs_city) {
+            missing.push("ville du RCS");
+        }
+        if blank(&self.address) {
+            missing.push("adresse du siège");
+        }
+        if blank(&self.postcode) {
+            missing.push("code postal du siège");
+        }
+        if blank(&self.city) {
+            missing.push("ville du siège");
+        }
+        if blank(&self.iban) && blank(&self.payment_other) {
+            missing.push("IBAN ou autre moyen de paiement");
+        }
+        missing
+    }
+}
+
+/// A company (société) states its capital; an individual entrepreneur or
+/// an association has none.
+fn needs_capital(form: &str) -> bool {
+    let form = form.to_lowercase();
+    let words: Vec<&str> = form
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let individual = words
+        .iter()
+        .any(|w| matches!(*w, "ei" | "eirl" | "micro" | "association" | "asso"))
+        || form.contains("entrepreneur")
+        || form.contains("entreprise individuelle");
+    !individual
+}
+
+/// Nine digits whose Luhn key is right (the SIREN's check).
+pub fn siren_is_valid(siren: &str) -> bool {
+    if siren.len() != 9 || !siren.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let sum: u32 = siren
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = (b - b'0') as u32;
+            if i % 2 == 1 {
+                let twice = d * 2;
+                twice / 10 + twice % 10
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
 }
 
 /// Business or consumer customer: the late-payment rules differ (L441-10 vs. Code civil).

@@ -114,7 +114,7 @@ fn the_formal_notice_says_what_the_law_asks() {
         "Pénalités de retard",
         "Total dû",
         "IBAN FR7630006000011234567890189",
-        "RCS Lyon 123456789",
+        "RCS Lyon 123456782",
         &notice.facts.factures[0].numero,
         &notice.facts.factures[0].echeance,
         "Lyon, le 22 novembre 2026",
@@ -176,6 +176,7 @@ fn the_recipient_sits_inside_the_envelope_window() {
 #[test]
 fn hostile_names_give_safe_distinct_zip_entries() {
     let mut ledger = ledger();
+    ledger.set_company(&the_company()).unwrap();
     let today = date("2026-11-22");
     for (i, name) in [
         "../../x",
@@ -337,22 +338,211 @@ fn a_long_invoice_table_continues_on_the_next_page_with_its_header() {
     assert!(text.contains("FA-0079"));
 }
 
-#[test]
-fn letters_read_well_without_earlier_written_reminders() {
-    let mut facts = sample_facts("fr");
-    facts.relances_precedentes.clear();
-    facts.derniere_relance = documents::Previous {
-        date: "—".into(),
-        etape: String::new(),
-    };
-    for (language, key, kind) in default_templates() {
-        let source = documents::default_source(language, key, kind).unwrap();
-        let text = documents::to_text(&render(source, &facts).unwrap(), &facts);
-        assert!(
-            !text.contains(" du ,") && !text.contains("du —") && !text.contains(" of —"),
-            "{language}/{key}: {text}"
-        );
+/// The facts a template may speak of, each present or not.
+#[derive(Clone, Copy, Debug)]
+struct History {
+    reminded: bool,
+    notice: bool,
+    promise_broken: bool,
+    call: bool,
+    dispute_closed: bool,
+    registered: bool,
+}
+
+fn facts_with(language: &str, h: History) -> documents::LetterFacts {
+    let mut facts = sample_facts(language);
+    if !h.reminded {
+        facts.relances_precedentes.clear();
+        facts.derniere_relance = documents::Previous {
+            date: "—".into(),
+            ..Default::default()
+        };
     }
+    facts.deja_relance = h.reminded;
+    if !h.notice {
+        facts.mise_en_demeure_precedente = None;
+    }
+    if !h.promise_broken {
+        facts.promesse_non_tenue = None;
+    }
+    if !h.call {
+        facts.appel = None;
+    }
+    if !h.dispute_closed {
+        facts.litige_clos = None;
+    }
+    facts.par_recommande = h.registered;
+    facts
+}
+
+/// Each claim a default template can make, the words that make it (French,
+/// English), and the fact without which it is false.
+const CLAIMS: &[(&str, &[&str], fn(&History) -> bool)] = &[
+    (
+        "earlier reminders",
+        &[
+            "malgré nos",
+            "Malgré nos",
+            "déjà rappelées",
+            "Par notre",
+            "relances écrites",
+            "précédent",
+            "qui ont fait l'objet de nos relances",
+            "Nos relances",
+            "Despite our",
+            "despite our",
+            "already reminded",
+            "In our",
+            "written reminders",
+            "about which we reminded",
+            "Our reminders",
+            "previous",
+        ],
+        |h| h.reminded,
+    ),
+    (
+        "a formal notice sent",
+        &[
+            "Notre mise en demeure du",
+            "après notre mise en demeure",
+            "Our formal notice of",
+            "followed our formal notice",
+        ],
+        |h| h.notice,
+    ),
+    (
+        "a registered letter today",
+        &[
+            "également par lettre recommandée",
+            "also by registered letter",
+        ],
+        |h| h.registered,
+    ),
+    (
+        "a promise broken",
+        &[
+            "engagé",
+            "promis pour",
+            "annoncé pour",
+            "undertook",
+            "promised for",
+            "announced for",
+        ],
+        |h| h.promise_broken,
+    ),
+    ("a call made", &["notre appel du", "our call of"], |h| {
+        h.call
+    }),
+    (
+        "a dispute closed",
+        &["différend", "dispute about invoice"],
+        |h| h.dispute_closed,
+    ),
+];
+
+#[test]
+fn every_default_template_says_only_what_the_history_holds() {
+    let mut seen_claims = std::collections::HashSet::new();
+    for bits in 0u8..64 {
+        let h = History {
+            reminded: bits & 1 != 0,
+            // A formal notice sent is an earlier reminder.
+            notice: bits & 2 != 0 && bits & 1 != 0,
+            promise_broken: bits & 4 != 0,
+            call: bits & 8 != 0,
+            dispute_closed: bits & 16 != 0,
+            registered: bits & 32 != 0,
+        };
+        for (language, key, kind) in default_templates() {
+            let facts = facts_with(language, h);
+            let source = documents::default_source(language, key, kind).unwrap();
+            let rendered = render(source, &facts).unwrap();
+            let text = format!(
+                "{}\n{}",
+                rendered.subject,
+                documents::to_text(&rendered, &facts)
+            );
+            for (claim, words, holds) in CLAIMS {
+                for word in *words {
+                    if text.contains(word) {
+                        assert!(
+                            holds(&h),
+                            "{language}/{key}.{kind:?} says {claim} (« {word} ») without it: {h:?}\n{text}"
+                        );
+                        seen_claims.insert(*claim);
+                    }
+                }
+            }
+            assert!(
+                !text.contains(" du ,")
+                    && !text.contains("du —")
+                    && !text.contains(" of —")
+                    && !text.contains("()"),
+                "{language}/{key}: {text}"
+            );
+        }
+    }
+    // Each claim is made somewhere when its fact holds: the test looks.
+    for (claim, _, _) in CLAIMS {
+        assert!(seen_claims.contains(claim), "no template says {claim}");
+    }
+}
+
+#[test]
+fn a_formal_notice_lists_the_earlier_reminders_with_their_channel_and_lrar_number() {
+    let mut facts = facts_with(
+        "fr",
+        History {
+            reminded: true,
+            notice: false,
+            promise_broken: true,
+            call: false,
+            dispute_closed: false,
+            registered: true,
+        },
+    );
+    facts.relances_precedentes = vec![
+        documents::Previous {
+            date: "15/02/2026".into(),
+            etape: "Relevé".into(),
+            niveau: 1,
+            canal: "e-mail".into(),
+            lrar: String::new(),
+        },
+        documents::Previous {
+            date: "01/03/2026".into(),
+            etape: "3e relance".into(),
+            niveau: 3,
+            canal: "lettre recommandée avec accusé de réception".into(),
+            lrar: "1A 123 456 7890 1".into(),
+        },
+    ];
+    let source = documents::default_source("fr", "mise_en_demeure", Kind::Letter).unwrap();
+    let text = documents::to_text(&render(source, &facts).unwrap(), &facts);
+    assert!(
+        text.contains("Malgré nos relances du 15/02/2026 (e-mail) et du 01/03/2026 (lettre recommandée avec accusé de réception n° 1A 123 456 7890 1), vous restez redevable"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "que vous vous étiez engagé le 10/02/2026 à effectuer au plus tard le 20/02/2026"
+        ),
+        "{text}"
+    );
+    // Without any earlier reminder, a wording of its own.
+    let first = facts_with(
+        "fr",
+        History {
+            reminded: false,
+            notice: false,
+            promise_broken: false,
+            call: false,
+            dispute_closed: false,
+            registered: true,
+        },
+    );
+    let text = documents::to_text(&render(source, &first).unwrap(), &first);
+    assert!(text.contains("Nous constatons qu'à ce jour, les factures ci-dessous étant échues, vous restez redevable"), "{text}");
 }
 
 #[test]
@@ -453,4 +643,112 @@ fn an_empty_print_run_is_still_a_readable_pdf() {
     assert!(pdf.starts_with(b"%PDF-1.7"));
     // pdftotext refuses a PDF without pages.
     pdftotext(&pdf, &[]);
+}
+
+/// The text of the first letter of `as_of`'s session.
+fn first_letter_text(ledger: &Ledger, as_of: encaisse::dates::Date) -> (usize, String) {
+    let work = ledger.work_list(as_of).unwrap();
+    let letters = ledger.letters(&work.rows, as_of).unwrap();
+    let letter = letters.first().expect("a letter");
+    (
+        letter.facts.niveau,
+        documents::to_text(&letter.rendered, &letter.facts),
+    )
+}
+
+#[test]
+fn the_formal_notice_tells_the_client_s_real_history() {
+    use encaisse::engine::Channel;
+    use encaisse::money::{Currency, Money};
+    use encaisse::reminders::NewReminder;
+    let mut ledger = ledger();
+    ledger.set_company(&the_company()).unwrap();
+    let today = date("2026-11-22");
+    let mut c = Client::new("P1", "Pâtisseries Éclair SAS");
+    c.address = "4 rue des Lilas".into();
+    c.postcode = "69003".into();
+    c.city = "Lyon".into();
+    let client = ledger.upsert_client(&c).unwrap();
+    ledger
+        .add_invoice(&encaisse::ledger::NewInvoice {
+            client_id: client,
+            number: "F-80".into(),
+            issue_date: date("2026-08-04"),
+            due_date: Some(date("2026-09-03")),
+            amount: Money::new(2_400_00, Currency::EUR),
+            label: String::new(),
+        })
+        .unwrap();
+    // 80 days late at import, never reminded: the formal notice comes
+    // first, and says so.
+    let (level, text) = first_letter_text(&ledger, today);
+    assert_eq!(level, 5, "{text}");
+    assert!(text.contains("Nous constatons qu'à ce jour"), "{text}");
+    assert!(!text.to_lowercase().contains("malgré"), "{text}");
+    assert!(!text.contains("engagé"), "{text}");
+    // Another client with a history: a statement by e-mail, a third
+    // reminder by registered post with its number, a promise broken.
+    let mut d = c.clone();
+    d.code = "P2".into();
+    d.name = "Boulangerie Martin".into();
+    let other = ledger.upsert_client(&d).unwrap();
+    let second = ledger
+        .add_invoice(&encaisse::ledger::NewInvoice {
+            client_id: other,
+            number: "F-81".into(),
+            issue_date: date("2026-08-04"),
+            due_date: Some(date("2026-09-03")),
+            amount: Money::new(1_200_00, Currency::EUR),
+            label: String::new(),
+        })
+        .unwrap();
+    // The first client is paused: the session holds only the second.
+    ledger
+        .add_pause(
+            encaisse::reminders::PauseScope::Client(client),
+            date("2026-12-31"),
+            "accord en cours",
+        )
+        .unwrap();
+    for (step, channel, day) in [
+        (1, Channel::Email, "2026-09-10"),
+        (4, Channel::Registered, "2026-10-05"),
+    ] {
+        let id = ledger
+            .record_reminder(&NewReminder {
+                client_id: other,
+                step,
+                channel,
+                date: date(day),
+                invoice_ids: vec![second],
+                outcome: String::new(),
+                note: String::new(),
+                manual: false,
+            })
+            .unwrap();
+        if channel == Channel::Registered {
+            ledger
+                .set_registered_post(id, "1A 123 456 7890 1", None)
+                .unwrap();
+        }
+    }
+    ledger
+        .add_promise(
+            other,
+            Money::new(1_200_00, Currency::EUR),
+            date("2026-10-10"),
+            date("2026-10-20"),
+            "",
+        )
+        .unwrap();
+    let (level, text) = first_letter_text(&ledger, today);
+    assert_eq!(level, 5, "{text}");
+    assert!(
+        text.contains("Malgré nos relances du 10/09/2026 (e-mail) et du 05/10/2026 (lettre recommandée avec accusé de réception n° 1A 123 456 7890 1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("engagé le 10/10/2026 à effectuer au plus tard le 20/10/2026"),
+        "{text}"
+    );
 }

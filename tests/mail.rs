@@ -721,6 +721,7 @@ fn an_import_that_pays_an_invoice_cancels_its_queued_message_and_leaves_the_sess
     use crate::books_over_time::fec_of;
     use encaisse::import::fec;
     let mut ledger = ledger();
+    ledger.set_company(&the_company()).unwrap();
     let invoice = "VE|1|20261013|411000|ALPHA|FA1|Facture FA1|1200,00|0,00|";
     let revenue = "VE|1|20261013|706000||FA1|Facture FA1|0,00|1200,00|";
     let first = fec_of(&[invoice, revenue]);

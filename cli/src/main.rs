@@ -65,6 +65,13 @@ Commandes :
   clients [--json]                                           liste des clients
   invoices [--open] [--client CODE] [--json]                 liste des factures
   client set CODE [--email A] [--terms JOURS] [--segment S] [--b2c | --b2b]
+  company set [--name N] [--form F] [--capital C] [--siren S] [--siret S] [--rcs VILLE] [--vat TVA]
+              [--address A] [--postcode CP] [--city V] [--iban I] [--bic B] [--email A] [--phone T]
+              [--signatory NOM] [--other-payment TEXTE]
+                                                             l'entreprise (mentions légales des lettres : raison
+                                                             sociale, forme, capital, SIREN, RCS, siège ; IBAN ou
+                                                             autre moyen de paiement)
+  company show [--json]                                      l'entreprise et ce qui lui manque pour relancer
   demo [--as-of AAAA-MM-JJ]                                  remplir un grand livre neuf avec la démonstration
   info                                                       chemin et version du grand livre
 ";
@@ -98,6 +105,21 @@ const VALUED: &[&str] = &[
     "--reply-to",
     "--eml",
     "--openings",
+    "--name",
+    "--form",
+    "--capital",
+    "--siren",
+    "--siret",
+    "--rcs",
+    "--vat",
+    "--address",
+    "--postcode",
+    "--city",
+    "--iban",
+    "--bic",
+    "--phone",
+    "--signatory",
+    "--other-payment",
 ];
 
 fn parse_args() -> Result<Args, String> {
@@ -176,6 +198,12 @@ fn main() -> ExitCode {
                         eprintln!("{}:{}", file.display(), issue_location(issue));
                     }
                 }
+                (Error::CompanyIncomplete(missing), _) => {
+                    eprintln!("encaisse-cli : mentions manquantes dans le profil de l'entreprise (company set) :");
+                    for field in missing {
+                        eprintln!("  - {field}");
+                    }
+                }
                 _ => eprintln!("encaisse-cli : {error}"),
             }
             ExitCode::from(1)
@@ -218,6 +246,71 @@ pub(crate) fn check_fresh(args: &Args, ledger: &Ledger, day: Date) -> Result<(),
         )),
         None => Ok(()),
     }
+}
+
+/// `company set`: the options given replace those fields, the others stay.
+fn company_set(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
+    let mut c = ledger.company()?;
+    for (flag, field) in [
+        ("--name", &mut c.legal_name),
+        ("--form", &mut c.legal_form),
+        ("--capital", &mut c.capital),
+        ("--siren", &mut c.siren),
+        ("--siret", &mut c.siret),
+        ("--rcs", &mut c.rcs_city),
+        ("--vat", &mut c.vat_number),
+        ("--address", &mut c.address),
+        ("--postcode", &mut c.postcode),
+        ("--city", &mut c.city),
+        ("--iban", &mut c.iban),
+        ("--bic", &mut c.bic),
+        ("--email", &mut c.email),
+        ("--phone", &mut c.phone),
+        ("--signatory", &mut c.signature_name),
+        ("--other-payment", &mut c.payment_other),
+    ] {
+        if let Some(value) = args.value(flag) {
+            *field = value.to_string();
+        }
+    }
+    ledger.set_company(&c)?;
+    company_show(args, ledger)
+}
+
+/// `company show`: the profile, and what it lacks for a reminder to go.
+fn company_show(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
+    let c = ledger.company()?;
+    let missing = c.missing_mentions();
+    if args.has("--json") {
+        json(&serde_json::json!({ "company": c, "missing": missing }));
+        return Ok(());
+    }
+    for (label, value) in [
+        ("Raison sociale", &c.legal_name),
+        ("Forme juridique", &c.legal_form),
+        ("Capital", &c.capital),
+        ("SIREN", &c.siren),
+        ("SIRET", &c.siret),
+        ("RCS", &c.rcs_city),
+        ("TVA", &c.vat_number),
+        ("Adresse", &c.address),
+        ("Code postal", &c.postcode),
+        ("Ville", &c.city),
+        ("IBAN", &c.iban),
+        ("BIC", &c.bic),
+        ("Autre moyen de paiement", &c.payment_other),
+        ("E-mail", &c.email),
+        ("Téléphone", &c.phone),
+        ("Signataire", &c.signature_name),
+    ] {
+        println!("{label:<24} {value}");
+    }
+    if missing.is_empty() {
+        println!("Mentions légales complètes : les relances peuvent partir.");
+    } else {
+        println!("Manque pour relancer : {}", missing.join(", "));
+    }
+    Ok(())
 }
 
 fn open(args: &Args) -> Result<Ledger, Failure> {
@@ -446,6 +539,13 @@ fn run(args: &Args) -> Result<(), Failure> {
             }
             let work = ledger.work_list(as_of)?;
             let letters = ledger.letters(&work.rows, as_of)?;
+            if letters.is_empty() {
+                println!(
+                    "Aucune lettre à produire au {} : aucun fichier écrit, rien n'a été enregistré",
+                    dates::format_fr(as_of)
+                );
+                return Ok(());
+            }
             let (zip, entries) = encaisse::documents::letters_zip(&letters)?;
             write_file(out, &zip)?;
             if let Some(merged) = args.value("--merged") {
@@ -467,6 +567,8 @@ fn run(args: &Args) -> Result<(), Failure> {
             );
             Ok(())
         }
+        ["company", "set"] => company_set(args, &open(args)?),
+        ["company"] | ["company", "show"] => company_show(args, &open(args)?),
         ["smtp", "set"] => mail::smtp_set(args, &open(args)?),
         ["smtp", "test"] => mail::smtp_test(&open(args)?),
         ["outbox"] | ["outbox", "list"] => mail::outbox_list(args, &open(args)?),

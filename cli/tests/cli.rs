@@ -309,7 +309,8 @@ fn letters_zip_merged_pdf_and_record() {
             again.to_str().unwrap(),
         ],
     );
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("0 lettre"));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Aucune lettre"));
+    assert!(!again.exists());
     // No --out: a usage error, nothing written.
     let out = cli(&ledger, &["letters"]);
     assert_eq!(out.status.code(), Some(2));
@@ -397,6 +398,7 @@ fn a_reminder_session_on_stale_data_needs_stale_ok() {
     assert!(cli(&ledger, &["import", "fec", n.to_str().unwrap()])
         .status
         .success());
+    set_company(&ledger);
     let zip = dir.path().join("r.zip");
     let args = [
         "letters",
@@ -439,4 +441,122 @@ fn a_device_is_refused_as_an_import_file() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pas un fichier ordinaire"), "{err}");
+}
+
+/// The company of the tests, through `company set`.
+fn set_company(ledger: &std::path::Path) {
+    let out = cli(
+        ledger,
+        &[
+            "company",
+            "set",
+            "--name",
+            "Atelier Lumière",
+            "--form",
+            "SARL",
+            "--capital",
+            "20 000 €",
+            "--siren",
+            "123 456 782",
+            "--rcs",
+            "Lyon",
+            "--address",
+            "18 rue de la Charité",
+            "--postcode",
+            "69002",
+            "--city",
+            "Lyon",
+            "--iban",
+            "FR76 3000 6000 0112 3456 7890 189",
+            "--signatory",
+            "Sophie Arnaud",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn no_letter_without_the_company_s_legal_mentions_and_company_set_gives_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.sqlite");
+    {
+        let l = encaisse::Ledger::open(&ledger).unwrap();
+        let id = l
+            .upsert_client(&encaisse::model::Client::new("C1", "Client SARL"))
+            .unwrap();
+        l.add_invoice(&encaisse::ledger::NewInvoice {
+            client_id: id,
+            number: "F1".into(),
+            issue_date: "2026-01-01".parse().unwrap(),
+            due_date: Some("2026-01-31".parse().unwrap()),
+            amount: encaisse::money::Money::new(1_000_00, encaisse::money::Currency::EUR),
+            label: String::new(),
+        })
+        .unwrap();
+    }
+    let zip = dir.path().join("r.zip");
+    let letters = [
+        "letters",
+        "--as-of",
+        "2026-04-20",
+        "--out",
+        zip.to_str().unwrap(),
+    ];
+    let out = cli(&ledger, &letters);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for field in [
+        "raison sociale",
+        "forme juridique",
+        "SIREN",
+        "ville du RCS",
+        "adresse du siège",
+        "IBAN ou autre moyen de paiement",
+    ] {
+        assert!(
+            err.contains(&format!("  - {field}")),
+            "{field} named: {err}"
+        );
+    }
+    assert!(!zip.exists(), "nothing produced");
+    // A SIREN whose key is wrong is refused where it is typed.
+    let out = cli(&ledger, &["company", "set", "--siren", "123456789"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("clé de contrôle"));
+    set_company(&ledger);
+    let out = cli(&ledger, &["company", "show", "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["company"]["siren"], "123456782");
+    assert_eq!(shown["missing"], serde_json::json!([]));
+    let out = cli(&ledger, &letters);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(zip.exists());
+    // A day with nothing to send says so, and records nothing.
+    let none = dir.path().join("none.zip");
+    let out = cli(
+        &ledger,
+        &[
+            "letters",
+            "--as-of",
+            "2026-01-15",
+            "--out",
+            none.to_str().unwrap(),
+            "--record",
+        ],
+    );
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("Aucune lettre") && said.contains("rien n'a été enregistré"),
+        "{said}"
+    );
+    assert!(!none.exists());
 }

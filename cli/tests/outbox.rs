@@ -71,6 +71,7 @@ impl Env {
 /// Two clients whose statement (by e-mail) is due today.
 fn two_clients_due_today(ledger: &Path) -> chrono::NaiveDate {
     let core = encaisse::Ledger::open(ledger).unwrap();
+    core.set_company(&encaisse::demo::company()).unwrap();
     let today = chrono::Local::now().date_naive();
     for (code, name) in [("A1", "Alpha SARL"), ("B2", "Bêta & Fils")] {
         let mut c = encaisse::model::Client::new(code, name);

@@ -445,6 +445,7 @@ async fn reminders_recorded_from_the_relances_table_move_invoices_to_the_next_le
     let today = chrono::Local::now().date_naive();
     {
         let core = encaisse::Ledger::open(&ledger).unwrap();
+        core.set_company(&encaisse::demo::company()).unwrap();
         for (code, name, days_late) in [("A1", "Alpha SARL", 10u64), ("B2", "Bêta & Fils", 20)] {
             let mut c = encaisse::model::Client::new(code, name);
             c.email = format!("compta@{}.fr", code.to_lowercase());
@@ -554,6 +555,7 @@ async fn a_scenario_edited_in_the_settings_changes_the_day_s_work() {
 /// Lambda SA (L1) and Mu SARL (M2) in Lyon, each with a 2 500 € invoice 50
 /// days late and never reminded: the formal notice is due `today`.
 fn two_clients_with_a_formal_notice_due(core: &encaisse::Ledger, today: chrono::NaiveDate) {
+    core.set_company(&encaisse::demo::company()).unwrap();
     use encaisse::ledger::NewInvoice;
     use encaisse::money::{Currency, Money};
     for (code, name) in [("L1", "Lambda SA"), ("M2", "Mu SARL")] {
@@ -627,6 +629,7 @@ async fn reminders_sent_by_email_from_the_relances_screen_reach_the_server_and_m
     let today = chrono::Local::now().date_naive();
     {
         let core = encaisse::Ledger::open(&ledger).unwrap();
+        core.set_company(&encaisse::demo::company()).unwrap();
         for (code, name) in [("E1", "Epsilon SAS"), ("Z2", "Zêta & Cie")] {
             let mut c = encaisse::model::Client::new(code, name);
             c.email = format!("compta@{}.fr", code.to_lowercase());
@@ -969,6 +972,7 @@ async fn a_ledger_that_no_longer_opens_is_restored_from_the_window_and_its_queue
     let today = chrono::Local::now().date_naive();
     {
         let mut core = encaisse::Ledger::open(&ledger).unwrap();
+        core.set_company(&encaisse::demo::company()).unwrap();
         let settings = encaisse::mail::SmtpSettings {
             host: "127.0.0.1".into(),
             port: sink.port(),
@@ -1047,4 +1051,75 @@ async fn a_ledger_that_no_longer_opens_is_restored_from_the_window_and_its_queue
         })
         .expect("the damaged file is kept");
     assert_eq!(std::fs::read(kept.path()).unwrap(), vec![0x5a; 16_384]);
+}
+
+#[tokio::test]
+async fn no_letter_leaves_without_the_company_s_legal_mentions_and_the_window_leads_to_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("sans-entreprise.sqlite");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let today = chrono::Local::now().date_naive();
+    {
+        let core = encaisse::Ledger::open(&ledger).unwrap();
+        two_clients_with_a_formal_notice_due(&core, today);
+        // As after a first import: nothing said about the company yet.
+        core.set_company(&Default::default()).unwrap();
+    }
+    let app = launch_with(&ledger, &[("ENCAISSE_SAVE_TO", out.as_path())]).await;
+    // The first screen says what is missing before any session.
+    let card = app
+        .text_until("[data-testid=company-missing]", |t| t.contains("SIREN"))
+        .await;
+    assert!(
+        card.contains("raison sociale") && card.contains("IBAN"),
+        "{card}"
+    );
+    app.shot("first-launch-company").await;
+    app.click("[data-nav=reminders]").await;
+    app.text_until("[data-testid=reminder-count]", |t| {
+        t.starts_with("2 facture")
+    })
+    .await;
+    app.click("[data-testid=select-all]").await;
+    app.click("[data-testid=download-letters]").await;
+    let error = app
+        .text_until("[data-testid=error]", |t| t.contains("mentions manquantes"))
+        .await;
+    for field in [
+        "raison sociale",
+        "forme juridique",
+        "SIREN",
+        "ville du RCS",
+        "adresse du siège",
+    ] {
+        assert!(error.contains(field), "{field}: {error}");
+    }
+    assert!(
+        std::fs::read_dir(&out).unwrap().next().is_none(),
+        "nothing produced"
+    );
+    // The message leads to Paramètres › Entreprise.
+    app.click("[data-testid=complete-company]").await;
+    app.text_until("[data-testid=company-form]", |t| {
+        t.contains("Raison sociale")
+    })
+    .await;
+    // Once the company is complete, the letters go.
+    encaisse::Ledger::open(&ledger)
+        .unwrap()
+        .set_company(&encaisse::demo::company())
+        .unwrap();
+    app.click("[data-nav=reminders]").await;
+    app.text_until("[data-testid=reminder-count]", |t| {
+        t.starts_with("2 facture")
+    })
+    .await;
+    app.click("[data-testid=select-all]").await;
+    app.click("[data-testid=download-letters]").await;
+    app.text_until("[data-testid=notice]", |t| {
+        t.contains("lettre(s) enregistrée(s)")
+    })
+    .await;
+    app.close().await;
 }

@@ -65,6 +65,12 @@ pub fn dashboard(state: State<'_, App>, as_of: String) -> Res<DashboardDto> {
             .iter()
             .map(|p| p.describe())
             .collect(),
+        company_missing: ledger
+            .company()?
+            .missing_mentions()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
     })
 }
 

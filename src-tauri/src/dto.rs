@@ -89,6 +89,7 @@ pub struct CompanyDto {
     pub iban: String,
     pub bic: String,
     pub signature_name: String,
+    pub payment_other: String,
 }
 
 impl From<Company> for CompanyDto {
@@ -109,6 +110,7 @@ impl From<Company> for CompanyDto {
             iban: c.iban,
             bic: c.bic,
             signature_name: c.signature_name,
+            payment_other: c.payment_other,
         }
     }
 }
@@ -131,6 +133,7 @@ impl From<CompanyDto> for Company {
             iban: c.iban,
             bic: c.bic,
             signature_name: c.signature_name,
+            payment_other: c.payment_other,
         }
     }
 }
@@ -558,6 +561,8 @@ pub struct DashboardDto {
     pub came_back_open: MoneyDto,
     /// Saved settings that do not read, each said in French.
     pub setting_problems: Vec<String>,
+    /// What the company profile lacks for a reminder to go (empty: ready).
+    pub company_missing: Vec<String>,
 }
 
 #[derive(Debug, Serialize, TS)]

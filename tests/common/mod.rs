@@ -25,11 +25,22 @@ pub fn date(text: &str) -> Date {
 /// `client`, at a Paris address, with one 1 200 € invoice (number `F-CODE`)
 /// 10 days late on `today`: its statement is due. Returns (client id,
 /// invoice id).
+/// The company of the tests, with every legal mention and a way to pay:
+/// no reminder goes without them.
+pub fn the_company() -> encaisse::model::Company {
+    encaisse::demo::company()
+}
+
+/// A client with one invoice 10 days late, in a ledger whose company is
+/// complete (the reminders may go).
 pub fn client_ten_days_late(
     ledger: &Ledger,
     mut client: encaisse::model::Client,
     today: Date,
 ) -> (i64, i64) {
+    if !ledger.company().unwrap().missing_mentions().is_empty() {
+        ledger.set_company(&the_company()).unwrap();
+    }
     client.address = "1 rue de la Paix".into();
     client.postcode = "75002".into();
     client.city = "Paris".into();

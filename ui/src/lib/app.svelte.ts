@@ -27,6 +27,8 @@ export const ui = $state({
   version: 0,
   notice: '' as string,
   error: '' as string,
+  /** The core's code of the error shown ("company_incomplete" leads to Paramètres). */
+  errorCode: '' as string,
 });
 
 export function go(screen: Screen, params: { clientId?: string; invoiceSearch?: string } = {}) {
@@ -35,6 +37,7 @@ export function go(screen: Screen, params: { clientId?: string; invoiceSearch?: 
   ui.screen = screen;
   ui.notice = '';
   ui.error = '';
+  ui.errorCode = '';
 }
 
 export function changed() {
@@ -44,6 +47,7 @@ export function changed() {
 export function showError(e: unknown) {
   const message = e && typeof e === 'object' && 'message' in e ? String((e as { message: unknown }).message) : String(e);
   ui.error = message;
+  ui.errorCode = e && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : '';
 }
 
 /** Runs `work` with `setBusy(true)` meanwhile; an error is shown, not thrown. */
@@ -61,4 +65,5 @@ export async function guarded(setBusy: (busy: boolean) => void, work: () => Prom
 export function notify(message: string) {
   ui.notice = message;
   ui.error = '';
+  ui.errorCode = '';
 }

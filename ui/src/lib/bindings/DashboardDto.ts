@@ -14,4 +14,8 @@ came_back_files: string, came_back_recovered: MoneyDto, came_back_open: MoneyDto
 /**
  * Saved settings that do not read, each said in French.
  */
-setting_problems: Array<string>, };
+setting_problems: Array<string>, 
+/**
+ * What the company profile lacks for a reminder to go (empty: ready).
+ */
+company_missing: Array<string>, };
