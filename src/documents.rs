@@ -220,6 +220,171 @@ pub struct DisputeClosed {
     pub facture: String,
 }
 
+// ----- the recipient block (NF Z 10-011) -----------------------------------
+
+/// At most this many lines in the window of the envelope…
+pub const ADDRESS_LINES: usize = 6;
+/// …of at most this many characters.
+pub const ADDRESS_WIDTH: usize = 38;
+
+/// The country of a client's address: none for France, else its name in
+/// capitals as La Poste wants it on the last line ("BELGIQUE").
+pub fn country_line(country: &str) -> Option<String> {
+    let code = country.trim();
+    let upper = code.to_uppercase();
+    if upper.is_empty() || upper == "FR" || upper == "FRA" || upper == "FRANCE" {
+        return None;
+    }
+    let name = match upper.as_str() {
+        "BE" => "BELGIQUE",
+        "CH" => "SUISSE",
+        "LU" => "LUXEMBOURG",
+        "MC" => "MONACO",
+        "DE" => "ALLEMAGNE",
+        "ES" => "ESPAGNE",
+        "IT" => "ITALIE",
+        "PT" => "PORTUGAL",
+        "NL" => "PAYS-BAS",
+        "AT" => "AUTRICHE",
+        "IE" => "IRLANDE",
+        "GB" | "UK" => "ROYAUME-UNI",
+        "US" => "ÉTATS-UNIS",
+        "CA" => "CANADA",
+        "DK" => "DANEMARK",
+        "SE" => "SUÈDE",
+        "FI" => "FINLANDE",
+        "NO" => "NORVÈGE",
+        "PL" => "POLOGNE",
+        "CZ" => "TCHÉQUIE",
+        "GR" => "GRÈCE",
+        "MA" => "MAROC",
+        "TN" => "TUNISIE",
+        "DZ" => "ALGÉRIE",
+        "SN" => "SÉNÉGAL",
+        "CI" => "CÔTE D'IVOIRE",
+        _ => return Some(upper),
+    };
+    Some(name.to_string())
+}
+
+/// `text` cut into lines of at most `width` characters at spaces; a word
+/// longer than a line is split at its hyphens, else carried whole (a name
+/// is never cut).
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let words = text.split_whitespace().flat_map(|word| {
+        if word.chars().count() <= width || !word.contains('-') {
+            vec![word.to_string()]
+        } else {
+            let parts: Vec<&str> = word.split_inclusive('-').collect();
+            parts.into_iter().map(str::to_string).collect()
+        }
+    });
+    for word in words {
+        let glue = !line.is_empty() && !line.ends_with('-');
+        let len = line.chars().count() + usize::from(glue) + word.chars().count();
+        if !line.is_empty() && len > width {
+            lines.push(std::mem::take(&mut line));
+        } else if glue {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Why a letter cannot be posted to a client.
+pub fn postal_problem(r: &Recipient) -> Option<String> {
+    let mut missing = Vec::new();
+    if r.adresse.trim().is_empty() {
+        missing.push("rue");
+    }
+    if r.code_postal.trim().is_empty() {
+        missing.push("code postal");
+    }
+    if r.ville.trim().is_empty() {
+        missing.push("ville");
+    }
+    if !missing.is_empty() {
+        return Some(format!(
+            "adresse postale manquante ({})",
+            missing.join(", ")
+        ));
+    }
+    match address_block(r, "") {
+        Ok(_) => None,
+        Err(why) => Some(why),
+    }
+}
+
+/// The letters held back, in one sentence: "lettres retenues, adresse
+/// postale à compléter : 3 clients (Alpha : adresse postale manquante (rue) ;
+/// …)".
+pub fn held_back_summary(held: &[(String, String)]) -> String {
+    let clients = if held.len() == 1 {
+        "1 client".to_string()
+    } else {
+        format!("{} clients", held.len())
+    };
+    let list: Vec<String> = held
+        .iter()
+        .map(|(who, why)| format!("{who} : {why}"))
+        .collect();
+    format!(
+        "non imprimées, adresse postale à compléter dans la fiche client : {clients} ({})",
+        list.join(" ; ")
+    )
+}
+
+/// The lines of the recipient block: the legal name (over two lines when
+/// long, never cut), the contact when there is room, the street lines,
+/// postcode and CITY, and the country in capitals when abroad — at most
+/// [`ADDRESS_LINES`] lines of [`ADDRESS_WIDTH`] characters, each long line
+/// wrapped. The bool marks the name's lines (bold).
+pub fn address_block(
+    r: &Recipient,
+    attention: &str,
+) -> std::result::Result<Vec<(String, bool)>, String> {
+    let name = wrap_words(r.nom.trim(), ADDRESS_WIDTH);
+    if name.len() > 2 {
+        return Err(format!(
+            "raison sociale trop longue pour la fenêtre de l'enveloppe ({} caractères, deux lignes de {ADDRESS_WIDTH} au plus)",
+            r.nom.trim().chars().count()
+        ));
+    }
+    let mut rest: Vec<String> = Vec::new();
+    for line in r.adresse.lines().filter(|l| !l.trim().is_empty()) {
+        rest.extend(wrap_words(line.trim(), ADDRESS_WIDTH));
+    }
+    rest.extend(wrap_words(
+        format!("{} {}", r.code_postal.trim(), r.ville.trim().to_uppercase()).trim(),
+        ADDRESS_WIDTH,
+    ));
+    if let Some(country) = country_line(&r.pays) {
+        rest.extend(wrap_words(&country, ADDRESS_WIDTH));
+    }
+    let contact = (!r.contact.trim().is_empty() && !attention.is_empty())
+        .then(|| wrap_words(&format!("{attention}{}", r.contact.trim()), ADDRESS_WIDTH))
+        .unwrap_or_default();
+    if name.len() + rest.len() > ADDRESS_LINES {
+        return Err(format!(
+            "adresse trop longue pour la fenêtre de l'enveloppe ({} lignes, {ADDRESS_LINES} au plus) : raccourcissez-la dans la fiche client",
+            name.len() + rest.len()
+        ));
+    }
+    let mut lines: Vec<(String, bool)> = name.into_iter().map(|l| (l, true)).collect();
+    // The contact only when the whole block still fits.
+    if lines.len() + contact.len() + rest.len() <= ADDRESS_LINES {
+        lines.extend(contact.into_iter().map(|l| (l, false)));
+    }
+    lines.extend(rest.into_iter().map(|l| (l, false)));
+    Ok(lines)
+}
+
 /// How a communication went, in the client's language.
 fn channel_words(channel: &str, english: bool) -> &'static str {
     match (channel, english) {
@@ -590,23 +755,7 @@ impl Ledger {
             let mut facts = LetterFacts {
                 langue: client.language.clone(),
                 entreprise: sender(&company, english),
-                client: Recipient {
-                    code: client.code.clone(),
-                    nom: client.name.clone(),
-                    contact: client.contact.clone(),
-                    civilite: if english {
-                        "Dear Sir or Madam"
-                    } else {
-                        "Madame, Monsieur"
-                    }
-                    .into(),
-                    adresse: client.address.clone(),
-                    code_postal: client.postcode.clone(),
-                    ville: client.city.clone(),
-                    pays: client.country.clone(),
-                    email: client.email.clone(),
-                    telephone: client.phone.clone(),
-                },
+                client: recipient(&client),
                 date: dates::format_fr(as_of),
                 date_limite: dates::format_fr(row.pay_by),
                 delai_jours: (row.pay_by - as_of).num_days(),
@@ -811,22 +960,54 @@ impl Ledger {
     }
 
     /// The PDF letter of each postal communication of `rows`, and of each
-    /// e-mail one whose client has no valid address (it goes by post).
+    /// e-mail one whose client has no valid address (it goes by post) —
+    /// except those that cannot be posted (no complete address, a block too
+    /// long for the window): [`Ledger::letters_held_back`] lists them.
     pub fn letters(&self, rows: &[WorkRow], as_of: Date) -> Result<Vec<Letter>> {
-        let postal: Vec<WorkRow> =
-            rows.iter()
-                .filter(|r| match r.channel {
-                    Channel::Letter
-                    | Channel::EmailAndLetter
-                    | Channel::Registered
-                    | Channel::Collection => true,
-                    Channel::Email => crate::mail::parse_addresses("e-mail", &r.email)
-                        .map_or(true, |a| a.is_empty()),
-                    Channel::Call => false,
-                })
-                .cloned()
-                .collect();
+        let postal: Vec<WorkRow> = self
+            .postal_rows(rows)
+            .into_iter()
+            .filter(|r| {
+                self.client(r.client_id)
+                    .map(|c| postal_problem(&recipient(&c)).is_none())
+                    .unwrap_or(false)
+            })
+            .collect();
         self.letters_of(&postal, as_of)
+    }
+
+    /// The postal communications of `rows` that are held back, with why:
+    /// "adresse postale manquante (rue, code postal)".
+    pub fn letters_held_back(&self, rows: &[WorkRow]) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for row in self.postal_rows(rows) {
+            if !seen.insert(row.client_id) {
+                continue;
+            }
+            let client = self.client(row.client_id)?;
+            if let Some(why) = postal_problem(&recipient(&client)) {
+                out.push((client.name, why));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The communications of `rows` that go by post.
+    fn postal_rows(&self, rows: &[WorkRow]) -> Vec<WorkRow> {
+        rows.iter()
+            .filter(|r| match r.channel {
+                Channel::Letter
+                | Channel::EmailAndLetter
+                | Channel::Registered
+                | Channel::Collection => true,
+                Channel::Email => {
+                    crate::mail::parse_addresses("e-mail", &r.email).map_or(true, |a| a.is_empty())
+                }
+                Channel::Call => false,
+            })
+            .cloned()
+            .collect()
     }
 
     /// The letter of every row, whatever its channel (an e-mail attaches it).
@@ -861,6 +1042,27 @@ impl Ledger {
             });
         }
         Ok(out)
+    }
+}
+
+/// The client as templates and the address block name it.
+fn recipient(client: &crate::model::Client) -> Recipient {
+    Recipient {
+        code: client.code.clone(),
+        nom: client.name.clone(),
+        contact: client.contact.clone(),
+        civilite: if client.language == "en" {
+            "Dear Sir or Madam"
+        } else {
+            "Madame, Monsieur"
+        }
+        .into(),
+        adresse: client.address.clone(),
+        code_postal: client.postcode.clone(),
+        ville: client.city.clone(),
+        pays: client.country.clone(),
+        email: client.email.clone(),
+        telephone: client.phone.clone(),
     }
 }
 
@@ -1229,46 +1431,30 @@ impl Letter {
         let r = &self.facts.client;
         let width = w.width - 6.0;
         let x = w.x + 3.0;
-        // The address block: the name in bold, then the lines, each cut to the window's width.
-        let mut lines: Vec<(String, bool)> = vec![(r.nom.clone(), true)];
-        if !r.contact.is_empty() {
-            lines.push((format!("{}{}", self.labels().attention, r.contact), false));
-        }
-        // Name + six lines fill the 40 mm of the window: the street lines get what is left.
-        let foreign = !r.pays.is_empty() && r.pays != "FR";
-        let room = 6 - usize::from(!r.contact.is_empty()) - 1 - usize::from(foreign);
-        for line in r
-            .adresse
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .take(room)
-        {
-            lines.push((line.trim().to_string(), false));
-        }
-        lines.push((
-            format!("{} {}", r.code_postal, r.ville.to_uppercase())
-                .trim()
-                .to_string(),
-            false,
-        ));
-        if foreign {
-            lines.push((r.pays.clone(), false));
-        }
+        // The address block (NF Z 10-011): six lines of 38 characters at
+        // most, wrapped, never cut. A letter whose block does not fit is
+        // held back before it gets here (`postal_problem`); an e-mail's
+        // copy shows what fits.
+        let lines = address_block(r, self.labels().attention).unwrap_or_else(|_| {
+            let mut all: Vec<(String, bool)> = wrap_words(r.nom.trim(), ADDRESS_WIDTH)
+                .into_iter()
+                .map(|l| (l, true))
+                .collect();
+            all.truncate(ADDRESS_LINES);
+            all
+        });
         let mut y = w.y + 7.0;
         for (text, is_bold) in lines {
-            let (font, size) = if is_bold {
+            let (font, mut size) = if is_bold {
                 (bold_font(), 10.5)
             } else {
                 (regular_font(), 10.0)
             };
-            page.text(
-                x,
-                y,
-                size,
-                is_bold,
-                Align::Left,
-                &fit(font, &text, size, width),
-            );
+            // A wide line is set smaller, never cut.
+            while size > 7.0 && crate::pdf::text_width(font, &text, size) > width {
+                size -= 0.25;
+            }
+            page.text(x, y, size, is_bold, Align::Left, &text);
             y += if is_bold { 5.0 } else { 4.8 };
         }
         // Place and date; registered post.

@@ -182,7 +182,7 @@ fn hostile_names_give_safe_distinct_zip_entries() {
         "../../x",
         "CON",
         "a/b\\c:d*e?",
-        &"Très long nom ".repeat(8),
+        &"Très long nom ".repeat(5),
         "../../x",
     ]
     .iter()
@@ -190,9 +190,11 @@ fn hostile_names_give_safe_distinct_zip_entries() {
     {
         let mut c = Client::new(&format!("../C{i}"), name);
         c.address = "1 rue du Port".into();
+        c.postcode = "13002".into();
+        c.city = "Marseille".into();
         let id = ledger.upsert_client(&c).unwrap_or_else(|_| {
-            let mut c = Client::new(&format!("C{i}"), name);
-            c.address = "1 rue du Port".into();
+            let mut c = c.clone();
+            c.code = format!("C{i}");
             ledger.upsert_client(&c).unwrap()
         });
         ledger
@@ -601,29 +603,128 @@ fn window_offsets_move_the_address_and_are_bounded() {
     assert!(text.contains("Société Exemple SARL") && text.contains("Page de test"));
 }
 
+/// The words of a letter set in the window's column, above the place and
+/// date: each must lie inside the window.
+fn words_in_window(letter: &documents::Letter) -> Vec<String> {
+    let w = letter.window;
+    let mut inside = Vec::new();
+    for (word, x0, y0, x1, y1) in words_mm(&documents::letter_pdf(letter)) {
+        if x0 >= w.x && y0 < 92.0 {
+            assert!(
+                x1 <= w.x + w.width && y0 >= w.y && y1 <= w.y + w.height,
+                "« {word} » at ({x0:.1},{y0:.1})–({x1:.1},{y1:.1}) leaves the window"
+            );
+            inside.push(word);
+        }
+    }
+    inside
+}
+
 #[test]
-fn a_long_address_still_fits_the_window() {
+fn a_long_legal_name_wraps_over_two_lines_and_the_block_stays_in_the_window() {
+    let mut facts = sample_facts("fr");
+    facts.client.nom = "Société Générale des Pâtisseries Éclair et Viennoiseries Fines".into();
+    facts.client.contact = "Madame la Directrice financière".into();
+    facts.client.adresse = "Zone d'activités des Platanes, 1250 avenue du Général de Gaulle".into();
+    facts.client.code_postal = "1000".into();
+    facts.client.ville = "Bruxelles".into();
+    facts.client.pays = "BE".into();
+    let lines = documents::address_block(&facts.client, "À l'attention de ").unwrap();
+    let texts: Vec<&str> = lines.iter().map(|(l, _)| l.as_str()).collect();
+    assert!(texts.len() <= documents::ADDRESS_LINES, "{texts:?}");
+    assert!(
+        texts
+            .iter()
+            .all(|l| l.chars().count() <= documents::ADDRESS_WIDTH),
+        "{texts:?}"
+    );
+    assert_eq!(
+        texts[..2].join(" "),
+        "Société Générale des Pâtisseries Éclair et Viennoiseries Fines",
+        "the whole legal name, over two lines"
+    );
+    assert_eq!(
+        texts.last(),
+        Some(&"BELGIQUE"),
+        "the country in capitals, last"
+    );
+    assert!(texts.contains(&"1000 BRUXELLES"), "{texts:?}");
+    let letter = statement(facts);
+    let words = words_in_window(&letter).join(" ");
+    for part in [
+        "Société Générale des Pâtisseries Éclair et Viennoiseries Fines",
+        "1250 avenue du Général de Gaulle",
+        "BELGIQUE",
+    ] {
+        assert!(words.contains(part), "« {part} » printed whole: {words}");
+    }
+    assert!(!words.contains('…'), "nothing cut: {words}");
+}
+
+#[test]
+fn an_address_that_cannot_fit_or_is_missing_holds_the_letter_back_and_says_why() {
     let mut facts = sample_facts("fr");
     facts.client.nom = "Établissements Durand-Lefèvre et Associés Réunis".into();
-    facts.client.contact = "Madame la Directrice administrative et financière".into();
     facts.client.adresse = "Bâtiment C\nZone d'activités des Platanes\n1250 avenue du Général de Gaulle\nBP 42\nCedex 9".into();
     facts.client.code_postal = "69100".into();
     facts.client.ville = "Villeurbanne".into();
-    facts.client.pays = "BE".into();
-    let letter = statement(facts);
-    let w = letter.window;
-    let mut inside = 0;
-    for (_, x0, y0, x1, y1) in words_mm(&documents::letter_pdf(&letter)) {
-        // Words set in the window's column, above the place and date.
-        if x0 >= w.x && y0 < 92.0 {
-            inside += 1;
-            assert!(
-                x1 <= w.x + w.width && y0 >= w.y && y1 <= w.y + w.height,
-                "word at ({x0:.1},{y0:.1})–({x1:.1},{y1:.1})"
-            );
-        }
+    let why = documents::postal_problem(&facts.client).expect("too long");
+    assert!(
+        why.contains("trop longue") && why.contains("6 au plus"),
+        "{why}"
+    );
+    // Through the ledger: the letters of clients without a complete
+    // address are held back and listed, the others go.
+    let ledger = ledger();
+    ledger.set_company(&the_company()).unwrap();
+    let today = date("2026-11-22");
+    for (code, name, street, postcode, city) in [
+        ("A1", "Alpha SARL", "1 rue de la Paix", "75002", "Paris"),
+        ("B2", "Bêta SAS", "", "", ""),
+        ("C3", "Gamma SA", "3 quai du Rhône", "", "Lyon"),
+    ] {
+        let mut c = Client::new(code, name);
+        c.address = street.into();
+        c.postcode = postcode.into();
+        c.city = city.into();
+        let id = ledger.upsert_client(&c).unwrap();
+        ledger
+            .add_invoice(&encaisse::ledger::NewInvoice {
+                client_id: id,
+                number: format!("F-{code}"),
+                issue_date: date("2026-08-01"),
+                due_date: Some(date("2026-09-01")),
+                amount: encaisse::money::Money::new(1_000_00, encaisse::money::Currency::EUR),
+                label: String::new(),
+            })
+            .unwrap();
     }
-    assert!(inside > 8, "{inside}");
+    let work = ledger.work_list(today).unwrap();
+    let letters = ledger.letters(&work.rows, today).unwrap();
+    let names: Vec<&str> = letters
+        .iter()
+        .map(|l| l.facts.client.nom.as_str())
+        .collect();
+    assert_eq!(names, ["Alpha SARL"]);
+    let held = ledger.letters_held_back(&work.rows).unwrap();
+    assert_eq!(
+        held,
+        [
+            (
+                "Bêta SAS".to_string(),
+                "adresse postale manquante (rue, code postal, ville)".to_string()
+            ),
+            (
+                "Gamma SA".to_string(),
+                "adresse postale manquante (code postal)".to_string()
+            ),
+        ]
+    );
+    let said = documents::held_back_summary(&held);
+    assert!(
+        said.contains("adresse postale à compléter dans la fiche client : 2 clients"),
+        "{said}"
+    );
 }
 
 #[test]

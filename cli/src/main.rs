@@ -539,6 +539,10 @@ fn run(args: &Args) -> Result<(), Failure> {
             }
             let work = ledger.work_list(as_of)?;
             let letters = ledger.letters(&work.rows, as_of)?;
+            let held = ledger.letters_held_back(&work.rows)?;
+            if !held.is_empty() {
+                eprintln!("Lettres {}", encaisse::documents::held_back_summary(&held));
+            }
             if letters.is_empty() {
                 println!(
                     "Aucune lettre à produire au {} : aucun fichier écrit, rien n'a été enregistré",

@@ -888,12 +888,25 @@ pub fn save_letters(
 ) -> Res<Option<LettersSavedDto>> {
     let as_of = parse_date(&as_of)?;
     let ids = ids(&invoice_ids)?;
-    let letters = state.ledger()?.letters_for_invoices(&ids, as_of)?;
+    let (letters, held) = {
+        let ledger = state.ledger()?;
+        let rows = ledger.work_rows_for_invoices(&ids, as_of)?;
+        (
+            ledger.letters(&rows, as_of)?,
+            ledger.letters_held_back(&rows)?,
+        )
+    };
     if letters.is_empty() {
-        return Err(IpcError::new(
-            "invalid",
-            "aucune lettre à envoyer aujourd'hui pour ces factures (rien n'est dû par courrier)",
-        ));
+        let why = if held.is_empty() {
+            "aucune lettre à envoyer aujourd'hui pour ces factures (rien n'est dû par courrier)"
+                .to_string()
+        } else {
+            format!(
+                "aucune lettre produite : {}",
+                encaisse::documents::held_back_summary(&held)
+            )
+        };
+        return Err(IpcError::new("invalid", why));
     }
     let day = encaisse::dates::iso(as_of);
     let (saved, fingerprints) = if merged {
@@ -935,6 +948,7 @@ pub fn save_letters(
     Ok(Some(LettersSavedDto {
         path,
         count: letters.len().to_string(),
+        held_back: (!held.is_empty()).then(|| encaisse::documents::held_back_summary(&held)),
     }))
 }
 

@@ -1493,6 +1493,8 @@ mod edit_tests {
 pub struct LettersSavedDto {
     pub path: String,
     pub count: String,
+    /// The letters not produced (address missing or too long), and why.
+    pub held_back: Option<String>,
 }
 
 /// A template in the list of the Modèles screen.

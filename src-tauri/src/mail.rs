@@ -301,6 +301,7 @@ pub fn save_emails(
     Ok(Some(LettersSavedDto {
         path,
         count: entries.len().to_string(),
+        held_back: None,
     }))
 }
 

@@ -3,4 +3,8 @@
 /**
  * Letters saved to a file and recorded.
  */
-export type LettersSavedDto = { path: string, count: string, };
+export type LettersSavedDto = { path: string, count: string, 
+/**
+ * The letters not produced (address missing or too long), and why.
+ */
+held_back: string | null, };

@@ -182,6 +182,7 @@ export const en: Record<Key, string> = {
   'reminders.outOf': "of {amount}",
   'reminders.download': "Download reminders (.zip)",
   'reminders.print': "Print",
+  'reminders.heldBack': "Letters {list}.",
   'reminders.lettersSaved': "{count} letter(s) saved to {path}: the invoices move to the next level.",
   'templates.help': "One template per step, for letters, e-mails and calls. The first line is the subject; a line [tableau des factures] places the table. The available fields are listed in the help (templates/README.md); an unknown field is refused when saving.",
   'templates.preview': "Preview (today's first reminder, else sample data)",

@@ -181,6 +181,7 @@ export const fr = {
   'reminders.outOf': "sur {amount}",
   'reminders.download': "Télécharger les relances (.zip)",
   'reminders.print': "Imprimer",
+  'reminders.heldBack': "Lettres {list}.",
   'reminders.lettersSaved': "{count} lettre(s) enregistrée(s) dans {path} : les factures passent au niveau suivant.",
   'templates.help': "Un modèle par étape, pour le courrier, l'e-mail et les appels. La première ligne est l'objet ; une ligne [tableau des factures] place le tableau. Les champs disponibles sont listés dans l'aide (templates/README.md) ; un champ inconnu est refusé à l'enregistrement.",
   'templates.preview': "Aperçu (première relance du jour, sinon données d'exemple)",
