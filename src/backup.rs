@@ -545,8 +545,7 @@ impl Ledger {
         let zip_err = |e: zip::result::ZipError| Error::invalid("export", e.to_string());
         let mut buffer = std::io::Cursor::new(Vec::new());
         let mut zip = zip::ZipWriter::new(&mut buffer);
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
+        let options = crate::documents::zip_options(zip::CompressionMethod::Deflated);
         let _snapshot = self.conn.unchecked_transaction()?;
         for table in &tables {
             let mut stmt = self.conn.prepare(&format!("SELECT * FROM \"{table}\""))?;

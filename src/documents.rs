@@ -1667,6 +1667,25 @@ impl ZipEntry {
     }
 }
 
+/// The options of a zip entry: `method`, and the local date and time of
+/// its making (the format's default would date every file 1 January 1980).
+pub(crate) fn zip_options(method: zip::CompressionMethod) -> zip::write::SimpleFileOptions {
+    use chrono::{Datelike, Timelike};
+    let now = chrono::Local::now().naive_local();
+    let options = zip::write::SimpleFileOptions::default().compression_method(method);
+    match zip::DateTime::from_date_and_time(
+        now.year().clamp(1980, 2107) as u16,
+        now.month() as u8,
+        now.day() as u8,
+        now.hour() as u8,
+        now.minute() as u8,
+        now.second() as u8,
+    ) {
+        Ok(stamp) => options.last_modified_time(stamp),
+        Err(_) => options,
+    }
+}
+
 /// Every letter as one PDF each, in a zip; returns the zip and, per letter,
 /// its entry name and the SHA-256 of its PDF.
 pub fn letters_zip(letters: &[Letter]) -> Result<(Vec<u8>, Vec<ZipEntry>)> {
@@ -1677,8 +1696,7 @@ pub fn letters_zip(letters: &[Letter]) -> Result<(Vec<u8>, Vec<ZipEntry>)> {
     let mut out = Vec::with_capacity(letters.len());
     {
         let mut zip = zip::ZipWriter::new(&mut buffer);
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored);
+        let options = zip_options(zip::CompressionMethod::Stored);
         for (letter, pdf) in letters.iter().zip(pdfs) {
             let mut name = letter.file_name();
             let seen = names.entry(name.clone()).or_insert(0);

@@ -125,8 +125,7 @@ impl Ledger {
 
         let mut buffer = std::io::Cursor::new(Vec::new());
         let mut zip = zip::ZipWriter::new(&mut buffer);
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
+        let options = crate::documents::zip_options(zip::CompressionMethod::Deflated);
         let zip_err = |e: zip::result::ZipError| Error::invalid("dossier", e.to_string());
         let write_err = |e: std::io::Error| Error::invalid("dossier", e.to_string());
         let add = |zip: &mut zip::ZipWriter<&mut std::io::Cursor<Vec<u8>>>,

@@ -1303,8 +1303,7 @@ pub fn eml_zip(
     let mut out = Vec::new();
     {
         let mut zip = zip::ZipWriter::new(&mut buffer);
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
+        let options = crate::documents::zip_options(zip::CompressionMethod::Deflated);
         let mut names = HashSet::new();
         for (n, email) in emails.iter().enumerate() {
             if email.problem.is_some() {

@@ -853,3 +853,36 @@ fn the_formal_notice_tells_the_client_s_real_history() {
         "{text}"
     );
 }
+
+#[test]
+fn every_zip_the_app_writes_dates_its_files_with_their_making() {
+    let (ledger, today) = demo();
+    let work = ledger.work_list(today).unwrap();
+    let letters = ledger.letters(&work.rows, today).unwrap();
+    let (letters_zip, _) = documents::letters_zip(&letters).unwrap();
+    let client = ledger.clients(today, None).unwrap()[0].client.id;
+    let zips = [
+        ("letters", letters_zip),
+        ("export", ledger.export_tables_csv().unwrap()),
+        ("litigation", ledger.litigation_file(client, today).unwrap().0),
+    ];
+    let now = chrono::Local::now().naive_local();
+    for (what, bytes) in zips {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        assert!(!archive.is_empty(), "{what}");
+        for i in 0..archive.len() {
+            let file = archive.by_index(i).unwrap();
+            let stamp = file.last_modified().expect("a date");
+            let made = chrono::NaiveDate::from_ymd_opt(
+                stamp.year().into(),
+                stamp.month().into(),
+                stamp.day().into(),
+            )
+            .unwrap()
+            .and_hms_opt(stamp.hour().into(), stamp.minute().into(), stamp.second().into())
+            .unwrap();
+            let gap = (now - made).num_seconds().abs();
+            assert!(gap < 120, "{what}/{}: dated {made}, made {now}", file.name());
+        }
+    }
+}
