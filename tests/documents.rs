@@ -864,7 +864,10 @@ fn every_zip_the_app_writes_dates_its_files_with_their_making() {
     let zips = [
         ("letters", letters_zip),
         ("export", ledger.export_tables_csv().unwrap()),
-        ("litigation", ledger.litigation_file(client, today).unwrap().0),
+        (
+            "litigation",
+            ledger.litigation_file(client, today).unwrap().0,
+        ),
     ];
     let now = chrono::Local::now().naive_local();
     for (what, bytes) in zips {
@@ -879,10 +882,96 @@ fn every_zip_the_app_writes_dates_its_files_with_their_making() {
                 stamp.day().into(),
             )
             .unwrap()
-            .and_hms_opt(stamp.hour().into(), stamp.minute().into(), stamp.second().into())
+            .and_hms_opt(
+                stamp.hour().into(),
+                stamp.minute().into(),
+                stamp.second().into(),
+            )
             .unwrap();
             let gap = (now - made).num_seconds().abs();
-            assert!(gap < 120, "{what}/{}: dated {made}, made {now}", file.name());
+            assert!(
+                gap < 120,
+                "{what}/{}: dated {made}, made {now}",
+                file.name()
+            );
         }
+    }
+}
+
+/// `qpdf --check` on `pdf`: no error, no warning.
+fn qpdf_check(what: &str, pdf: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("qpdf")
+        .arg("--check")
+        .arg(&path)
+        .output()
+        .expect("qpdf (installed by scripts/setup.sh)");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{what}: {said}");
+    assert!(!said.to_lowercase().contains("warning"), "{what}: {said}");
+    assert!(
+        said.contains("No syntax or stream encoding errors"),
+        "{what}: {said}"
+    );
+}
+
+#[test]
+fn every_pdf_passes_an_independent_structural_check_and_reads_in_order() {
+    let (ledger, today) = demo();
+    let work = ledger.work_list(today).unwrap();
+    let letters = ledger.letters(&work.rows, today).unwrap();
+    assert!(letters.len() > 3);
+    let mut pdfs: Vec<(String, Vec<u8>)> = letters
+        .iter()
+        .map(|l| (l.file_name(), documents::letter_pdf(l)))
+        .collect();
+    pdfs.push(("print run".into(), documents::merged_pdf(&letters, today)));
+    pdfs.push(("empty print run".into(), documents::merged_pdf(&[], today)));
+    pdfs.push((
+        "window test page".into(),
+        documents::window_test_page(Default::default()),
+    ));
+    let aging = ledger.aged_balance(today, &Default::default()).unwrap();
+    pdfs.push((
+        "aged balance".into(),
+        aging.to_pdf(&ledger.company().unwrap(), today).unwrap(),
+    ));
+    let client = letters[0].facts.client_id;
+    let (dossier, _) = ledger.litigation_file(client, today).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(dossier)).unwrap();
+    let mut summary = Vec::new();
+    std::io::Read::read_to_end(
+        &mut archive.by_name("01-synthese.pdf").unwrap(),
+        &mut summary,
+    )
+    .unwrap();
+    pdfs.push(("litigation summary".into(), summary));
+    for (what, pdf) in &pdfs {
+        qpdf_check(what, pdf);
+    }
+    // A letter's text comes out in the order it is read.
+    let letter = &letters[0];
+    let text = pdftotext(&documents::letter_pdf(letter), &[]);
+    let order = [
+        letter.facts.entreprise.nom.as_str(),
+        letter.facts.client.nom.as_str(),
+        letter.rendered.subject.as_str(),
+        letter.facts.client.civilite.as_str(),
+        letter.facts.factures[0].numero.as_str(),
+        "Total dû",
+        "nos salutations distinguées",
+    ];
+    let mut from = 0;
+    for part in order {
+        let at = text[from..]
+            .find(part)
+            .unwrap_or_else(|| panic!("« {part} » after position {from}: {text}"));
+        from += at + part.len();
     }
 }
