@@ -148,6 +148,12 @@ impl Default for RateTables {
                     from: d(2025, 7, 1),
                     percent: pct("1.27"),
                 },
+                // § 247 BGB: moves with the ECB MRO since the last change;
+                // the MRO stayed at 2.15 % (11 June 2025), so 1.27 % again.
+                DatedRate {
+                    from: d(2026, 1, 1),
+                    percent: pct("1.27"),
+                },
             ],
             boe_base: vec![
                 DatedRate {
@@ -174,10 +180,16 @@ impl Default for RateTables {
                     from: d(2025, 8, 7),
                     percent: pct("4.00"),
                 },
+                DatedRate {
+                    from: d(2025, 12, 18),
+                    percent: pct("3.75"),
+                },
             ],
             // SPEC D3: the 2.15 % of 11 June 2025 was unchanged through February 2026.
             ecb_known_through: d(2026, 2, 28),
-            boe_known_through: d(2025, 8, 31),
+            // Held on 6 November 2025, cut to 3.75 % on 18 December 2025;
+            // known until the next decision (5 February 2026).
+            boe_known_through: d(2026, 2, 4),
         }
     }
 }

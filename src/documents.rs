@@ -435,6 +435,10 @@ pub struct LetterFacts {
     pub litige_clos: Option<DisputeClosed>,
     /// This communication goes by registered letter (LRAR).
     pub par_recommande: bool,
+    /// How the late-payment interest was worked out, one line per rate and
+    /// period: "Pénalités de retard : 12,15 % l'an du 02/10/2026 au
+    /// 22/11/2026 (F-1, F-2)". Empty when no interest is claimed.
+    pub calcul_penalites: Vec<String>,
     #[serde(skip)]
     pub key: String,
     #[serde(skip)]
@@ -549,6 +553,7 @@ pub fn to_text(rendered: &Rendered, facts: &LetterFacts) -> String {
                     ));
                 }
                 lines.push(format!("Total dû : {}", facts.total_du));
+                lines.extend(facts.calcul_penalites.iter().cloned());
                 out.push(lines.join("\n"));
             }
         }
@@ -771,8 +776,33 @@ impl Ledger {
                 ..Default::default()
             };
             let (mut principal, mut interest, mut indemnity) = (0i64, 0i64, 0i64);
+            // Each rate and period used, with the invoices it applied to.
+            let mut bases: Vec<((rust_decimal::Decimal, Date, Date), Vec<String>)> = Vec::new();
             for inv in &row.invoices {
                 let c = charges.get(&inv.id);
+                if facts.charges_shown {
+                    // Periods at one rate run on (a payment only changes the base).
+                    let mut periods: Vec<(rust_decimal::Decimal, Date, Date)> = Vec::new();
+                    for s in c
+                        .and_then(|c| c.charges.as_ref())
+                        .map_or(&[][..], |ch| &ch.segments[..])
+                    {
+                        match periods.last_mut() {
+                            Some((p, _, to))
+                                if *p == s.percent && *to + chrono::Days::new(1) == s.from =>
+                            {
+                                *to = s.to
+                            }
+                            _ => periods.push((s.percent, s.from, s.to)),
+                        }
+                    }
+                    for key in periods {
+                        match bases.iter_mut().find(|(k, _)| *k == key) {
+                            Some((_, numbers)) => numbers.push(inv.number.clone()),
+                            None => bases.push((key, vec![inv.number.clone()])),
+                        }
+                    }
+                }
                 let (i_cents, f_cents) = c
                     .and_then(|c| c.charges.as_ref())
                     .map(|ch| (ch.interest.cents, ch.indemnity.cents))
@@ -799,6 +829,29 @@ impl Ledger {
                     indemnity_cents: f_cents,
                 });
             }
+            bases.sort_by_key(|((_, from, _), _)| *from);
+            facts.calcul_penalites = bases
+                .into_iter()
+                .map(|((percent, from, to), numbers)| {
+                    let rate = percent.normalize().to_string();
+                    if english {
+                        format!(
+                            "Late-payment interest: {rate}% a year from {} to {} ({})",
+                            dates::format_fr(from),
+                            dates::format_fr(to),
+                            numbers.join(", ")
+                        )
+                    } else {
+                        format!(
+                            "Pénalités de retard : {} % l'an du {} au {} ({})",
+                            rate.replace('.', ","),
+                            dates::format_fr(from),
+                            dates::format_fr(to),
+                            numbers.join(", ")
+                        )
+                    }
+                })
+                .collect();
             facts.nombre_factures = facts.factures.len();
             facts.total_principal = euros(principal);
             facts.total_penalites = euros(interest);
@@ -1175,6 +1228,9 @@ pub fn sample_facts(language: &str) -> LetterFacts {
             facture: "F-2026-001".into(),
         }),
         par_recommande: true,
+        calcul_penalites: vec![
+            "Pénalités de retard : 12,15 % l'an du 01/02/2026 au 01/03/2026 (F-2026-001)".into(),
+        ],
         day: Date::from_ymd_opt(2026, 3, 1),
         ..Default::default()
     }
@@ -1572,6 +1628,20 @@ impl Letter {
             page.text(135.0, y, size + 0.5, i == last, Align::Right, label);
             page.text(RIGHT, y, size + 0.5, i == last, Align::Right, &value);
             y += 4.8;
+        }
+        // The rate and period behind each amount of interest.
+        if charges && !self.facts.calcul_penalites.is_empty() {
+            y += 1.0;
+            for basis in &self.facts.calcul_penalites {
+                for line in wrap(basis, 7.5, RIGHT - LEFT, false) {
+                    if y > BOTTOM {
+                        pages.push(std::mem::replace(page, doc.page(W, H)));
+                        y = 25.0;
+                    }
+                    page.text(LEFT, y, 7.5, false, Align::Left, &line);
+                    y += 3.6;
+                }
+            }
         }
         y
     }

@@ -363,3 +363,40 @@ mod in_the_ledger {
         assert_eq!(indemnity, 0, "no indemnity for a consumer");
     }
 }
+
+#[test]
+fn the_shipped_tables_carry_the_published_rates_to_this_day() {
+    let rates = RateTables::default();
+    let on = |rules: &RuleSet, due: &str, as_of: &str| {
+        charges(
+            100_000,
+            date(due),
+            date(as_of),
+            &[],
+            rules,
+            &Terms::default(),
+            &rates,
+        )
+    };
+    // UK: the Bank of England cut its rate to 3,75 % on 18 December 2025;
+    // H1 2026 takes the rate of 31 December 2025, plus 8 points.
+    let uk = on(&RuleSet::uk_b2b(), "2026-01-10", "2026-02-01");
+    assert_eq!(uk.segments[0].percent, Decimal::new(1175, 2));
+    assert!(uk.rates_to_confirm.is_empty(), "{:?}", uk.rates_to_confirm);
+    // H2 2026 is not known yet: carried forward, flagged.
+    let later = on(&RuleSet::uk_b2b(), "2026-07-10", "2026-08-01");
+    assert_eq!(later.segments[0].percent, Decimal::new(1175, 2));
+    assert_eq!(
+        later.rates_to_confirm.len(),
+        1,
+        "{:?}",
+        later.rates_to_confirm
+    );
+    // Germany: Basiszinssatz 1,27 % on 1 January 2026, plus 9 points.
+    let de = on(&RuleSet::de_b2b(), "2026-01-10", "2026-02-01");
+    assert_eq!(de.segments[0].percent, Decimal::new(1027, 2));
+    assert!(de.rates_to_confirm.is_empty(), "{:?}", de.rates_to_confirm);
+    // France: legal rate and ECB of H1 2026 known.
+    let fr = on(&RuleSet::fr_b2b(), "2026-01-10", "2026-02-01");
+    assert!(fr.rates_to_confirm.is_empty());
+}

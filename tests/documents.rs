@@ -787,6 +787,11 @@ fn the_formal_notice_tells_the_client_s_real_history() {
     assert!(text.contains("Nous constatons qu'à ce jour"), "{text}");
     assert!(!text.to_lowercase().contains("malgré"), "{text}");
     assert!(!text.contains("engagé"), "{text}");
+    // The interest claimed names its rate and its period.
+    assert!(
+        text.contains("Pénalités de retard : 12,15 % l'an du 04/09/2026 au 22/11/2026 (F-80)"),
+        "{text}"
+    );
     // Another client with a history: a statement by e-mail, a third
     // reminder by registered post with its number, a promise broken.
     let mut d = c.clone();
