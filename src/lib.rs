@@ -42,6 +42,7 @@ pub mod money;
 mod parallel;
 pub mod paths;
 pub mod pdf;
+pub mod rates_file;
 pub mod reliability;
 pub mod reminders;
 pub mod secrets;

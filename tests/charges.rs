@@ -400,3 +400,66 @@ fn the_shipped_tables_carry_the_published_rates_to_this_day() {
     let fr = on(&RuleSet::fr_b2b(), "2026-01-10", "2026-02-01");
     assert!(fr.rates_to_confirm.is_empty());
 }
+
+#[test]
+fn rates_come_in_from_the_central_banks_csv_files_with_a_preview() {
+    use encaisse::rates_file::{self, RateTable};
+    let shipped = RateTables::default();
+    // The ECB Data Portal's export: its changes, as in the shipped table.
+    let ecb = rates_file::parse(&read_fixture("rates/ecb-mro-shaped.csv")).unwrap();
+    assert_eq!(ecb.rows.len(), 9);
+    assert_eq!(ecb.rows.last().unwrap().percent, Decimal::new(215, 2));
+    assert_eq!(ecb.skipped, 1, "the title line");
+    let merged = rates_file::merged(&shipped, RateTable::EcbMro, &ecb);
+    assert_eq!(merged.ecb_mro, shipped.ecb_mro, "the same published values");
+    // Banque de France Webstat: title lines, semicolons, decimal commas,
+    // Windows-1252, monthly values, a missing last one.
+    let bdf = rates_file::parse(&read_fixture("rates/bdf-taux-legal-shaped.csv")).unwrap();
+    let rows: Vec<(String, String)> = bdf
+        .rows
+        .iter()
+        .map(|r| (r.from.to_string(), r.percent.to_string()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("2025-01-01".to_string(), "3.71".to_string()),
+            ("2025-07-01".into(), "2.76".into()),
+            ("2026-01-01".into(), "2.62".into()),
+        ]
+    );
+    assert_eq!(bdf.observations, 14);
+    let merged = rates_file::merged(&shipped, RateTable::FrLegalOther, &bdf);
+    assert_eq!(merged.fr_legal_other.len(), shipped.fr_legal_other.len());
+    encaisse::charges::validate_rates(&merged).unwrap();
+    // A newer value extends the table and what is known.
+    let newer = rates_file::parse(b"DATE,VALUE\n2026-02-05,2.15\n2026-03-19,1.90\n").unwrap();
+    let merged = rates_file::merged(&shipped, RateTable::EcbMro, &newer);
+    assert_eq!(merged.ecb_mro.last().unwrap().percent, Decimal::new(190, 2));
+    assert_eq!(merged.ecb_known_through, date("2026-03-19"));
+    assert_eq!(merged.ecb_mro.len(), shipped.ecb_mro.len() + 1);
+}
+
+#[test]
+fn a_bad_rates_file_says_where_and_why() {
+    use encaisse::rates_file;
+    for (file, want) in [
+        (
+            &b"Date;Taux\n2026-01-01;2,5\n2026-02-01;abc\n"[..],
+            "ligne 3 : « abc » n'est pas un taux",
+        ),
+        (
+            b"Date;Taux\n2026-01-01;250\n",
+            "ligne 2 : 250 % : un taux entre −5 % et 50 %",
+        ),
+        (
+            b"2026-01-01;2,5\n2026-01-01;2,6\n",
+            "ligne 2 : le 01/01/2026 a deux taux",
+        ),
+        (b"Titre;Rien\nUn;Deux\n", "aucune ligne « date ; taux »"),
+        (b"%PDF-1.7 ...", "pas un fichier texte"),
+    ] {
+        let err = rates_file::parse(file).unwrap_err().to_string();
+        assert!(err.contains(want), "{want}: {err}");
+    }
+}

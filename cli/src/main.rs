@@ -72,6 +72,9 @@ Commandes :
                                                              sociale, forme, capital, SIREN, RCS, siège ; IBAN ou
                                                              autre moyen de paiement)
   company show [--json]                                      l'entreprise et ce qui lui manque pour relancer
+  rates [--json]                                             les taux de référence (BCE, taux légal, Basiszinssatz, BoE)
+  rates import --table ecb|fr|de|boe FICHIER.csv [--dry-run] mettre une table à jour depuis l'export CSV de la BCE
+                                                             ou de la Banque de France (Webstat)
   demo [--as-of AAAA-MM-JJ]                                  remplir un grand livre neuf avec la démonstration
   info                                                       chemin et version du grand livre
 ";
@@ -120,6 +123,7 @@ const VALUED: &[&str] = &[
     "--phone",
     "--signatory",
     "--other-payment",
+    "--table",
 ];
 
 fn parse_args() -> Result<Args, String> {
@@ -246,6 +250,53 @@ pub(crate) fn check_fresh(args: &Args, ledger: &Ledger, day: Date) -> Result<(),
         )),
         None => Ok(()),
     }
+}
+
+/// `rates`: the tables in use.
+fn rates_show(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
+    let rates = ledger.rate_tables()?;
+    if args.has("--json") {
+        json(&rates);
+        return Ok(());
+    }
+    for (name, rows) in [
+        ("Taux BCE (MRO)", &rates.ecb_mro),
+        ("Taux légal (autres cas)", &rates.fr_legal_other),
+        ("Basiszinssatz", &rates.de_base),
+        ("Bank of England", &rates.boe_base),
+    ] {
+        println!("{name}");
+        for r in rows {
+            println!("  {}  {} %", dates::format_fr(r.from), r.percent);
+        }
+    }
+    println!(
+        "BCE connu jusqu'au {} ; Bank of England jusqu'au {}",
+        dates::format_fr(rates.ecb_known_through),
+        dates::format_fr(rates.boe_known_through)
+    );
+    Ok(())
+}
+
+/// `rates import --table T FILE`: the file's rates merged into the table,
+/// checked, saved (unless `--dry-run`).
+fn rates_import(args: &Args, ledger: &Ledger, file: &str) -> Result<(), Failure> {
+    let table = args.value("--table").ok_or_else(|| {
+        Failure::Usage("rates import : --table ecb|fr|de|boe est obligatoire".into())
+    })?;
+    let table = encaisse::rates_file::RateTable::parse(table)?;
+    let path = PathBuf::from(file);
+    let (_, bytes) = import::read_chosen_file(&path)?;
+    let parsed = encaisse::rates_file::parse(&bytes).map_err(|e| Failure::Core(e, Some(path)))?;
+    let merged = encaisse::rates_file::merged(&ledger.rate_tables()?, table, &parsed);
+    encaisse::charges::validate_rates(&merged)?;
+    if args.has("--dry-run") {
+        println!("{} (rien d'enregistré : --dry-run)", parsed.summary());
+    } else {
+        ledger.set_rate_tables(&merged)?;
+        println!("{} : table enregistrée", parsed.summary());
+    }
+    Ok(())
 }
 
 /// `company set`: the options given replace those fields, the others stay.
@@ -572,6 +623,8 @@ fn run(args: &Args) -> Result<(), Failure> {
             Ok(())
         }
         ["company", "set"] => company_set(args, &open(args)?),
+        ["rates"] | ["rates", "show"] => rates_show(args, &open(args)?),
+        ["rates", "import", file] => rates_import(args, &open(args)?, file),
         ["company"] | ["company", "show"] => company_show(args, &open(args)?),
         ["smtp", "set"] => mail::smtp_set(args, &open(args)?),
         ["smtp", "test"] => mail::smtp_test(&open(args)?),

@@ -560,3 +560,58 @@ fn no_letter_without_the_company_s_legal_mentions_and_company_set_gives_them() {
     );
     assert!(!none.exists());
 }
+
+#[test]
+fn rates_import_from_a_central_bank_file_with_a_dry_run_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.sqlite");
+    let file = dir.path().join("bce.csv");
+    std::fs::write(
+        &file,
+        "\"DATE\",\"TIME PERIOD\",\"MRO (FM.D.U2.EUR.4F.KR.MRR_FR.LEV)\"\n\"2026-03-19\",\"19 Mar 2026\",\"1.9\"\n",
+    )
+    .unwrap();
+    let args = ["rates", "import", "--table", "ecb", file.to_str().unwrap()];
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    let out = cli(&ledger, &dry);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rien d'enregistré"));
+    let shown = |ledger: &std::path::Path| {
+        let out = cli(ledger, &["rates", "--json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(
+        shown(&ledger)["ecb_mro"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()["percent"],
+        "2.15"
+    );
+    let out = cli(&ledger, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rates = shown(&ledger);
+    assert_eq!(
+        rates["ecb_mro"].as_array().unwrap().last().unwrap()["percent"],
+        "1.9"
+    );
+    assert_eq!(rates["ecb_known_through"], "2026-03-19");
+    // A bad line: the file and the line named, nothing saved.
+    std::fs::write(&file, "Date;Taux\n2026-04-01;deux\n").unwrap();
+    let out = cli(&ledger, &args);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bce.csv:2") && err.contains("n'est pas un taux"),
+        "{err}"
+    );
+}

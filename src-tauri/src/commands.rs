@@ -842,6 +842,25 @@ pub fn save_rate_tables(state: State<'_, App>, rates: RateTablesDto) -> Res<()> 
     Ok(state.ledger()?.set_rate_tables(&rates.to_core()?)?)
 }
 
+/// "Importer un CSV…" in Paramètres › Taux: the table as it would be with
+/// the file's rates (the ECB's or Banque de France's export), to check
+/// before "Enregistrer"; nothing is saved here.
+#[tauri::command(async)]
+pub fn rates_import_preview(
+    state: State<'_, App>,
+    table: String,
+    path: String,
+) -> Res<RatesImportDto> {
+    let table = encaisse::rates_file::RateTable::parse(&table)?;
+    let (_, bytes) = read_file(&path)?;
+    let file = encaisse::rates_file::parse(&bytes)?;
+    let current = state.ledger()?.rate_tables()?;
+    Ok(RatesImportDto {
+        tables: encaisse::rates_file::merged(&current, table, &file).into(),
+        summary: file.summary(),
+    })
+}
+
 #[tauri::command(async)]
 pub fn reset_rate_tables(state: State<'_, App>) -> Res<()> {
     Ok(state.ledger()?.reset_rate_tables()?)

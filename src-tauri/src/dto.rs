@@ -1373,6 +1373,14 @@ pub struct RateTablesDto {
     pub boe_known_through: String,
 }
 
+/// The rate tables with a file's rates merged in, and what the file held.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct RatesImportDto {
+    pub tables: RateTablesDto,
+    pub summary: String,
+}
+
 impl From<encaisse::charges::RateTables> for RateTablesDto {
     fn from(r: encaisse::charges::RateTables) -> Self {
         let rows = |t: &[encaisse::charges::DatedRate]| {

@@ -75,6 +75,7 @@ fn main() {
             commands::rate_tables,
             commands::save_rate_tables,
             commands::reset_rate_tables,
+            commands::rates_import_preview,
             commands::set_client_waivers,
             commands::client_waivers,
             commands::save_letters,

@@ -17,6 +17,7 @@ import type { DayWorkDto } from './bindings/DayWorkDto';
 import type { LettersSavedDto } from './bindings/LettersSavedDto';
 import type { TemplateInfoDto } from './bindings/TemplateInfoDto';
 import type { TemplatePreviewDto } from './bindings/TemplatePreviewDto';
+import type { RatesImportDto } from './bindings/RatesImportDto';
 import type { RateTablesDto } from './bindings/RateTablesDto';
 import type { ReliabilityDto } from './bindings/ReliabilityDto';
 import type { ScenarioDto } from './bindings/ScenarioDto';
@@ -136,6 +137,7 @@ export const api = {
   rateTables: () => call<RateTablesDto>('rate_tables'),
   saveRateTables: (rates: RateTablesDto) => call<null>('save_rate_tables', { rates }),
   resetRateTables: () => call<null>('reset_rate_tables'),
+  ratesImportPreview: (table: string, path: string) => call<RatesImportDto>('rates_import_preview', { table, path }),
   clientWaivers: (clientId: string) => call<WaiversDto>('client_waivers', { clientId }),
   setClientWaivers: (clientId: string, waiveInterest: boolean, waiveIndemnity: boolean) =>
     call<null>('set_client_waivers', { clientId, waiveInterest, waiveIndemnity }),

@@ -173,6 +173,8 @@ export const en: Record<Key, string> = {
   'rates.boe_base': "United Kingdom — Bank of England",
   'rates.from': "From",
   'rates.percent': "Rate",
+  'rates.import': "Import a CSV…",
+  'rates.imported': "{summary}. Check the table, then Save.",
   'rates.add': "Add a rate",
   'rates.ecbKnown': "ECB table known until",
   'rates.boeKnown': "Bank of England table known until",

@@ -172,6 +172,8 @@ export const fr = {
   'rates.boe_base': "Royaume-Uni — Bank of England",
   'rates.from': "À partir du",
   'rates.percent': "Taux",
+  'rates.import': "Importer un CSV…",
+  'rates.imported': "{summary}. Vérifiez la table, puis Enregistrer.",
   'rates.add': "Ajouter un taux",
   'rates.ecbKnown': "Table BCE connue jusqu'au",
   'rates.boeKnown': "Table Bank of England connue jusqu'au",
