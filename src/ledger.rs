@@ -123,7 +123,7 @@ pub(crate) fn invoice_from_row(row: &Row) -> rusqlite::Result<Invoice> {
     })
 }
 
-const CLIENT_COLUMNS: &str = "id, code, name, contact, email, email_cc, phone, address, postcode, city, country, language, kind, segment, terms_days, payment_days, credit_limit, notes, do_not_remind";
+const CLIENT_COLUMNS: &str = "id, code, name, contact, email, email_cc, phone, address, postcode, city, country, language, kind, segment, terms_days, payment_days, credit_limit, notes, do_not_remind, siren";
 
 fn client_from_row(row: &Row) -> rusqlite::Result<Client> {
     Ok(Client {
@@ -146,6 +146,7 @@ fn client_from_row(row: &Row) -> rusqlite::Result<Client> {
         credit_limit_cents: row.get(16)?,
         notes: row.get(17)?,
         do_not_remind: row.get(18)?,
+        siren: row.get(19)?,
     })
 }
 
@@ -212,13 +213,26 @@ pub fn validate_client(client: &Client) -> Result<()> {
             "4 lignes au plus (la fenêtre de l'enveloppe en tient 6 avec le nom et la ville)",
         ));
     }
+    // A long line is wrapped in the envelope's window (38 characters a
+    // line); the letter is held back, and says so, if the whole no longer fits.
     for (i, line) in lines.iter().enumerate() {
-        if line.chars().count() > 38 {
+        if line.chars().count() > 120 {
             return Err(Error::invalid(
                 "adresse",
-                format!("ligne {} : 38 caractères au plus (norme postale)", i + 1),
+                format!("ligne {} : 120 caractères au plus", i + 1),
             ));
         }
+    }
+    let siren: String = client
+        .siren
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    if !siren.is_empty() && !(is_digits(&siren, 9) || is_digits(&siren, 14)) {
+        return Err(Error::invalid(
+            "SIREN/SIRET",
+            format!("« {} » : 9 chiffres (SIREN) ou 14 (SIRET)", client.siren),
+        ));
     }
     if client.terms_days > 365 {
         return Err(Error::invalid("délai de paiement", "365 jours au plus"));
@@ -885,18 +899,29 @@ fn auto_match_tx(tx: &Transaction, payment_id: i64) -> Result<MatchOutcome> {
     })
 }
 
+/// The client `id`, read inside a transaction.
+pub(crate) fn client_tx(conn: &rusqlite::Connection, id: i64) -> Result<Client> {
+    Ok(conn.query_row(
+        &format!("SELECT {CLIENT_COLUMNS} FROM client WHERE id = ?1"),
+        [id],
+        client_from_row,
+    )?)
+}
+
 pub(crate) fn upsert_client_tx(conn: &rusqlite::Connection, c: &Client) -> Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO client (code, name, contact, email, email_cc, phone, address, postcode, city, country, language, kind, segment, terms_days, payment_days, credit_limit, notes, do_not_remind)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+        "INSERT INTO client (code, name, contact, email, email_cc, phone, address, postcode, city, country, language, kind, segment, terms_days, payment_days, credit_limit, notes, do_not_remind, siren)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
          ON CONFLICT(code) DO UPDATE SET name=excluded.name, contact=excluded.contact, email=excluded.email, email_cc=excluded.email_cc,
             phone=excluded.phone, address=excluded.address, postcode=excluded.postcode, city=excluded.city, country=excluded.country,
             language=excluded.language, kind=excluded.kind, segment=excluded.segment, terms_days=excluded.terms_days,
-            payment_days=excluded.payment_days, credit_limit=excluded.credit_limit, notes=excluded.notes, do_not_remind=excluded.do_not_remind",
+            payment_days=excluded.payment_days, credit_limit=excluded.credit_limit, notes=excluded.notes, do_not_remind=excluded.do_not_remind,
+            siren=excluded.siren",
     )?
     .execute(params![
             c.code.trim(), c.name.trim(), c.contact, c.email.trim(), c.email_cc.trim(), c.phone, c.address, c.postcode, c.city, c.country,
-            c.language, c.kind.as_str(), c.segment, c.terms_days, c.payment_days, c.credit_limit_cents, c.notes, c.do_not_remind
+            c.language, c.kind.as_str(), c.segment, c.terms_days, c.payment_days, c.credit_limit_cents, c.notes, c.do_not_remind,
+            c.siren.split_whitespace().collect::<String>()
         ],
     )?;
     Ok(conn

@@ -155,6 +155,9 @@ pub struct Client {
     pub credit_limit_cents: Option<i64>,
     pub notes: String,
     pub do_not_remind: bool,
+    /// SIREN (9 digits) or SIRET (14), spaces removed; empty when unknown.
+    #[serde(default)]
+    pub siren: String,
 }
 
 impl Client {
@@ -180,6 +183,7 @@ impl Client {
             credit_limit_cents: None,
             notes: String::new(),
             do_not_remind: false,
+            siren: String::new(),
         }
     }
 }

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_books_over_time.sql"),
     include_str!("../migrations/0007_outbox_safety.sql"),
     include_str!("../migrations/0008_company_payment.sql"),
+    include_str!("../migrations/0009_client_siren.sql"),
 ];
 
 /// Indexes that serve reads only (no constraint), as the migrations create

@@ -99,3 +99,92 @@ fn reimporting_a_csv_changes_nothing() {
     commit(&mut ledger, &csv::parse("encaisse.csv", &bytes, None));
     assert_eq!(counts(&ledger), before);
 }
+
+#[test]
+fn the_encaisse_csv_brings_the_client_s_postal_details() {
+    let mut ledger = ledger();
+    let plan = csv::parse("encaisse.csv", &read_fixture("encaisse.csv"), None);
+    assert!(plan.issues.is_empty(), "{:?}", plan.issues);
+    commit(&mut ledger, &plan);
+    let dupont = ledger.client_by_code("DUPONT").unwrap();
+    assert_eq!(dupont.contact, "Mme Dupont");
+    assert_eq!(dupont.phone, "04 78 12 34 56");
+    assert_eq!(dupont.address, "12 rue des Tanneurs\nBâtiment B");
+    assert_eq!(
+        (dupont.postcode.as_str(), dupont.city.as_str()),
+        ("69001", "Lyon")
+    );
+    assert_eq!(dupont.country, "FR");
+    assert_eq!(dupont.siren, "552100554");
+}
+
+#[test]
+fn a_client_list_imports_on_its_own_and_completes_clients_by_code_without_touching_their_invoices()
+{
+    let mut ledger = ledger();
+    commit(
+        &mut ledger,
+        &csv::parse("encaisse.csv", &read_fixture("encaisse.csv"), None),
+    );
+    let invoices_before = ledger.invoices(&Default::default()).unwrap().rows;
+    // As an invoicing tool exports its customers: other headers, a client
+    // the ledger knows (MARTIN, no address yet), a new one with a long name
+    // and no address, a foreign one.
+    let long_name = "Société Coopérative Agricole des Producteurs de Lait du Vercors";
+    assert_eq!(long_name.chars().count(), 63);
+    let list = format!(
+        "Code client;Raison sociale;Adresse;CP;Ville;Pays;SIRET;Téléphone;E-mail\n\
+         MARTIN;Boulangerie Martin;4 place du Marché;38000;Grenoble;;73282932000074;04 76 00 00 00;\n\
+         VERCORS;{long_name};;;;;;;\n\
+         BRUX;Chocolaterie Bruxelloise;Rue Haute 12;1000;Bruxelles;Belgique;;;info@choco.be\n"
+    );
+    let plan = csv::parse("clients.csv", list.as_bytes(), None);
+    assert!(plan.issues.is_empty(), "{:?}", plan.issues);
+    assert!(plan.items.is_empty() && plan.payments.is_empty());
+    let outcome = commit(&mut ledger, &plan);
+    assert_eq!((outcome.clients_created, outcome.clients_updated), (2, 1));
+    let martin = ledger.client_by_code("MARTIN").unwrap();
+    assert_eq!(martin.address, "4 place du Marché");
+    assert_eq!(martin.city, "Grenoble");
+    assert_eq!(martin.siren, "73282932000074");
+    assert_eq!(
+        martin.email, "factures@martin.fr",
+        "an empty cell leaves the file's value"
+    );
+    assert_eq!(ledger.client_by_code("VERCORS").unwrap().name, long_name);
+    let brux = ledger.client_by_code("BRUX").unwrap();
+    assert_eq!(
+        encaisse::documents::country_line(&brux.country).as_deref(),
+        Some("BELGIQUE")
+    );
+    assert_eq!(
+        ledger.invoices(&Default::default()).unwrap().rows,
+        invoices_before,
+        "the invoices are not touched"
+    );
+    // The same list again changes nothing.
+    let again = commit(
+        &mut ledger,
+        &csv::parse("clients.csv", list.as_bytes(), None),
+    );
+    assert_eq!((again.clients_created, again.clients_updated), (0, 0));
+}
+
+#[test]
+fn client_details_that_cannot_be_true_are_refused_with_their_line_and_column() {
+    for (line, want) in [
+        (
+            "A1;Alpha;1 rue X;750;Paris;;",
+            "CP : « 750 » : un code postal français a 5 chiffres",
+        ),
+        (
+            "A1;Alpha;1 rue X;75002;Paris;;12345",
+            "SIRET : « 12345 » : 9 chiffres (SIREN) ou 14 (SIRET)",
+        ),
+    ] {
+        let text = format!("Code client;Nom;Adresse;CP;Ville;Pays;SIRET\n{line}\n");
+        let plan = csv::parse("clients.csv", text.as_bytes(), None);
+        let issue = plan.issues.first().expect("refused").to_string();
+        assert!(issue.contains("ligne 2") && issue.contains(want), "{issue}");
+    }
+}

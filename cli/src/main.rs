@@ -824,8 +824,8 @@ fn import_file(args: &Args, kind: &str, file: PathBuf) -> Result<(), Failure> {
         json(&outcome);
     } else {
         println!(
-            "Importé : {} clients, {} factures/avoirs, {} paiements, {} lettrages ({} lignes déjà présentes)",
-            outcome.clients_created, outcome.invoices_created, outcome.payments_created, outcome.allocations_created, outcome.skipped
+            "Importé : {} clients, {} fiches clients complétées, {} factures/avoirs, {} paiements, {} lettrages ({} lignes déjà présentes)",
+            outcome.clients_created, outcome.clients_updated, outcome.invoices_created, outcome.payments_created, outcome.allocations_created, outcome.skipped
         );
         print_changes(&outcome.changes);
         let _ = eur;

@@ -413,6 +413,14 @@ fn field_name(f: Field) -> &'static str {
         Field::Currency => "currency",
         Field::Paid => "paid",
         Field::Email => "email",
+        Field::Contact => "contact",
+        Field::Phone => "phone",
+        Field::Address => "address",
+        Field::Address2 => "address2",
+        Field::Postcode => "postcode",
+        Field::City => "city",
+        Field::Country => "country",
+        Field::Siren => "siren",
     }
 }
 

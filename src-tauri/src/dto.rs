@@ -163,6 +163,8 @@ pub struct ClientDto {
     pub credit_limit: String,
     pub notes: String,
     pub do_not_remind: bool,
+    /// SIREN or SIRET, or `""`.
+    pub siren: String,
 }
 
 impl From<Client> for ClientDto {
@@ -187,6 +189,7 @@ impl From<Client> for ClientDto {
             credit_limit: c.credit_limit_cents.map(plain_cents).unwrap_or_default(),
             notes: c.notes,
             do_not_remind: c.do_not_remind,
+            siren: c.siren,
         }
     }
 }
@@ -230,6 +233,7 @@ impl TryFrom<ClientDto> for Client {
             credit_limit_cents,
             notes: d.notes,
             do_not_remind: d.do_not_remind,
+            siren: d.siren,
         })
     }
 }
@@ -662,6 +666,8 @@ impl From<ImportPreview> for ImportPreviewDto {
 #[ts(export)]
 pub struct ImportOutcomeDto {
     pub clients_created: String,
+    /// Existing client files completed or updated by the file.
+    pub clients_updated: String,
     pub invoices_created: String,
     pub payments_created: String,
     pub allocations_created: String,
@@ -827,6 +833,7 @@ impl From<ImportOutcome> for ImportOutcomeDto {
     fn from(o: ImportOutcome) -> Self {
         ImportOutcomeDto {
             clients_created: o.clients_created.to_string(),
+            clients_updated: o.clients_updated.to_string(),
             invoices_created: o.invoices_created.to_string(),
             payments_created: o.payments_created.to_string(),
             allocations_created: o.allocations_created.to_string(),

@@ -33,11 +33,19 @@ pub enum Field {
     Currency,
     Paid,
     Email,
+    Contact,
+    Phone,
+    Address,
+    Address2,
+    Postcode,
+    City,
+    Country,
+    Siren,
 }
 
 impl Field {
     /// Every field, in the order of the Encaisse CSV layout.
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 17] = [
         Field::ClientCode,
         Field::ClientName,
         Field::Number,
@@ -47,7 +55,31 @@ impl Field {
         Field::Currency,
         Field::Paid,
         Field::Email,
+        Field::Contact,
+        Field::Phone,
+        Field::Address,
+        Field::Address2,
+        Field::Postcode,
+        Field::City,
+        Field::Country,
+        Field::Siren,
     ];
+
+    /// The fields that describe the client rather than an invoice.
+    pub fn is_client_detail(self) -> bool {
+        matches!(
+            self,
+            Field::Email
+                | Field::Contact
+                | Field::Phone
+                | Field::Address
+                | Field::Address2
+                | Field::Postcode
+                | Field::City
+                | Field::Country
+                | Field::Siren
+        )
+    }
 
     /// French label for messages and the mapping screen.
     pub fn label(self) -> &'static str {
@@ -61,6 +93,14 @@ impl Field {
             Field::Currency => "devise",
             Field::Paid => "déjà réglé",
             Field::Email => "e-mail",
+            Field::Contact => "contact",
+            Field::Phone => "téléphone",
+            Field::Address => "adresse",
+            Field::Address2 => "complément d'adresse",
+            Field::Postcode => "code postal",
+            Field::City => "ville",
+            Field::Country => "pays",
+            Field::Siren => "SIREN/SIRET",
         }
     }
 
@@ -154,6 +194,63 @@ impl Field {
                 "paidamount",
             ],
             Field::Email => &["email", "mail", "courriel", "adresseemail", "emailaddress"],
+            Field::Contact => &[
+                "contact",
+                "interlocuteur",
+                "nomcontact",
+                "nomducontact",
+                "contactname",
+                "attention",
+            ],
+            Field::Phone => &[
+                "telephone",
+                "tel",
+                "phone",
+                "telephonenumber",
+                "portable",
+                "mobile",
+            ],
+            Field::Address => &[
+                "adresse",
+                "adresse1",
+                "adresseligne1",
+                "rue",
+                "voie",
+                "address",
+                "address1",
+                "addressline1",
+                "street",
+                "adressepostale",
+            ],
+            Field::Address2 => &[
+                "adresse2",
+                "adresseligne2",
+                "complementadresse",
+                "complementdadresse",
+                "address2",
+                "addressline2",
+            ],
+            Field::Postcode => &[
+                "codepostal",
+                "cp",
+                "postcode",
+                "postalcode",
+                "zip",
+                "zipcode",
+            ],
+            Field::City => &["ville", "commune", "localite", "city", "town"],
+            Field::Country => &["pays", "codepays", "country", "countrycode"],
+            Field::Siren => &[
+                "siren",
+                "siret",
+                "sirensiret",
+                "nsiren",
+                "nsiret",
+                "numerosiren",
+                "numerosiret",
+                "companyid",
+                "registrationnumber",
+            ],
         }
     }
 }
@@ -288,12 +385,23 @@ pub fn parse(file_name: &str, bytes: &[u8], mapping: Option<&Mapping>) -> Import
     plan.encoding = table.encoding.to_string();
     let (header_line, headers) = &table.records[0];
     let mapping = mapping.cloned().unwrap_or_else(|| guess_mapping(headers));
-    let mut missing: Vec<&str> = [Field::Number, Field::IssueDate, Field::Amount]
-        .into_iter()
-        .filter(|f| !mapping.contains_key(f))
-        .map(Field::label)
-        .collect();
-    if !mapping.contains_key(&Field::ClientCode) && !mapping.contains_key(&Field::ClientName) {
+    // Neither invoice numbers nor amounts: a client list (the export every
+    // invoicing tool has), which completes the client files by code.
+    let client_list =
+        !mapping.contains_key(&Field::Number) && !mapping.contains_key(&Field::Amount);
+    let mut missing: Vec<&str> = if client_list {
+        Vec::new()
+    } else {
+        [Field::Number, Field::IssueDate, Field::Amount]
+            .into_iter()
+            .filter(|f| !mapping.contains_key(f))
+            .map(Field::label)
+            .collect()
+    };
+    if client_list && !mapping.contains_key(&Field::ClientCode) {
+        missing.push("code client (une liste de clients complète les fiches par leur code)");
+    } else if !mapping.contains_key(&Field::ClientCode) && !mapping.contains_key(&Field::ClientName)
+    {
         missing.push("client ou code client");
     }
     if !missing.is_empty() {
@@ -329,6 +437,61 @@ pub fn parse(file_name: &str, bytes: &[u8], mapping: Option<&Mapping>) -> Import
             continue;
         }
         let get = |f: Field| mapping.get(&f).map(|&i| cells[i].as_str()).unwrap_or("");
+        let name = get(Field::ClientName).to_string();
+        let code = match get(Field::ClientCode) {
+            "" => code_from_name(&name),
+            c => c.to_string(),
+        };
+        if code.is_empty() {
+            plan.issues
+                .push(ImportIssue::at(*line, None, "client vide"));
+            continue;
+        }
+        let email = get(Field::Email).to_string();
+        if let Err(e) = crate::ledger::check_emails("e-mail", &email) {
+            plan.issues.push(ImportIssue::at(
+                *line,
+                Some(column(Field::Email)),
+                e.to_string(),
+            ));
+            continue;
+        }
+        let details = match client_details(&get) {
+            Ok(d) => d,
+            Err((field, message)) => {
+                plan.issues
+                    .push(ImportIssue::at(*line, Some(column(field)), message));
+                continue;
+            }
+        };
+        let planned = PlannedClient {
+            code: code.clone(),
+            name: if name.is_empty() {
+                code.clone()
+            } else {
+                name.clone()
+            },
+            email,
+            details,
+        };
+        match clients.get_mut(&code) {
+            Some(c) => {
+                // The first line that says something of the client wins.
+                if c.email.is_empty() {
+                    c.email = planned.email;
+                }
+                if c.details.is_empty() {
+                    c.details = planned.details;
+                }
+            }
+            None => {
+                clients.insert(code.clone(), planned);
+                order.push(code.clone());
+            }
+        }
+        if client_list {
+            continue;
+        }
         let number = get(Field::Number).to_string();
         if number.is_empty() {
             plan.issues.push(ImportIssue::at(
@@ -344,16 +507,6 @@ pub fn parse(file_name: &str, bytes: &[u8], mapping: Option<&Mapping>) -> Import
                 Some(column(Field::Number)),
                 "numéro de facture invalide (60 caractères au plus, sans retour à la ligne)",
             ));
-            continue;
-        }
-        let name = get(Field::ClientName).to_string();
-        let code = match get(Field::ClientCode) {
-            "" => code_from_name(&name),
-            c => c.to_string(),
-        };
-        if code.is_empty() {
-            plan.issues
-                .push(ImportIssue::at(*line, None, "client vide"));
             continue;
         }
         let issue_date = match parse_date(get(Field::IssueDate)) {
@@ -432,15 +585,6 @@ pub fn parse(file_name: &str, bytes: &[u8], mapping: Option<&Mapping>) -> Import
                 }
             },
         };
-        let email = get(Field::Email).to_string();
-        if let Err(e) = crate::ledger::check_emails("e-mail", &email) {
-            plan.issues.push(ImportIssue::at(
-                *line,
-                Some(column(Field::Email)),
-                e.to_string(),
-            ));
-            continue;
-        }
         if let Some((first_line, first_amount, first_client)) = seen.get(&number) {
             if *first_amount != amount || *first_client != code {
                 plan.issues.push(ImportIssue::at(
@@ -452,29 +596,6 @@ pub fn parse(file_name: &str, bytes: &[u8], mapping: Option<&Mapping>) -> Import
             continue;
         }
         seen.insert(number.clone(), (*line, amount, code.clone()));
-        match clients.get_mut(&code) {
-            Some(c) => {
-                if c.email.is_empty() {
-                    c.email = email;
-                }
-            }
-            None => {
-                let display = if name.is_empty() {
-                    code.clone()
-                } else {
-                    name.clone()
-                };
-                clients.insert(
-                    code.clone(),
-                    PlannedClient {
-                        code: code.clone(),
-                        name: display,
-                        email,
-                    },
-                );
-                order.push(code.clone());
-            }
-        }
         let letter = (paid > 0).then(|| format!("csv:{number}"));
         plan.items.push(PlannedItem {
             line: *line,
@@ -514,11 +635,83 @@ pub fn parse(file_name: &str, bytes: &[u8], mapping: Option<&Mapping>) -> Import
         .collect();
     super::cap_issues(&mut plan.issues, &mut beyond);
     plan.issues.extend(super::more_issues(beyond));
-    if plan.issues.is_empty() && plan.items.is_empty() {
-        plan.issues
-            .push(ImportIssue::file("aucune facture dans le fichier"));
+    if plan.issues.is_empty() && plan.items.is_empty() && plan.clients.is_empty() {
+        plan.issues.push(ImportIssue::file(if client_list {
+            "aucun client dans le fichier"
+        } else {
+            "aucune facture dans le fichier"
+        }));
     }
     plan
+}
+
+/// The client's details on a line, checked: a field at fault and why.
+fn client_details<'a>(
+    get: &impl Fn(Field) -> &'a str,
+) -> Result<super::ClientDetails, (Field, String)> {
+    for field in [
+        Field::Contact,
+        Field::Phone,
+        Field::Address,
+        Field::Address2,
+        Field::Postcode,
+        Field::City,
+        Field::Country,
+        Field::Siren,
+    ] {
+        let value = get(field);
+        if value.chars().any(char::is_control) {
+            return Err((field, "retour à la ligne ou caractère de contrôle".into()));
+        }
+        if value.chars().count() > 120 {
+            return Err((field, "120 caractères au plus".into()));
+        }
+    }
+    let siren: String = get(Field::Siren)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let well_formed =
+        (siren.len() == 9 || siren.len() == 14) && siren.bytes().all(|b| b.is_ascii_digit());
+    if !siren.is_empty() && !well_formed {
+        return Err((
+            Field::Siren,
+            format!(
+                "« {} » : 9 chiffres (SIREN) ou 14 (SIRET)",
+                get(Field::Siren)
+            ),
+        ));
+    }
+    let country = match fold(get(Field::Country).trim()).as_str() {
+        "france" | "fr" | "fra" => "FR".to_string(),
+        _ => get(Field::Country).trim().to_string(),
+    };
+    let postcode = get(Field::Postcode).trim().to_string();
+    let french = country.is_empty() || country == "FR";
+    let digits: String = postcode.chars().filter(|c| !c.is_whitespace()).collect();
+    if french
+        && !digits.is_empty()
+        && !(digits.len() == 5 && digits.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err((
+            Field::Postcode,
+            format!("« {postcode} » : un code postal français a 5 chiffres"),
+        ));
+    }
+    let address = [get(Field::Address).trim(), get(Field::Address2).trim()]
+        .into_iter()
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(super::ClientDetails {
+        contact: get(Field::Contact).trim().to_string(),
+        phone: get(Field::Phone).trim().to_string(),
+        address,
+        postcode: if french { digits } else { postcode },
+        city: get(Field::City).trim().to_string(),
+        country,
+        siren,
+    })
 }
 
 /// A client code from a name: `Jardins de Calixte` → `JARDINSDECALIXTE` (20 characters at most).

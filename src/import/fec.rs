@@ -306,6 +306,7 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
             clients.insert(
                 code.to_string(),
                 PlannedClient {
+                    details: Default::default(),
                     code: code.to_string(),
                     name: name.to_string(),
                     email: String::new(),

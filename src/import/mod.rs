@@ -98,6 +98,49 @@ pub struct PlannedClient {
     pub code: String,
     pub name: String,
     pub email: String,
+    /// What the file says of the client beyond its name (a client list, an
+    /// invoice export with addresses): each field given completes or
+    /// updates the client file; an empty one leaves it as it is.
+    pub details: ClientDetails,
+}
+
+/// A client's details as a file brings them (empty = not given).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ClientDetails {
+    pub contact: String,
+    pub phone: String,
+    /// Street lines, separated by `\n`.
+    pub address: String,
+    pub postcode: String,
+    pub city: String,
+    pub country: String,
+    pub siren: String,
+}
+
+impl ClientDetails {
+    pub fn is_empty(&self) -> bool {
+        *self == ClientDetails::default()
+    }
+
+    /// `client` with the details given written over (an empty one leaves
+    /// the client's as it is); true when something changed.
+    pub fn apply(&self, client: &mut crate::model::Client) -> bool {
+        let before = client.clone();
+        for (given, field) in [
+            (&self.contact, &mut client.contact),
+            (&self.phone, &mut client.phone),
+            (&self.address, &mut client.address),
+            (&self.postcode, &mut client.postcode),
+            (&self.city, &mut client.city),
+            (&self.country, &mut client.country),
+            (&self.siren, &mut client.siren),
+        ] {
+            if !given.is_empty() {
+                *field = given.clone();
+            }
+        }
+        *client != before
+    }
 }
 
 /// An invoice, credit note or opening item to write.
@@ -192,6 +235,8 @@ pub struct ImportPreview {
 #[serde(default)]
 pub struct ImportOutcome {
     pub clients_created: usize,
+    /// Existing client files completed or updated by the file's details.
+    pub clients_updated: usize,
     pub invoices_created: usize,
     pub payments_created: usize,
     pub allocations_created: usize,
@@ -594,6 +639,29 @@ fn write_plan_in(
             )
             .optional()?;
         let entry = match existing {
+            Some((id, _)) if !c.details.is_empty() || !c.email.is_empty() => {
+                // The file's details complete the client file; its invoices
+                // are not touched.
+                let mut client = crate::ledger::client_tx(tx, id)?;
+                let mut changed = c.details.apply(&mut client);
+                if client.email.is_empty() && !c.email.is_empty() {
+                    client.email = c.email.clone();
+                    changed = true;
+                }
+                if let Some(&new_days) = terms.get(&c.code) {
+                    changed |= client.terms_days != new_days;
+                    client.terms_days = new_days;
+                }
+                if changed {
+                    if let Err(e) = crate::ledger::validate_client(&client) {
+                        issues.push(ImportIssue::file(format!("client {} : {e}", c.code)));
+                        continue;
+                    }
+                    upsert_client_tx(tx, &client)?;
+                    outcome.clients_updated += 1;
+                }
+                (id, client.terms_days)
+            }
             Some((id, days)) => match terms.get(&c.code) {
                 Some(&new_days) if new_days != days => {
                     tx.execute(
@@ -607,6 +675,7 @@ fn write_plan_in(
             None => {
                 let mut client = Client::new(&c.code, &c.name);
                 client.email = c.email.clone();
+                c.details.apply(&mut client);
                 client.terms_days = terms.get(&c.code).copied().unwrap_or(30);
                 if let Err(e) = crate::ledger::validate_client(&client) {
                     issues.push(ImportIssue::file(format!("client {} : {e}", c.code)));

@@ -11,4 +11,8 @@ kind: string, segment: string, terms_days: string, payment_days: string,
 /**
  * Amount or `""`.
  */
-credit_limit: string, notes: string, do_not_remind: boolean, };
+credit_limit: string, notes: string, do_not_remind: boolean, 
+/**
+ * SIREN or SIRET, or `""`.
+ */
+siren: string, };
