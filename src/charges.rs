@@ -423,6 +423,39 @@ pub struct Charges {
     pub floor_applied: bool,
 }
 
+impl Charges {
+    /// Each annual rate used and the days it ran, periods at one rate run
+    /// together (a payment changes the base, not the rate).
+    pub fn rate_periods(&self) -> Vec<(Decimal, Date, Date)> {
+        let mut periods: Vec<(Decimal, Date, Date)> = Vec::new();
+        for s in &self.segments {
+            match periods.last_mut() {
+                Some((p, _, to)) if *p == s.percent && *to + chrono::Days::new(1) == s.from => {
+                    *to = s.to
+                }
+                _ => periods.push((s.percent, s.from, s.to)),
+            }
+        }
+        periods
+    }
+
+    /// "12,15 % du 06/10/2026 au 22/11/2026", each period, for a table.
+    pub fn rates_fr(&self) -> String {
+        self.rate_periods()
+            .iter()
+            .map(|(p, from, to)| {
+                format!(
+                    "{} % du {} au {}",
+                    p.normalize().to_string().replace('.', ","),
+                    crate::dates::format_fr(*from),
+                    crate::dates::format_fr(*to)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ; ")
+    }
+}
+
 /// Computes the late-payment charges of an invoice of `amount_cents` (incl.
 /// VAT) due on `due`, on `as_of`, with `payments` (date, cents) received.
 pub fn charges(

@@ -781,21 +781,10 @@ impl Ledger {
             for inv in &row.invoices {
                 let c = charges.get(&inv.id);
                 if facts.charges_shown {
-                    // Periods at one rate run on (a payment only changes the base).
-                    let mut periods: Vec<(rust_decimal::Decimal, Date, Date)> = Vec::new();
-                    for s in c
+                    let periods = c
                         .and_then(|c| c.charges.as_ref())
-                        .map_or(&[][..], |ch| &ch.segments[..])
-                    {
-                        match periods.last_mut() {
-                            Some((p, _, to))
-                                if *p == s.percent && *to + chrono::Days::new(1) == s.from =>
-                            {
-                                *to = s.to
-                            }
-                            _ => periods.push((s.percent, s.from, s.to)),
-                        }
-                    }
+                        .map(|ch| ch.rate_periods())
+                        .unwrap_or_default();
                     for key in periods {
                         match bases.iter_mut().find(|(k, _)| *k == key) {
                             Some((_, numbers)) => numbers.push(inv.number.clone()),

@@ -470,16 +470,22 @@ fn run(args: &Args) -> Result<(), Failure> {
                 json(&report);
             } else {
                 for r in &report {
-                    let (days, interest, indemnity) = match &r.charges {
+                    let (days, interest, indemnity, rates) = match &r.charges {
                         Some(c) => (
                             c.days_late.to_string(),
                             c.interest.format_fr(),
                             c.indemnity.format_fr(),
+                            c.rates_fr(),
                         ),
-                        None => ("—".into(), "règles inconnues".into(), String::new()),
+                        None => (
+                            "—".into(),
+                            "règles inconnues".into(),
+                            String::new(),
+                            String::new(),
+                        ),
                     };
                     println!(
-                        "{:<24} {:<10} {} {:>5} j {:>14} {:>12} {:>10}",
+                        "{:<24} {:<10} {} {:>5} j {:>14} {:>12} {:>10}  {rates}",
                         r.number,
                         r.client_code,
                         dates::format_fr(r.due_date),

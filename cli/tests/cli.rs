@@ -485,9 +485,11 @@ fn no_letter_without_the_company_s_legal_mentions_and_company_set_gives_them() {
     let ledger = dir.path().join("l.sqlite");
     {
         let l = encaisse::Ledger::open(&ledger).unwrap();
-        let id = l
-            .upsert_client(&encaisse::model::Client::new("C1", "Client SARL"))
-            .unwrap();
+        let mut c = encaisse::model::Client::new("C1", "Client SARL");
+        c.address = "3 quai du Rhône".into();
+        c.postcode = "69002".into();
+        c.city = "Lyon".into();
+        let id = l.upsert_client(&c).unwrap();
         l.add_invoice(&encaisse::ledger::NewInvoice {
             client_id: id,
             number: "F1".into(),
