@@ -315,10 +315,7 @@ pub fn postal_problem(r: &Recipient) -> Option<String> {
             missing.join(", ")
         ));
     }
-    match address_block(r, "") {
-        Ok(_) => None,
-        Err(why) => Some(why),
-    }
+    address_block(r, "").err()
 }
 
 /// The letters held back, in one sentence: "lettres retenues, adresse
@@ -367,9 +364,11 @@ pub fn address_block(
     if let Some(country) = country_line(&r.pays) {
         rest.extend(wrap_words(&country, ADDRESS_WIDTH));
     }
-    let contact = (!r.contact.trim().is_empty() && !attention.is_empty())
-        .then(|| wrap_words(&format!("{attention}{}", r.contact.trim()), ADDRESS_WIDTH))
-        .unwrap_or_default();
+    let contact = if r.contact.trim().is_empty() || attention.is_empty() {
+        Vec::new()
+    } else {
+        wrap_words(&format!("{attention}{}", r.contact.trim()), ADDRESS_WIDTH)
+    };
     if name.len() + rest.len() > ADDRESS_LINES {
         return Err(format!(
             "adresse trop longue pour la fenêtre de l'enveloppe ({} lignes, {ADDRESS_LINES} au plus) : raccourcissez-la dans la fiche client",

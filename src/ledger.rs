@@ -228,7 +228,7 @@ pub fn validate_client(client: &Client) -> Result<()> {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    if !siren.is_empty() && !(is_digits(&siren, 9) || is_digits(&siren, 14)) {
+    if !(siren.is_empty() || is_digits(&siren, 9) || is_digits(&siren, 14)) {
         return Err(Error::invalid(
             "SIREN/SIRET",
             format!("« {} » : 9 chiffres (SIREN) ou 14 (SIRET)", client.siren),

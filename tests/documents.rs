@@ -379,7 +379,9 @@ fn facts_with(language: &str, h: History) -> documents::LetterFacts {
 
 /// Each claim a default template can make, the words that make it (French,
 /// English), and the fact without which it is false.
-const CLAIMS: &[(&str, &[&str], fn(&History) -> bool)] = &[
+type Claim = (&'static str, &'static [&'static str], fn(&History) -> bool);
+
+const CLAIMS: &[Claim] = &[
     (
         "earlier reminders",
         &[
