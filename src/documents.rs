@@ -1796,8 +1796,8 @@ pub fn merged_pdf(letters: &[Letter], printed_on: Date) -> Vec<u8> {
             false,
             Align::Left,
             &format!(
-                "{} lettre(s) — édité le {}",
-                letters.len(),
+                "{} — édité le {}",
+                crate::words::fr(letters.len() as u64, "lettre", "lettres"),
                 dates::format_fr(printed_on)
             ),
         );

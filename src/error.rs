@@ -47,8 +47,8 @@ pub enum Error {
 
 fn import_summary(issues: &[crate::import::ImportIssue]) -> String {
     let mut text = format!(
-        "{} erreur(s) dans le fichier, rien n'a été importé",
-        issues.len()
+        "{} dans le fichier, rien n'a été importé",
+        crate::words::fr(issues.len() as u64, "erreur", "erreurs")
     );
     for issue in issues.iter().take(20) {
         text.push_str("\n- ");

@@ -51,6 +51,7 @@ pub mod spreadsheet;
 pub mod store;
 pub mod synthetic;
 mod tally;
+pub mod words;
 
 pub use error::{Error, Result};
 pub use store::Ledger;

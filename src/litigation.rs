@@ -335,9 +335,9 @@ impl Ledger {
             company.legal_name,
             dates::format_fr(as_of),
             if chain.is_intact() {
-                format!("vérifiée, {} entrée(s), aucune modification", chain.entries)
+                format!("vérifiée, {}, aucune modification", crate::words::fr(chain.entries as u64, "entrée", "entrées"))
             } else {
-                format!("{} anomalie(s) : {}", chain.problems.len(), chain.problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join(" ; "))
+                format!("{} : {}", crate::words::fr(chain.problems.len() as u64, "anomalie", "anomalies"), chain.problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join(" ; "))
             },
             chain.head
         );

@@ -79,27 +79,38 @@ pub fn score(
         let lateness = (avg / 60.0).min(1.0) * 40.0;
         points -= lateness;
         why.push(format!(
-            "retard moyen de {avg:.0} jour(s) : −{lateness:.0} point(s)"
+            "retard moyen de {} : −{}",
+            crate::words::fr(avg.round() as i64, "jour", "jours"),
+            crate::words::fr(lateness.round() as i64, "point", "points")
         ));
         let share = late as f64 / paid as f64;
         let share_points = share * 30.0;
         points -= share_points;
         why.push(format!(
-            "{late} facture(s) sur {paid} payée(s) en retard ({:.0} %) : −{share_points:.0} point(s)",
-            share * 100.0
+            "{} sur {paid} {} en retard ({:.0} %) : −{}",
+            crate::words::fr(late as i64, "facture", "factures"),
+            if paid > 1 { "payées" } else { "payée" },
+            share * 100.0,
+            crate::words::fr(share_points.round() as i64, "point", "points")
         ));
     }
     if broken > 0 {
         let p = (broken as f64 * 10.0).min(20.0);
         points -= p;
         why.push(format!(
-            "{broken} promesse(s) non tenue(s) : −{p:.0} point(s)"
+            "{} : −{}",
+            crate::words::fr(broken as i64, "promesse non tenue", "promesses non tenues"),
+            crate::words::fr(p.round() as i64, "point", "points")
         ));
     }
     if disputes > 0 {
         let p = (disputes as f64 * 5.0).min(10.0);
         points -= p;
-        why.push(format!("{disputes} litige(s) : −{p:.0} point(s)"));
+        why.push(format!(
+            "{} : −{}",
+            crate::words::fr(disputes as i64, "litige", "litiges"),
+            crate::words::fr(p.round() as i64, "point", "points")
+        ));
     }
     (points.round().clamp(0.0, 100.0) as u8, why)
 }

@@ -255,7 +255,10 @@ impl Ledger {
             if broken > 0 {
                 return Err(Error::invalid(
                     format!("migration {}", index + 1),
-                    format!("{broken} référence(s) cassée(s) : le grand livre n'a pas été modifié"),
+                    format!(
+                        "{} : le grand livre n'a pas été modifié",
+                        crate::words::fr(broken, "référence cassée", "références cassées")
+                    ),
                 ));
             }
             tx.pragma_update(None, "user_version", index as i64 + 1)?;

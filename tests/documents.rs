@@ -982,3 +982,64 @@ fn every_pdf_passes_an_independent_structural_check_and_reads_in_order() {
         from += at + part.len();
     }
 }
+
+/// Every file of `dir` (recursively) whose name ends with one of `ends`.
+fn files_under(dir: &std::path::Path, ends: &[&str], out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()) {
+        let path = entry.path();
+        if path.is_dir() {
+            files_under(&path, ends, out);
+        } else if ends.iter().any(|e| path.to_string_lossy().ends_with(e)) {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn nothing_encaisse_says_counts_with_a_bracketed_plural() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in [
+        "src",
+        "cli/src",
+        "src-tauri/src",
+        "templates",
+        "ui/src/lib/i18n",
+    ] {
+        files_under(&root.join(dir), &[".rs", ".txt", ".ts"], &mut files);
+    }
+    assert!(files.len() > 40, "{}", files.len());
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let rust = file.extension().is_some_and(|e| e == "rs");
+        for (n, line) in text.lines().enumerate() {
+            // In Rust, only what is between quotes is said to the user.
+            let said: String = if rust {
+                line.split('"')
+                    .skip(1)
+                    .step_by(2)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            } else {
+                line.to_string()
+            };
+            // "facture(s)", "payée(s)", "anomalie(s)": a word, then (s) or (e).
+            let bytes: Vec<char> = said.chars().collect();
+            for i in 1..bytes.len().saturating_sub(2) {
+                if bytes[i] == '('
+                    && bytes[i - 1].is_alphabetic()
+                    && matches!(bytes[i + 1], 's' | 'e')
+                    && bytes.get(i + 2) == Some(&')')
+                {
+                    found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "real plurals, please:\n{}",
+        found.join("\n")
+    );
+}

@@ -140,11 +140,16 @@ pub fn outbox_list(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
 
 fn print_report(report: &mail::SendReport) {
     println!(
-        "{} envoyé(s), {} en attente, {} refusé(s), {} annulé(s){}",
-        report.sent,
+        "{}, {} en attente, {}, {}, {}{}",
+        encaisse::words::fr(report.sent as u64, "envoyé", "envoyés"),
         report.waiting,
-        report.failed,
-        report.cancelled,
+        encaisse::words::fr(report.failed as u64, "refusé", "refusés"),
+        encaisse::words::fr(report.cancelled as u64, "annulé", "annulés"),
+        encaisse::words::fr(
+            report.held as u64,
+            "retenu (montants changés)",
+            "retenus (montants changés)"
+        ),
         report
             .stopped
             .as_ref()
@@ -214,8 +219,8 @@ pub fn remind(args: &Args, ledger: &mut Ledger) -> Result<(), Failure> {
         crate::write_file(out, &zip)?;
         ledger.record_emails_saved(&emails, &entries, as_of)?;
         println!(
-            "{} e-mail(s) dans {out} ; relances enregistrées",
-            entries.len()
+            "{} dans {out} ; relances enregistrées",
+            encaisse::words::fr(entries.len() as u64, "e-mail", "e-mails")
         );
         return Ok(());
     }
@@ -224,7 +229,14 @@ pub fn remind(args: &Args, ledger: &mut Ledger) -> Result<(), Failure> {
     for (who, why) in &report.skipped {
         eprintln!("{who} : {why}");
     }
-    println!("{} e-mail(s) mis en file", report.queued.len());
+    println!(
+        "{}",
+        encaisse::words::fr(
+            report.queued.len() as u64,
+            "e-mail mis en file",
+            "e-mails mis en file"
+        )
+    );
     if args.has("--send") {
         outbox_send(ledger)?;
     }

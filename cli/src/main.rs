@@ -195,8 +195,8 @@ fn main() -> ExitCode {
             match (&error, file) {
                 (Error::Import(issues), Some(file)) => {
                     eprintln!(
-                        "encaisse-cli : {} erreur(s), rien n'a été importé",
-                        issues.len()
+                        "encaisse-cli : {}, rien n'a été importé",
+                        encaisse::words::fr(issues.len() as u64, "erreur", "erreurs")
                     );
                     for issue in issues {
                         eprintln!("{}:{}", file.display(), issue_location(issue));
@@ -618,8 +618,8 @@ fn run(args: &Args) -> Result<(), Failure> {
                 }
             }
             println!(
-                "{} lettre(s) dans {out}{}",
-                letters.len(),
+                "{} dans {out}{}",
+                encaisse::words::fr(letters.len() as u64, "lettre", "lettres"),
                 if args.has("--record") {
                     " ; relances enregistrées"
                 } else {
@@ -697,8 +697,8 @@ fn run(args: &Args) -> Result<(), Failure> {
                 }
                 let totals: Vec<String> = page.total_open.iter().map(|m| m.format_fr()).collect();
                 println!(
-                    "{} facture(s), reste dû {}",
-                    page.total_count,
+                    "{}, reste dû {}",
+                    encaisse::words::fr(page.total_count as u64, "facture", "factures"),
                     totals.join(" + ")
                 );
             }

@@ -21,8 +21,9 @@ pub fn log_verify(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
         json(&report);
     } else if report.is_intact() {
         println!(
-            "Journal de preuve intègre : {} entrée(s), empreinte {}",
-            report.entries, report.head
+            "Journal de preuve intègre : {}, empreinte {}",
+            encaisse::words::fr(report.entries as u64, "entrée", "entrées"),
+            report.head
         );
     } else {
         for p in &report.problems {
@@ -35,8 +36,8 @@ pub fn log_verify(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
         Err(Failure::from(Error::invalid(
             "journal de preuve",
             format!(
-                "{} anomalie(s) : une entrée a été modifiée ou supprimée hors d'Encaisse",
-                report.problems.len()
+                "{} : une entrée a été modifiée ou supprimée hors d'Encaisse",
+                encaisse::words::fr(report.problems.len() as u64, "anomalie", "anomalies")
             ),
         )))
     }
@@ -91,11 +92,11 @@ pub fn backup(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
     let out = required(args, "--out", "backup")?;
     let info = ledger.backup_to(Path::new(out), &|_, _| {})?;
     println!(
-        "Sauvegarde vérifiée : {} ({} clients, {} factures, {} entrée(s) du journal)",
+        "Sauvegarde vérifiée : {} ({}, {}, {} du journal)",
         info.path.display(),
-        info.clients,
-        info.invoices,
-        info.evidence_entries
+        encaisse::words::fr(info.clients as u64, "client", "clients"),
+        encaisse::words::fr(info.invoices as u64, "facture", "factures"),
+        encaisse::words::fr(info.evidence_entries as u64, "entrée", "entrées")
     );
     Ok(())
 }
@@ -139,11 +140,15 @@ pub fn dossier(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
     let (zip, summary) = ledger.litigation_file(client.id, args.as_of()?)?;
     write_file(out, &zip)?;
     println!(
-        "Dossier contentieux de {} : {} facture(s) ouvertes, {} entrée(s) du journal, {} document(s) ; total réclamé {} → {out}",
+        "Dossier contentieux de {} : {}, {} du journal, {} ; total réclamé {} → {out}",
         client.name,
-        summary.invoices,
-        summary.reminders,
-        summary.documents,
+        encaisse::words::fr(
+            summary.invoices as u64,
+            "facture ouverte",
+            "factures ouvertes"
+        ),
+        encaisse::words::fr(summary.reminders as u64, "entrée", "entrées"),
+        encaisse::words::fr(summary.documents as u64, "document", "documents"),
         summary
             .total_due
             .iter()

@@ -305,7 +305,7 @@ async fn a_fec_imported_through_the_wizard_shows_its_aged_balance() {
     let result = app
         .text_until("[data-testid=import-result]", |t| !t.is_empty())
         .await;
-    assert!(result.contains("17 client(s)"), "{result}");
+    assert!(result.contains("17 clients"), "{result}");
     app.click("[data-nav=aging]").await;
     app.set_value("[data-testid=as-of]", "2022-08-31").await;
     let total = app
@@ -597,7 +597,7 @@ async fn letters_downloaded_from_the_relances_screen_are_zipped_and_recorded() {
     app.click("[data-testid=select-all]").await;
     app.click("[data-testid=download-letters]").await;
     app.text_until("[data-testid=notice]", |t| {
-        t.contains("lettre(s) enregistrée(s)")
+        t.contains("lettres enregistrées")
     })
     .await;
     let zip_path = out.join(format!("relances-{}.zip", encaisse::dates::iso(today)));
@@ -671,7 +671,7 @@ async fn reminders_sent_by_email_from_the_relances_screen_reach_the_server_and_m
     let summary = app
         .text_until("[data-testid=email-summary]", |t| !t.is_empty())
         .await;
-    assert_eq!(summary, "2 e-mail(s) à 2 client(s)");
+    assert_eq!(summary, "2 e-mails à 2 clients");
     let previews = app
         .client
         .find_all(Locator::Css("[data-testid=email-preview]"))
@@ -686,7 +686,7 @@ async fn reminders_sent_by_email_from_the_relances_screen_reach_the_server_and_m
     let notice = app
         .text_until("[data-testid=notice]", |t| t.contains("accepté"))
         .await;
-    assert!(notice.starts_with("2 e-mail(s) accepté(s)"), "{notice}");
+    assert!(notice.starts_with("2 e-mails acceptés"), "{notice}");
     let got = sink.wait_for(2, Duration::from_secs(10));
     let mut to: Vec<String> = got.iter().flat_map(|m| m.to.clone()).collect();
     to.sort();
@@ -798,7 +798,7 @@ async fn the_litigation_file_the_hand_over_the_integrity_check_and_a_backup_rest
     app.click("[data-tab=backup]").await;
     app.click("[data-testid=verify-ledger]").await;
     app.text_until("[data-testid=verify-result]", |t| {
-        t.contains("Grand livre intègre : 3 entrée(s)")
+        t.contains("Grand livre intègre : 3 entrées")
     })
     .await;
     app.shot("settings-backup").await;
@@ -1118,7 +1118,7 @@ async fn no_letter_leaves_without_the_company_s_legal_mentions_and_the_window_le
     app.click("[data-testid=select-all]").await;
     app.click("[data-testid=download-letters]").await;
     app.text_until("[data-testid=notice]", |t| {
-        t.contains("lettre(s) enregistrée(s)")
+        t.contains("lettres enregistrées")
     })
     .await;
     app.close().await;

@@ -11,12 +11,12 @@ describe('the sentence after a round of sending', () => {
     expect(sendSummary(none)).toBe('Aucun e-mail à envoyer maintenant.');
     const held = sendSummary({ ...none, held: '2' });
     expect(held).not.toContain('niveau suivant');
-    expect(held).toContain('2 non envoyé(s)');
+    expect(held).toContain('2 non envoyés');
   });
   it('says what was sent and what waits', () => {
     setLang('fr');
     const text = sendSummary({ ...none, sent: '3', waiting: '1' });
-    expect(text).toContain('3 e-mail(s) accepté(s)');
+    expect(text).toContain('3 e-mails acceptés');
     expect(text).toContain("1 en attente");
   });
 });

@@ -12,15 +12,32 @@ describe('locale files', () => {
   });
   it('use the same placeholders in both languages', () => {
     for (const key of Object.keys(fr) as (keyof typeof fr)[]) {
-      const names = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
+      // A placeholder {n} or a plural {n, plural, …}: the same names either way.
+      const names = (s: string) => [...new Set([...s.matchAll(/\{(\w+)(?:\}|, plural,)/g)].map((m) => m[1]))].sort();
       expect(names(en[key]), key).toEqual(names(fr[key]));
     }
   });
   it('fills placeholders and switches language', () => {
     setLang('fr');
-    expect(t('invoices.count', { count: 3, total: '4 980,60 €' })).toBe('3 facture(s), reste dû 4 980,60 €');
+    expect(t('invoices.count', { count: 3, total: '4 980,60 €' })).toBe('3 factures, reste dû 4 980,60 €');
     setLang('en');
     expect(t('nav.aging')).toBe('Aged balance');
+    setLang('fr');
+  });
+  it('write real plurals, never "(s)"', () => {
+    for (const [key, value] of [...Object.entries(fr), ...Object.entries(en)]) {
+      expect(value, key).not.toMatch(/\(s\)|\(e\)|\(es\)/);
+    }
+    setLang('fr');
+    expect(t('invoices.count', { count: 1, total: '10,00 €' })).toBe('1 facture, reste dû 10,00 €');
+    expect(t('invoices.count', { count: '0', total: '0,00 €' })).toBe('0 facture, reste dû 0,00 €');
+    expect(t('reminders.count', { count: '40', total: '1 €' })).toBe('40 factures impayées, 1 €');
+    expect(t('mail.summary', { count: 1, clients: 2 })).toBe('1 e-mail à 2 clients');
+    expect(t('outbox.held', { count: 1 })).toMatch(/^1 e-mail attend votre décision/);
+    setLang('en');
+    expect(t('invoices.count', { count: 1, total: '€10.00' })).toBe('1 invoice, still due €10.00');
+    expect(t('invoices.count', { count: 0, total: '€0.00' })).toBe('0 invoices, still due €0.00');
+    expect(t('mail.summary', { count: 3, clients: 1 })).toBe('3 e-mails to 1 client');
     setLang('fr');
   });
 });
