@@ -20,131 +20,118 @@ use encaisse::ledger::InvoiceFilter;
 use encaisse::money::{format_cents_fr, Money};
 use encaisse::{Error, Ledger};
 
-const HELP: &str = "encaisse-cli — relances clients et balance âgée
-
-Usage : encaisse-cli [--ledger FICHIER] COMMANDE [OPTIONS]
-  (sans --ledger : variable ENCAISSE_LEDGER, sinon le dossier de données de l'application)
-
-Commandes :
-  import fec FICHIER [--dry-run] [--terms JOURS] [--openings keep|replace] [--json]
-                                                             importer un FEC (--openings : quand les à-nouveaux
-                                                             diffèrent du grand livre, garder le grand livre et
-                                                             noter l'écart, ou reprendre l'ouverture)
-  imports [--json]                                           l'historique des imports et ce que chacun a changé
-  import csv FICHIER [--dry-run] [--terms JOURS] [--json]   importer une liste de factures CSV
-  aging [--as-of AAAA-MM-JJ] [--json | --csv | --pdf FICHIER] balance âgée
-  dashboard [--as-of AAAA-MM-JJ] [--json]                    chiffres du tableau de bord
-  charges [--as-of AAAA-MM-JJ] [--json]                      pénalités de retard et indemnité de 40 € par facture
-  worklist [--as-of AAAA-MM-JJ] [--json]                     relances à faire ce jour-là
-  record --client CODE --level N --channel C [--date AAAA-MM-JJ] [--note TEXTE] [--manual]
-                                                             enregistrer une relance faite (canal : call, email,
-                                                             letter, email_and_letter, registered, collection)
-  letters [--as-of AAAA-MM-JJ] --out FICHIER.zip [--merged FICHIER.pdf] [--record] [--stale-ok]
-                                                             lettres de relance du jour (une par client et niveau),
-                                                             --record les enregistre comme envoyées
-  remind [--as-of AAAA-MM-JJ] --channel email [--send | --eml FICHIER.zip] [--stale-ok]
-                                                             mettre en file les e-mails de relance du jour
-                                                             (--send : les envoyer ; --eml : les enregistrer)
-  smtp set --host H [--port P] [--security starttls|tls|none] [--user U] [--from A] [--from-name N]
-           [--reply-to A] [--copy-to-self]                    serveur d'envoi (mot de passe : entrée standard
-                                                             ou ENCAISSE_SMTP_PASSWORD, gardé dans le trousseau)
-  smtp test                                                  tester la connexion et l'identification
-  outbox list [--json]                                       la boîte d'envoi et l'état de chaque e-mail
-  outbox send                                                envoyer ce qui attend
-  outbox retry|cancel|confirm ID                             décider d'un e-mail (confirm : il est bien parti)
-  log verify [--json]                                        vérifier l'intégrité du journal de preuve
-  log list [--client CODE] [--json]                          le journal de preuve (chaque envoi, appel, promesse…)
-  backup --out FICHIER | backup --auto [--keep N]            sauvegarder (vérifiée) ; --auto : celle du jour
-  restore FICHIER                                            restaurer une sauvegarde (l'actuel est gardé à part)
-  export --out FICHIER.zip                                   export CSV complet de toutes les tables
-  dossier --client CODE --out FICHIER.zip [--as-of …]        dossier contentieux d'un client
-  handover add --client CODE --agency NOM [--kind agency|insurer] [--invoices N1,N2] [--fees TEXTE]
-                                                             transmettre au recouvrement (sort des relances)
-  handover end --id N --outcome recovered|returned           fin de la transmission
-  handover list [--json]                                     les transmissions
-  clients [--json]                                           liste des clients
-  invoices [--open] [--client CODE] [--json]                 liste des factures
-  client set CODE [--email A] [--terms JOURS] [--segment S] [--b2c | --b2b]
-  company set [--name N] [--form F] [--capital C] [--siren S] [--siret S] [--rcs VILLE] [--vat TVA]
-              [--address A] [--postcode CP] [--city V] [--iban I] [--bic B] [--email A] [--phone T]
-              [--signatory NOM] [--other-payment TEXTE]
-                                                             l'entreprise (mentions légales des lettres : raison
-                                                             sociale, forme, capital, SIREN, RCS, siège ; IBAN ou
-                                                             autre moyen de paiement)
-  company show [--json]                                      l'entreprise et ce qui lui manque pour relancer
-  rates [--json]                                             les taux de référence (BCE, taux légal, Basiszinssatz, BoE)
-  rates import --table ecb|fr|de|boe FICHIER.csv [--dry-run] mettre une table à jour depuis l'export CSV de la BCE
-                                                             ou de la Banque de France (Webstat)
-  demo [--as-of AAAA-MM-JJ]                                  remplir un grand livre neuf avec la démonstration
-  info                                                       chemin et version du grand livre
-";
+mod args;
 
 struct Args {
     words: Vec<String>,
     flags: HashMap<String, Option<String>>,
 }
 
-/// Options that take a value.
-const VALUED: &[&str] = &[
-    "--ledger",
-    "--pdf",
-    "--as-of",
-    "--terms",
-    "--client",
-    "--email",
-    "--segment",
-    "--level",
-    "--channel",
-    "--date",
-    "--note",
-    "--out",
-    "--merged",
-    "--host",
-    "--port",
-    "--security",
-    "--user",
-    "--from",
-    "--from-name",
-    "--reply-to",
-    "--eml",
-    "--openings",
-    "--name",
-    "--form",
-    "--capital",
-    "--siren",
-    "--siret",
-    "--rcs",
-    "--vat",
-    "--address",
-    "--postcode",
-    "--city",
-    "--iban",
-    "--bic",
-    "--phone",
-    "--signatory",
-    "--other-payment",
-    "--table",
-];
-
+/// The words and options of the command line, as `args.rs` declares them
+/// and clap read them: the handlers look options up by their spelling.
 fn parse_args() -> Result<Args, String> {
+    let command = args::command();
+    let matches = match command.clone().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp
+            | clap::error::ErrorKind::DisplayVersion
+            | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+            _ => return Err(french_error(&e)),
+        },
+    };
     let mut words = Vec::new();
     let mut flags = HashMap::new();
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        if let Some((name, value)) = arg.split_once('=').filter(|(n, _)| n.starts_with("--")) {
-            flags.insert(name.to_string(), Some(value.to_string()));
-        } else if VALUED.contains(&arg.as_str()) {
-            let value = it
-                .next()
-                .ok_or_else(|| format!("{arg} attend une valeur"))?;
-            flags.insert(arg, Some(value));
-        } else if arg.starts_with("--") {
-            flags.insert(arg, None);
-        } else {
-            words.push(arg);
+    let (mut definition, mut found) = (&command, &matches);
+    loop {
+        collect(definition, found, &mut words, &mut flags);
+        match found.subcommand() {
+            Some((name, sub)) => {
+                words.push(name.to_string());
+                definition = definition
+                    .find_subcommand(name)
+                    .expect("a subcommand clap matched is declared");
+                found = sub;
+            }
+            None => break,
         }
     }
     Ok(Args { words, flags })
+}
+
+/// The positional values of one level of the command, and its options given.
+fn collect(
+    definition: &clap::Command,
+    found: &clap::ArgMatches,
+    words: &mut Vec<String>,
+    flags: &mut HashMap<String, Option<String>>,
+) {
+    let text = |id: &str| -> Option<String> {
+        found
+            .get_raw(id)
+            .and_then(|mut values| values.next())
+            .map(|v| v.to_string_lossy().into_owned())
+    };
+    for arg in definition.get_positionals() {
+        if let Some(value) = text(arg.get_id().as_str()) {
+            words.push(value);
+        }
+    }
+    for arg in definition.get_arguments().filter(|a| !a.is_positional()) {
+        let id = arg.get_id().as_str();
+        let (Some(long), Some(clap::parser::ValueSource::CommandLine)) =
+            (arg.get_long(), found.value_source(id))
+        else {
+            continue;
+        };
+        match arg.get_action() {
+            clap::ArgAction::SetTrue => {
+                flags.insert(format!("--{long}"), None);
+            }
+            clap::ArgAction::Set => {
+                flags.insert(format!("--{long}"), text(id));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A mistake on the command line, said in French.
+fn french_error(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ErrorKind};
+    let get = |kind| e.get(kind).map(|v| v.to_string()).unwrap_or_default();
+    match e.kind() {
+        ErrorKind::InvalidSubcommand => format!(
+            "commande inconnue : {}",
+            get(ContextKind::InvalidSubcommand)
+        ),
+        ErrorKind::UnknownArgument => {
+            format!("option inconnue : {}", get(ContextKind::InvalidArg))
+        }
+        ErrorKind::MissingRequiredArgument => {
+            format!("il manque : {}", get(ContextKind::InvalidArg))
+        }
+        ErrorKind::InvalidValue => format!(
+            "{} : « {} » n'est pas une valeur possible ({})",
+            get(ContextKind::InvalidArg),
+            get(ContextKind::InvalidValue),
+            get(ContextKind::ValidValue)
+        ),
+        ErrorKind::ArgumentConflict => format!(
+            "{} ne va pas avec {}",
+            get(ContextKind::InvalidArg),
+            get(ContextKind::PriorArg)
+        ),
+        ErrorKind::MissingSubcommand => "il manque la commande".to_string(),
+        _ => e
+            .render()
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("commande mal écrite")
+            .trim_start_matches("error: ")
+            .to_string(),
+    }
 }
 
 impl Args {
@@ -173,22 +160,14 @@ fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(a) => a,
         Err(message) => {
-            eprintln!("encaisse-cli : {message}\n\n{HELP}");
+            eprintln!("encaisse-cli : {message}\n(encaisse-cli --help pour l'aide)");
             return ExitCode::from(2);
         }
     };
-    if args.words.is_empty() || args.words[0] == "help" || args.has("--help") {
-        print!("{HELP}");
-        return if args.words.is_empty() && !args.has("--help") {
-            ExitCode::from(2)
-        } else {
-            ExitCode::SUCCESS
-        };
-    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(message)) => {
-            eprintln!("encaisse-cli : {message}\n\n{HELP}");
+            eprintln!("encaisse-cli : {message}\n(encaisse-cli --help pour l'aide)");
             ExitCode::from(2)
         }
         Err(Failure::Core(error, file)) => {

@@ -617,3 +617,36 @@ fn rates_import_from_a_central_bank_file_with_a_dry_run_first() {
         "{err}"
     );
 }
+
+#[test]
+fn help_is_in_french_and_completions_and_man_page_are_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.sqlite");
+    let out = cli(&ledger, &["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for words in [
+        "Utilisation : encaisse-cli",
+        "Commandes",
+        "Afficher l'aide",
+        "Balance âgée",
+        "Codes de sortie",
+    ] {
+        assert!(help.contains(words), "{words}: {help}");
+    }
+    let out = cli(&ledger, &["letters", "--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--out <FICHIER.zip>"));
+    // A mistake is said in French, exit code 2.
+    let out = cli(&ledger, &["letters", "--outt", "x.zip"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("option inconnue : --outt"));
+    // Written at build time from the same declaration.
+    let assets = std::path::Path::new(env!("OUT_DIR"));
+    let man = std::fs::read_to_string(assets.join("encaisse-cli.1")).unwrap();
+    assert!(man.contains(".TH encaisse-cli 1") && man.contains("Balance âgée"));
+    let bash = std::fs::read_to_string(assets.join("encaisse-cli.bash")).unwrap();
+    for command in ["letters", "outbox", "rates", "company"] {
+        assert!(bash.contains(command), "{command} completes");
+    }
+    assert!(assets.join("_encaisse-cli").exists() && assets.join("encaisse-cli.fish").exists());
+}
