@@ -546,7 +546,7 @@ impl Ledger {
         let mut buffer = std::io::Cursor::new(Vec::new());
         let mut zip = zip::ZipWriter::new(&mut buffer);
         let options = crate::documents::zip_options(zip::CompressionMethod::Deflated);
-        let _snapshot = self.conn.unchecked_transaction()?;
+        let _snapshot = self.snapshot()?;
         for table in &tables {
             let mut stmt = self.conn.prepare(&format!("SELECT * FROM \"{table}\""))?;
             let names: Vec<String> = stmt.column_names().map(String::from).collect();

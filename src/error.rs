@@ -20,7 +20,7 @@ pub enum Error {
     #[error("ce grand livre a été écrit par une version plus récente d'Encaisse (schéma {found}, cette version connaît le schéma {known}) : mettez Encaisse à jour, le fichier n'a pas été modifié")]
     NewerSchema { found: i64, known: i64 },
     /// A database error.
-    #[error("base de données : {0}")]
+    #[error("{}", database_message(.0))]
     Db(#[from] rusqlite::Error),
     /// An input value was refused; `field` names it.
     #[error("{field} : {message}")]
@@ -43,6 +43,17 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// A database error in French; the ledger held by another writer longer
+/// than the wait says so and what to do.
+fn database_message(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            "le grand livre est occupé depuis plus de 5 secondes par un autre programme Encaisse (la fenêtre, une commande encaisse-cli, une sauvegarde) : rien n'a été écrit, réessayez dans un instant".into()
+        }
+        _ => format!("base de données : {e}"),
+    }
 }
 
 fn import_summary(issues: &[crate::import::ImportIssue]) -> String {

@@ -86,7 +86,7 @@ impl Ledger {
     ) -> Result<(Vec<u8>, DossierSummary)> {
         let client = self.client(client_id)?;
         let company = self.company()?;
-        let _snapshot = self.conn.unchecked_transaction()?;
+        let _snapshot = self.snapshot()?;
         let invoices = self
             .invoices(&InvoiceFilter {
                 client_id: Some(client_id),

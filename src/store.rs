@@ -201,7 +201,11 @@ impl Ledger {
     /// ledger; none when the caller already holds one.
     pub(crate) fn snapshot(&self) -> Result<Option<rusqlite::Transaction<'_>>> {
         Ok(if self.conn.is_autocommit() {
-            Some(self.conn.unchecked_transaction()?)
+            // Deferred: a reader never holds the write lock.
+            Some(rusqlite::Transaction::new_unchecked(
+                &self.conn,
+                rusqlite::TransactionBehavior::Deferred,
+            )?)
         } else {
             None
         })
@@ -228,6 +232,12 @@ impl Ledger {
             });
         }
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Every write transaction takes the write lock when it begins: one
+        // that started by reading could not wait for it later (SQLite
+        // refuses the upgrade at once, whatever the busy timeout), and two
+        // processes on one ledger would fail with "database is locked".
+        self.conn
+            .set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         if self.path.is_some() {
             let _mode: String = self
                 .conn

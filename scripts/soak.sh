@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Long runs that the test command only samples: several writers on one
+# ledger for a minute (cli/tests/writers.rs). Usage: bash scripts/soak.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+ENCAISSE_SOAK_SECONDS="${1:-60}" cargo test --release -p encaisse-cli --test writers -- --nocapture
