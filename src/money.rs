@@ -302,10 +302,12 @@ fn parse_cents(text: &str) -> std::result::Result<i64, String> {
         .map_err(|_| format!("« {raw} » n'est pas un montant"))?;
     let value = if negative { -value } else { value };
     let rounded = value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    (rounded * Decimal::from(100))
-        .trunc()
-        .try_into()
-        .map_err(|_| format!("« {raw} » est trop grand"))
+    // A value near Decimal's own limit cannot even be multiplied by 100.
+    rounded
+        .checked_mul(Decimal::from(100))
+        .map(|cents| cents.trunc())
+        .and_then(|cents| i64::try_from(cents).ok())
+        .ok_or_else(|| format!("« {raw} » est trop grand"))
 }
 
 /// The common case of accounting exports, `-1234,56` or `1234.5`, read

@@ -266,6 +266,8 @@ fn an_absurd_amount_is_a_located_error_at_the_limit_and_never_an_overflow() {
         "-1000000000000,01",
         "99999999999999999999",
         "9223372036854775807",
+        // Near the decimal type's own limit: found by the fuzzer.
+        "20261129999999999999999999922",
     ] {
         let why = parse_amount(absurd).expect_err(absurd);
         assert!(

@@ -17,6 +17,7 @@
 //! - `mail`       — reminder e-mails and the outbox against a real SMTP server: faults, crashes, injection
 //! - `proof`      — the evidence log and its chain, tampering found, litigation file, hand-over, backups
 //! - `demo`       — the demonstration ledger
+//! - `fuzz`       — every parser and renderer fed mutated inputs: no panic
 
 // Amounts in cents are written `1_000_00` (units, then cents) on purpose.
 #![allow(clippy::inconsistent_digit_grouping)]
@@ -30,6 +31,7 @@ mod charges;
 mod demo;
 mod documents;
 mod engine;
+mod fuzz;
 mod import_csv;
 mod import_fec;
 mod invoice_list;
