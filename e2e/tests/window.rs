@@ -1123,3 +1123,47 @@ async fn no_letter_leaves_without_the_company_s_legal_mentions_and_the_window_le
     .await;
     app.close().await;
 }
+
+#[tokio::test]
+async fn a_second_launch_on_the_same_ledger_brings_the_first_window_forward_instead_of_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("un-seul.sqlite");
+    let app = launch(&ledger).await;
+    app.text_until("[data-nav=dashboard]", |t| !t.is_empty())
+        .await;
+    // A second launch, as a double-click would do.
+    let mut second = std::process::Command::new(app_binary())
+        .arg("--ledger")
+        .arg(&ledger)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = second.kill();
+            panic!("the second launch opened a window of its own");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    // The first window is still there and answers.
+    app.click("[data-nav=clients]").await;
+    // Another ledger opens a window of its own.
+    let other = dir.path().join("autre.sqlite");
+    let mut third = std::process::Command::new(app_binary())
+        .arg("--ledger")
+        .arg(&other)
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        third.try_wait().unwrap().is_none(),
+        "a window on the other ledger"
+    );
+    let _ = third.kill();
+    let _ = third.wait();
+    app.close().await;
+}

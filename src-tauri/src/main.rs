@@ -5,15 +5,30 @@ mod commands;
 mod dto;
 mod mail;
 mod proof;
+mod single;
 mod state;
+
+use tauri::Manager;
 
 fn main() {
     let path = encaisse::paths::ledger_path(encaisse::paths::ledger_arg(std::env::args().skip(1)));
+    // One window per ledger: a second launch brings the first forward.
+    let single::Instance::First(listener) = single::claim(&path) else {
+        return;
+    };
     let sender_path = path.clone();
     let backup_path = path.clone();
     tauri::Builder::default()
         .manage(state::App::open(path))
         .setup(move |app| {
+            let handle = app.handle().clone();
+            listener.serve(move || {
+                if let Some(window) = handle.get_webview_window("main") {
+                    let _ = window.unminimize();
+                    let _ = window.show();
+                    let _ = window.set_focus();
+                }
+            });
             mail::start_background_sender(app.handle().clone(), sender_path);
             proof::start_daily_backup(app.handle().clone(), backup_path);
             Ok(())
