@@ -12,8 +12,9 @@ npm --prefix ui run build --silent
 cargo build --release -p encaisse-cli
 ui/node_modules/.bin/tauri build --bundles deb rpm
 deb=$(ls -1 target/release/bundle/deb/*.deb | head -1)
+listing=$(dpkg-deb -c "$deb")
 for f in usr/bin/encaisse usr/bin/encaisse-cli usr/share/man/man1/encaisse-cli.1 \
          usr/share/bash-completion/completions/encaisse-cli; do
-  dpkg-deb -c "$deb" | grep -Eq " (\./)?$f\$" || { echo "missing from $deb: /$f" >&2; exit 1; }
+  grep -Eq " (\./)?$f\$" <<<"$listing" || { echo "missing from $deb: /$f" >&2; exit 1; }
 done
 ls -1 target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
