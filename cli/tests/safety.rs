@@ -173,3 +173,143 @@ fn restore_on_the_command_line_works_over_a_ledger_that_no_longer_opens() {
         .expect("the damaged file is kept");
     assert_eq!(std::fs::read(aside.path()).unwrap(), vec![0x5a; 8192]);
 }
+
+/// `letters --record`, `remind --send`, `outbox send`, `backup` and
+/// `restore` killed at random instants, round after round: after each kill
+/// the ledger is sound, no e-mail reached the server twice, nothing recorded
+/// went missing, and the operation runs again to completion.
+/// `ENCAISSE_SOAK_KILLS=200` makes it the soak (`scripts/soak.sh`).
+#[test]
+fn every_writing_command_killed_at_random_instants_leaves_a_sound_ledger() {
+    let kills: usize = std::env::var("ENCAISSE_SOAK_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let sink = smtp_sink::SmtpSink::start(smtp_sink::Options::default());
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("grand-livre.sqlite");
+    let before = dir.path().join("avant.sqlite");
+    {
+        let mut l = Ledger::open(&ledger).unwrap();
+        encaisse::demo::populate(&mut l, today()).unwrap();
+        encaisse::demo::populate_scale(&mut l, 300, 6_000, today()).unwrap();
+        l.set_smtp_settings(&encaisse::mail::SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: sink.port(),
+            security: encaisse::mail::Security::None,
+            user: String::new(),
+            from_name: "Atelier Lumière".into(),
+            from_address: "relances@atelier.fr".into(),
+            reply_to: String::new(),
+            copy_to_self: false,
+            attach_invoices: false,
+        })
+        .unwrap();
+        l.backup_to(&before, &|_, _| {}).unwrap();
+    }
+    let day = "2026-11-22";
+    let zip = dir.path().join("relances.zip");
+    let save = dir.path().join("copie.sqlite");
+    let operations: Vec<(&str, Vec<String>)> = vec![
+        (
+            "letters",
+            vec![
+                "letters".into(),
+                "--as-of".into(),
+                day.into(),
+                "--out".into(),
+                zip.display().to_string(),
+                "--record".into(),
+                "--stale-ok".into(),
+            ],
+        ),
+        (
+            "remind",
+            vec![
+                "remind".into(),
+                "--as-of".into(),
+                day.into(),
+                "--channel".into(),
+                "email".into(),
+                "--send".into(),
+                "--stale-ok".into(),
+            ],
+        ),
+        ("outbox", vec!["outbox".into(), "send".into()]),
+        (
+            "backup",
+            vec!["backup".into(), "--out".into(), save.display().to_string()],
+        ),
+        (
+            "restore",
+            vec!["restore".into(), before.display().to_string()],
+        ),
+    ];
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut random = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let recorded = |path: &Path| Ledger::open(path).unwrap().evidence(None).unwrap().len();
+    let mut facts = recorded(&ledger);
+    let mut interrupted = 0;
+    for round in 0..kills {
+        let (name, args) = &operations[random(operations.len() as u64) as usize];
+        let mut c = cli(&ledger);
+        c.args(args)
+            .env("ENCAISSE_SECRETS", "file")
+            .env("ENCAISSE_SECRETS_DIR", dir.path().join("secrets"));
+        if !kill_after(c, Duration::from_millis(5 + random(900))) {
+            interrupted += 1;
+        }
+        assert_sound(&ledger);
+        // No message reached the server twice.
+        let ids: Vec<String> = sink
+            .messages()
+            .iter()
+            .filter_map(|m| {
+                String::from_utf8_lossy(&m.data)
+                    .lines()
+                    .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+                    .map(str::to_string)
+            })
+            .collect();
+        let unique: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(
+            unique.len(),
+            ids.len(),
+            "round {round} ({name}): an e-mail went twice"
+        );
+        // What was recorded stays recorded (a restore goes back on purpose).
+        let now = recorded(&ledger);
+        if *name != "restore" {
+            assert!(
+                now >= facts,
+                "round {round} ({name}): {facts} facts before, {now} after"
+            );
+        }
+        // And the operation runs again to its end.
+        let mut again = cli(&ledger);
+        again
+            .args(args)
+            .env("ENCAISSE_SECRETS", "file")
+            .env("ENCAISSE_SECRETS_DIR", dir.path().join("secrets"));
+        let out = again.output().unwrap();
+        assert!(
+            out.status.success(),
+            "round {round} ({name}) again: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_sound(&ledger);
+        facts = recorded(&ledger);
+    }
+    assert!(interrupted > 0, "at least one command was cut short");
+    if std::env::var_os("ENCAISSE_SOAK_KILLS").is_some() {
+        println!(
+            "{kills} kills, {interrupted} cut short, {} e-mails received once each",
+            sink.messages().len()
+        );
+    }
+}
