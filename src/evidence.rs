@@ -306,6 +306,42 @@ impl Ledger {
         verify_chain(&self.conn)
     }
 
+    /// The head of the chain as a text to keep outside the ledger (an e-mail
+    /// to oneself, a printout): a chain rewritten whole from its first entry
+    /// passes its own checks, but no longer holds this head.
+    pub fn head_receipt(&self, at: chrono::DateTime<chrono::Local>) -> Result<String> {
+        let report = self.verify_evidence()?;
+        let company = self.company()?.legal_name;
+        Ok(format!(
+            "Journal de preuve d'Encaisse{} — le {} à {} : {}, empreinte de la dernière :\n{}\n\nGardez ce texte hors du grand livre. « encaisse-cli log verify --head {} » vérifiera plus tard que le journal passe toujours par cette entrée : un journal réécrit en entier n'y passerait plus.\n",
+            if company.is_empty() { String::new() } else { format!(" de {company}") },
+            at.format("%d/%m/%Y"),
+            at.format("%H:%M"),
+            crate::words::fr(report.entries as u64, "entrée", "entrées"),
+            report.head,
+            report.head
+        ))
+    }
+
+    /// Whether the chain still passes through `head`, a hash kept outside
+    /// the ledger: the entry that carried it is there, unchanged.
+    pub fn chain_holds(&self, head: &str) -> Result<bool> {
+        let head = head.trim().to_ascii_lowercase();
+        let report = self.verify_evidence()?;
+        if !report.is_intact() {
+            return Ok(false);
+        }
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM evidence WHERE hash = ?1",
+                [&head],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
     /// Runs `f` in a transaction unless the caller already holds one.
     pub(crate) fn atomically<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
         if self.conn.is_autocommit() {

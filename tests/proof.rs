@@ -813,3 +813,41 @@ fn two_backups_of_the_same_day_at_once_both_succeed_and_leave_one_sound_file() {
         .collect();
     assert!(parts.is_empty(), "{parts:?}");
 }
+
+#[test]
+fn a_chain_rewritten_whole_passes_its_own_checks_but_not_the_head_kept_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+    ledger_with_history(&mut ledger);
+    let receipt = ledger.head_receipt(chrono::Local::now()).unwrap();
+    let head = ledger.verify_evidence().unwrap().head;
+    assert!(
+        receipt.contains(&head) && receipt.contains("log verify --head"),
+        "{receipt}"
+    );
+    assert!(ledger.chain_holds(&head).unwrap());
+    assert!(
+        ledger.chain_holds(&head.to_uppercase()).unwrap(),
+        "as typed"
+    );
+    // A chain written whole by someone else — what a forger recomputing
+    // every hash would produce — passes its own checks...
+    // Here its first entry differs (a promise that was never made).
+    let mut forged = Ledger::open(&dir.path().join("forged.sqlite")).unwrap();
+    let client = forged
+        .upsert_client(&Client::new("Z9", "Client inventé"))
+        .unwrap();
+    forged
+        .add_promise(
+            client,
+            Money::new(1_00, Currency::EUR),
+            today(),
+            today(),
+            "",
+        )
+        .unwrap();
+    ledger_with_history(&mut forged);
+    assert!(forged.verify_evidence().unwrap().is_intact());
+    // ...but does not pass through the head kept aside.
+    assert!(!forged.chain_holds(&head).unwrap());
+}

@@ -313,7 +313,13 @@ pub enum OutboxAction {
 #[derive(Subcommand, Debug)]
 pub enum LogAction {
     /// Vérifier l'intégrité du journal de preuve
-    Verify,
+    Verify {
+        /// Et qu'il passe toujours par cette empreinte gardée à part (log head)
+        #[arg(long, value_name = "EMPREINTE")]
+        head: Option<String>,
+    },
+    /// L'empreinte du journal, à garder hors du grand livre (e-mail à soi-même, papier)
+    Head,
     /// Le journal (chaque envoi, appel, promesse…)
     List,
 }

@@ -620,6 +620,7 @@ fn run(args: &Args) -> Result<(), Failure> {
         }
         ["remind"] => mail::remind(args, &mut open(args)?),
         ["log", "verify"] => proof::log_verify(args, &open(args)?),
+        ["log", "head"] => proof::log_head(&open(args)?),
         ["log"] | ["log", "list"] => proof::log_list(args, &open(args)?),
         ["backup"] => proof::backup(args, &open(args)?),
         ["restore", file] => proof::restore(args, file),

@@ -30,6 +30,17 @@ pub fn log_verify(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
             eprintln!("- {}", p.message);
         }
     }
+    if let (true, Some(head)) = (report.is_intact(), args.value("--head")) {
+        if !ledger.chain_holds(head)? {
+            return Err(Failure::from(Error::invalid(
+                "journal de preuve",
+                format!("il ne passe plus par l'empreinte {head} gardée à part : il a été réécrit, ou cette empreinte vient d'un autre grand livre"),
+            )));
+        }
+        if !args.has("--json") {
+            println!("Il passe toujours par l'empreinte gardée à part.");
+        }
+    }
     if report.is_intact() {
         Ok(())
     } else {
@@ -41,6 +52,12 @@ pub fn log_verify(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
             ),
         )))
     }
+}
+
+/// `log head`: the head of the chain, as a text to keep outside the ledger.
+pub fn log_head(ledger: &Ledger) -> Result<(), Failure> {
+    print!("{}", ledger.head_receipt(chrono::Local::now())?);
+    Ok(())
 }
 
 /// `log list [--client CODE]`.

@@ -650,3 +650,31 @@ fn help_is_in_french_and_completions_and_man_page_are_built() {
     }
     assert!(assets.join("_encaisse-cli").exists() && assets.join("encaisse-cli.fish").exists());
 }
+
+#[test]
+fn the_evidence_head_is_given_to_keep_aside_and_checked_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.sqlite");
+    assert!(cli(&ledger, &["demo", "--as-of", "2026-11-22"])
+        .status
+        .success());
+    let out = cli(&ledger, &["log", "head"]);
+    assert!(out.status.success());
+    let receipt = String::from_utf8_lossy(&out.stdout).to_string();
+    let head = receipt
+        .lines()
+        .find(|l| l.len() == 64 && l.chars().all(|c| c.is_ascii_hexdigit()))
+        .expect("the head hash on its own line")
+        .to_string();
+    let out = cli(&ledger, &["log", "verify", "--head", &head]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("passe toujours"));
+    let other = "0".repeat(64);
+    let out = cli(&ledger, &["log", "verify", "--head", &other]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("réécrit"));
+}

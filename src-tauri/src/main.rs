@@ -37,6 +37,7 @@ fn main() {
             commands::app_info,
             proof::evidence_log,
             proof::verify_ledger,
+            proof::save_head_receipt,
             proof::backup_status,
             proof::set_backup_keep,
             proof::backup_now,

@@ -166,6 +166,22 @@ pub fn verify_ledger(state: State<'_, App>) -> Res<ChainReportDto> {
     })
 }
 
+/// "Enregistrer l'empreinte…": the head of the evidence chain as a text
+/// file to keep outside the ledger.
+#[tauri::command(async)]
+pub fn save_head_receipt(state: State<'_, App>) -> Res<Option<String>> {
+    let receipt = state.ledger()?.head_receipt(chrono::Local::now())?;
+    save_as_titled(
+        "Enregistrer l'empreinte du journal de preuve",
+        &format!(
+            "empreinte-journal-{}",
+            chrono::Local::now().format("%Y-%m-%d")
+        ),
+        "txt",
+        receipt.as_bytes(),
+    )
+}
+
 #[tauri::command(async)]
 pub fn backup_status(state: State<'_, App>) -> Res<BackupStatusDto> {
     let ledger = state.ledger()?;

@@ -152,6 +152,7 @@ export const api = {
   outboxSendNow: () => call<SendOutcomeDto>('outbox_send_now'),
   evidenceLog: (clientId: string | null) => call<EvidenceDto[]>('evidence_log', { clientId }),
   verifyLedger: () => call<ChainReportDto>('verify_ledger'),
+  saveHeadReceipt: () => call<string | null>('save_head_receipt'),
   backupStatus: () => call<BackupStatusDto>('backup_status'),
   setBackupKeep: (keep: string) => call<null>('set_backup_keep', { keep }),
   backupNow: (asOf: string) => call<BackupDoneDto | null>('backup_now', { asOf }),

@@ -496,6 +496,8 @@ export const en: Record<Key, string> = {
   "proof.help": "Every reminder, letter, e-mail, call, promise, dispute, level change and hand-over is written here with the SHA-256 of the document sent. Each entry is chained to the previous one: a change or deletion made outside Encaisse is detected.",
   "proof.verify": "Check integrity",
   "proof.intact": "Ledger intact: {n} log entries, no change. Fingerprint: {head}",
+  "proof.saveHead": "Save the fingerprint…",
+  "proof.headSaved": "Evidence log fingerprint saved to {path}: keep it outside the ledger (an e-mail to yourself, paper).",
   "proof.broken": "{n, plural, one {# problem found} other {# problems found}}:",
   "proof.recent": "Latest entries",
   "proof.date": "Date",

@@ -495,6 +495,8 @@ export const fr = {
   "proof.help": "Chaque relance, lettre, e-mail, appel, promesse, litige, changement de niveau et transmission est inscrit ici avec l'empreinte SHA-256 du document envoyé. Chaque entrée est chaînée à la précédente : une modification ou une suppression faite hors d'Encaisse est détectée.",
   "proof.verify": "Vérifier l'intégrité",
   "proof.intact": "Grand livre intègre : {n, plural, one {# entrée} other {# entrées}} au journal, aucune modification. Empreinte : {head}",
+  "proof.saveHead": "Enregistrer l'empreinte…",
+  "proof.headSaved": "Empreinte du journal enregistrée dans {path} : gardez-la hors du grand livre (e-mail à vous-même, papier).",
   "proof.broken": "{n, plural, one {# anomalie trouvée} other {# anomalies trouvées}} :",
   "proof.recent": "Dernières entrées",
   "proof.date": "Date",
