@@ -324,9 +324,16 @@ impl Ledger {
     }
 
     /// Whether the chain still passes through `head`, a hash kept outside
-    /// the ledger: the entry that carried it is there, unchanged.
+    /// the ledger (whole, or its first 16 characters as the litigation
+    /// file prints them): the entry that carried it is there, unchanged.
     pub fn chain_holds(&self, head: &str) -> Result<bool> {
         let head = head.trim().to_ascii_lowercase();
+        if head.len() < 16 || !head.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::invalid(
+                "empreinte",
+                "16 à 64 caractères hexadécimaux, comme « log head » les donne",
+            ));
+        }
         let report = self.verify_evidence()?;
         if !report.is_intact() {
             return Ok(false);
@@ -334,7 +341,7 @@ impl Ledger {
         Ok(self
             .conn
             .query_row(
-                "SELECT 1 FROM evidence WHERE hash = ?1",
+                "SELECT 1 FROM evidence WHERE substr(hash, 1, length(?1)) = ?1",
                 [&head],
                 |_| Ok(()),
             )
