@@ -1167,3 +1167,152 @@ async fn a_second_launch_on_the_same_ledger_brings_the_first_window_forward_inst
     let _ = third.wait();
     app.close().await;
 }
+
+/// Strings an attacker, a broken export or a careless paste could put in a
+/// field.
+const HOSTILE: &[&str] = &[
+    "<script>window.__pwned=1</script>",
+    "<img src=x onerror=\"window.__pwned=1\">",
+    "<svg onload=\"window.__pwned=1\"></svg>",
+    "javascript:window.__pwned=1",
+    "\"><iframe src=javascript:window.__pwned=1>",
+    "{{ 7*7 }} {% raw %}",
+    "\u{202E}gnp.exe\u{202C} RTL",
+    "Zé\u{200B}ro\u{200D}-largeur e\u{0301}\u{0301}\u{0301}",
+    "=HYPERLINK(\"http://x\";\"clic\")",
+    "+33 1 23 45 67 89",
+    "-2+3",
+    "@SUM(A1)",
+    "../../../etc/passwd",
+    "Nom\r\nBcc: victime@example.com",
+    "NUL\0octet",
+];
+
+#[tokio::test]
+async fn hostile_text_in_every_field_stays_text_on_every_screen() {
+    use encaisse::ledger::NewInvoice;
+    use encaisse::money::{Currency, Money};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("hostile.sqlite");
+    let today = chrono::Local::now().date_naive();
+    let mut refused = 0;
+    {
+        let core = encaisse::Ledger::open(&ledger).unwrap();
+        let mut company = encaisse::demo::company();
+        company.legal_name = HOSTILE[1].into();
+        company.signature_name = HOSTILE[0].into();
+        core.set_company(&company).unwrap();
+        let long_name = "Ω".repeat(10_000);
+        for (i, text) in HOSTILE.iter().chain([&long_name.as_str()]).enumerate() {
+            let mut c = encaisse::model::Client::new(&format!("H{i:02}"), text);
+            c.contact = text.to_string();
+            c.address = format!("1 rue {text}");
+            c.postcode = "75002".into();
+            c.city = text.chars().take(38).collect();
+            c.notes = text.to_string();
+            let Ok(id) = core.upsert_client(&c) else {
+                // Control characters and over-long names are refused where
+                // they enter: that is the expected outcome for them.
+                refused += 1;
+                continue;
+            };
+            let number: String = text.chars().take(60).collect();
+            if core
+                .add_invoice(&NewInvoice {
+                    client_id: id,
+                    number,
+                    issue_date: today - chrono::Days::new(90),
+                    due_date: Some(today - chrono::Days::new(60)),
+                    amount: Money::new(10_000 + i as i64, Currency::EUR),
+                    label: text.to_string(),
+                })
+                .is_err()
+            {
+                refused += 1;
+            }
+        }
+        let hostile_template = format!(
+            "Objet : {}\n\n{{{{ client.civilite }}}},\n\n{}\n\n[tableau des factures]\n",
+            HOSTILE[0], HOSTILE[2]
+        );
+        core.set_template(
+            "fr",
+            "releve",
+            encaisse::documents::Kind::Letter,
+            &hostile_template,
+        )
+        .unwrap();
+    }
+    assert!(
+        refused > 0,
+        "the NUL and CRLF strings are refused at the door"
+    );
+    let app = launch(&ledger).await;
+    let inert = || async {
+        let found: serde_json::Value = app
+            .client
+            .execute(
+                "const on = [...document.querySelectorAll('*')].filter(e => [...e.attributes].some(a => a.name.startsWith('on')));
+                 return { pwned: window.__pwned === 1,
+                          injected: document.querySelectorAll('main img, main iframe, main script, main object, main embed').length,
+                          handlers: on.length,
+                          overflow: Math.max(document.documentElement.scrollWidth - window.innerWidth,
+                                             document.querySelector('main').scrollWidth - document.querySelector('main').clientWidth) };",
+                vec![],
+            )
+            .await
+            .unwrap();
+        found
+    };
+    let screens = [
+        "dashboard",
+        "reminders",
+        "outbox",
+        "clients",
+        "invoices",
+        "payments",
+        "aging",
+        "templates",
+        "settings",
+        "import",
+        "about",
+    ];
+    for screen in screens {
+        app.click(&format!("[data-nav={screen}]")).await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let found = inert().await;
+        assert_eq!(found["pwned"], false, "{screen}: a script ran");
+        assert_eq!(
+            found["injected"], 0,
+            "{screen}: an element was created from data"
+        );
+        assert_eq!(
+            found["handlers"], 0,
+            "{screen}: an event handler was set from data"
+        );
+        assert!(
+            found["overflow"].as_i64().unwrap_or(0) <= 1,
+            "{screen}: the layout overflows the window: {found}"
+        );
+    }
+    // A client file, the templates' preview.
+    app.click("[data-nav=clients]").await;
+    app.click("[data-testid=client-name]").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let found = inert().await;
+    assert_eq!(
+        (
+            found["pwned"].clone(),
+            found["injected"].clone(),
+            found["handlers"].clone()
+        ),
+        (
+            serde_json::json!(false),
+            serde_json::json!(0),
+            serde_json::json!(0)
+        ),
+        "client file"
+    );
+    app.shot("hostile-client").await;
+    app.close().await;
+}

@@ -231,7 +231,7 @@ export const en: Record<Key, string> = {
   'client.email': 'Reminder e-mail',
   'client.emailCc': 'Copy to',
   'client.phone': 'Phone',
-  'client.address': 'Address (at most 4 lines of 38 characters)',
+  'client.address': 'Address (at most 4 lines; long ones are wrapped on the envelope)',
   'client.siren': 'SIREN or SIRET',
   'client.postcode': 'Postcode',
   'client.country': 'Country',

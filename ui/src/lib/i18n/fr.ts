@@ -230,7 +230,7 @@ export const fr = {
   'client.email': 'E-mail de relance',
   'client.emailCc': 'Copie à',
   'client.phone': 'Téléphone',
-  'client.address': 'Adresse (4 lignes de 38 caractères au plus)',
+  'client.address': "Adresse (4 lignes au plus ; une ligne longue est coupée entre deux mots sur l'enveloppe)",
   'client.siren': 'SIREN ou SIRET',
   'client.postcode': 'Code postal',
   'client.country': 'Pays',
