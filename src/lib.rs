@@ -28,6 +28,7 @@ pub mod dashboard;
 pub mod dates;
 pub mod demo;
 pub mod documents;
+pub mod dossiers;
 pub mod engine;
 pub mod error;
 pub mod evidence;

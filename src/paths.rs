@@ -15,10 +15,15 @@ pub fn ledger_path(explicit: Option<PathBuf>) -> PathBuf {
     if let Some(path) = std::env::var_os(LEDGER_ENV).filter(|v| !v.is_empty()) {
         return PathBuf::from(path);
     }
-    let base = directories::ProjectDirs::from("fr", "Encaisse", "Encaisse")
+    data_dir().join("encaisse.sqlite")
+}
+
+/// The application's data folder (`$XDG_DATA_HOME/encaisse` on Linux, else
+/// `~/.local/share/encaisse`): the default ledger, the dossiers' registry.
+pub fn data_dir() -> PathBuf {
+    directories::ProjectDirs::from("fr", "Encaisse", "Encaisse")
         .map(|dirs| dirs.data_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("encaisse.sqlite")
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// Reads `--ledger PATH` or `--ledger=PATH` from a list of arguments.

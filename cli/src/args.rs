@@ -19,8 +19,16 @@ use clap::{ArgAction, Args as ClapArgs, CommandFactory, Parser, Subcommand, Valu
 )]
 pub struct Cli {
     /// Le grand livre (fichier SQLite)
-    #[arg(long, global = true, value_name = "FICHIER")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FICHIER",
+        conflicts_with = "dossier"
+    )]
     pub ledger: Option<std::path::PathBuf>,
+    /// Le grand livre du dossier NOM (encaisse-cli dossiers list)
+    #[arg(long, global = true, value_name = "NOM")]
+    pub dossier: Option<String>,
     /// Sortie en JSON, pour les scripts
     #[arg(long, global = true)]
     pub json: bool,
@@ -206,6 +214,16 @@ pub enum Command {
     Rates {
         #[command(subcommand)]
         action: Option<RatesAction>,
+    },
+    /// Les dossiers : un grand livre par entreprise (sans action : la liste)
+    Dossiers {
+        #[command(subcommand)]
+        action: Option<DossiersAction>,
+    },
+    /// Les chiffres de chaque dossier : encours, échu, séance du jour
+    Portfolio {
+        #[command(flatten)]
+        as_of: AsOf,
     },
     /// Remplir un grand livre neuf avec la démonstration
     Demo {
@@ -425,6 +443,25 @@ pub enum CompanyAction {
     },
     /// L'entreprise et ce qui lui manque pour relancer
     Show,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DossiersAction {
+    /// Ajouter un dossier (un grand livre neuf, ou --path un fichier existant)
+    Add {
+        #[arg(value_name = "NOM")]
+        name: String,
+        /// Un grand livre existant (une sauvegarde, un fichier ailleurs)
+        #[arg(long, value_name = "FICHIER")]
+        path: Option<String>,
+    },
+    /// La liste des dossiers
+    List,
+    /// Retirer un dossier de la liste (son fichier n'est pas effacé)
+    Remove {
+        #[arg(value_name = "NOM")]
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -344,11 +344,95 @@ fn company_show(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
 }
 
 fn open(args: &Args) -> Result<Ledger, Failure> {
-    Ok(Ledger::open(&ledger_path(args))?)
+    Ok(Ledger::open(&ledger_path(args)?)?)
 }
 
-pub(crate) fn ledger_path(args: &Args) -> PathBuf {
-    encaisse::paths::ledger_path(args.value("--ledger").map(PathBuf::from))
+/// `dossiers add|list|remove`.
+fn dossiers(args: &Args, action: &str, name: Option<&str>) -> Result<(), Failure> {
+    use encaisse::dossiers::Registry;
+    let mut registry = Registry::in_data_dir()?;
+    match (action, name) {
+        ("add", Some(name)) => {
+            let dossier = registry.add(name, args.value("--path").map(std::path::Path::new))?;
+            registry.save()?;
+            println!("Dossier « {} » : {}", dossier.name, dossier.path.display());
+        }
+        ("remove", Some(name)) => {
+            let dossier = registry.remove(name)?;
+            registry.save()?;
+            println!(
+                "Dossier « {} » retiré de la liste ; son grand livre reste dans {}",
+                dossier.name,
+                dossier.path.display()
+            );
+        }
+        _ => {
+            if args.has("--json") {
+                json(&registry.dossiers);
+            } else {
+                for d in &registry.dossiers {
+                    println!("{:<24} {}", d.name, d.path.display());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `portfolio`: per dossier, the company, what it is owed, what today's
+/// session holds.
+fn portfolio(args: &Args) -> Result<(), Failure> {
+    let registry = encaisse::dossiers::Registry::in_data_dir()?;
+    let rows = encaisse::dossiers::portfolio(&registry, args.as_of()?);
+    if args.has("--json") {
+        json(&rows);
+        return Ok(());
+    }
+    let monies = |m: &[Money]| -> String {
+        if m.is_empty() {
+            "0,00 €".into()
+        } else {
+            m.iter()
+                .map(|x| x.format_fr())
+                .collect::<Vec<_>>()
+                .join(" + ")
+        }
+    };
+    for r in &rows {
+        match &r.problem {
+            Some(why) => println!("{:<20} {why}", r.name),
+            None => println!(
+                "{:<20} {:<28} encours {:>14}  échu {:>14}  séance du {} : {}, {}, {}, {}",
+                r.name,
+                r.company,
+                monies(&r.outstanding),
+                monies(&r.overdue),
+                r.next_session
+                    .map(dates::format_fr)
+                    .unwrap_or_else(|| "—".into()),
+                encaisse::words::fr(r.calls as u64, "appel", "appels"),
+                encaisse::words::fr(r.emails as u64, "e-mail", "e-mails"),
+                encaisse::words::fr(r.letters as u64, "lettre", "lettres"),
+                encaisse::words::fr(
+                    r.formal_notices as u64,
+                    "mise en demeure",
+                    "mises en demeure"
+                ),
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// The ledger the command works on: `--dossier NAME`'s, `--ledger`, else
+/// the default one.
+pub(crate) fn ledger_path(args: &Args) -> Result<PathBuf, Failure> {
+    if let Some(name) = args.value("--dossier") {
+        return Ok(encaisse::dossiers::Registry::in_data_dir()?.path_of(name)?);
+    }
+    Ok(encaisse::paths::ledger_path(
+        args.value("--ledger").map(PathBuf::from),
+    ))
 }
 
 fn json<T: serde::Serialize>(value: &T) {
@@ -608,6 +692,9 @@ fn run(args: &Args) -> Result<(), Failure> {
             Ok(())
         }
         ["company", "set"] => company_set(args, &open(args)?),
+        ["dossiers"] | ["dossiers", "list"] => dossiers(args, "list", None),
+        ["dossiers", action @ ("add" | "remove"), name] => dossiers(args, action, Some(name)),
+        ["portfolio"] => portfolio(args),
         ["rates"] | ["rates", "show"] => rates_show(args, &open(args)?),
         ["rates", "import", file] => rates_import(args, &open(args)?, file),
         ["company"] | ["company", "show"] => company_show(args, &open(args)?),

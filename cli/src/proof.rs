@@ -123,7 +123,7 @@ pub fn backup(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
 /// needed most.
 pub fn restore(args: &Args, file: &str) -> Result<(), Failure> {
     let source = PathBuf::from(file);
-    let path = crate::ledger_path(args);
+    let path = crate::ledger_path(args)?;
     let report = match Ledger::open(&path) {
         Ok(mut ledger) => ledger.restore_from(&source, &|_, _| {})?,
         Err(why) => {
