@@ -81,6 +81,14 @@ const COMMANDS: &[&str] = &[
     "outbox",
     "outbox_decide",
     "outbox_send_now",
+    "rates_import_preview",
+    "save_head_receipt",
+    "portfolio",
+    "dossier_open",
+    "dossier_new",
+    "dossier_add_file",
+    "dossier_locate",
+    "dossier_remove",
 ];
 
 fn main() {

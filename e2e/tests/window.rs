@@ -1316,3 +1316,90 @@ async fn hostile_text_in_every_field_stays_text_on_every_screen() {
     app.shot("hostile-client").await;
     app.close().await;
 }
+
+/// Imports `file` (a CSV in the Encaisse layout) through the Import screen.
+async fn import_csv(app: &App, file: &Path) {
+    app.click("[data-nav=import]").await;
+    app.click("[data-testid=kind-csv]").await;
+    app.set_value("[data-testid=import-path]", file.to_str().unwrap())
+        .await;
+    app.click("[data-testid=import-analyze]").await;
+    app.click("[data-testid=mapping-analyze]").await;
+    app.click("[data-testid=import-commit]").await;
+    app.text_until("[data-testid=import-result]", |t| !t.is_empty())
+        .await;
+}
+
+#[tokio::test]
+async fn two_dossiers_created_imported_into_switched_and_read_on_the_portfolio() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let first = dir.path().join("premier.sqlite");
+    let csv = |name: &str, amount: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!("code_client;client;numero;date;echeance;montant_ttc\nC1;Client {name};F-{name};01/09/2026;01/10/2026;{amount}\n"),
+        )
+        .unwrap();
+        path
+    };
+    let app = launch_with(&first, &[("XDG_DATA_HOME", data.as_path())]).await;
+    // Two dossiers created from the window, each imported into.
+    for (name, amount) in [
+        ("Boulangerie Martin", "1 200,00"),
+        ("Garage Durand", "3 400,00"),
+    ] {
+        app.click("[data-nav=portfolio]").await;
+        app.set_value("[data-testid=dossier-name]", name).await;
+        app.click("[data-testid=dossier-create]").await;
+        app.text_until("[data-testid=notice]", |t| t.contains(name))
+            .await;
+        import_csv(&app, &csv(&format!("{}.csv", &name[..6]), amount)).await;
+    }
+    // The switcher lists both; choosing one works on it.
+    let options = app
+        .text_until("[data-testid=dossier-switcher]", |t| {
+            t.contains("Garage Durand")
+        })
+        .await;
+    assert!(options.contains("Boulangerie Martin"), "{options}");
+    app.client
+        .execute(
+            "const s = document.querySelector('[data-testid=dossier-switcher]'); s.value = 'Boulangerie Martin'; s.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.text_until("[data-testid=notice]", |t| t.contains("Boulangerie Martin"))
+        .await;
+    // The portfolio reads each one's figures.
+    app.click("[data-nav=portfolio]").await;
+    let table = app
+        .text_until("[data-testid=portfolio-table]", |t| {
+            t.contains("Garage Durand") && t.contains("Boulangerie Martin")
+        })
+        .await;
+    assert!(table.contains(&euros(120_000)), "{table}");
+    assert!(table.contains(&euros(340_000)), "{table}");
+    let total = app
+        .text_until("[data-testid=portfolio-total]", |t| !t.is_empty())
+        .await;
+    assert_eq!(total, euros(460_000));
+    app.shot("portfolio").await;
+    // Each dossier kept its own ledger.
+    let registry =
+        encaisse::dossiers::Registry::load(&data.join("encaisse/dossiers.json")).unwrap();
+    assert_eq!(registry.dossiers.len(), 2);
+    assert_eq!(registry.last.as_deref(), Some("Boulangerie Martin"));
+    for d in &registry.dossiers {
+        let ledger = encaisse::Ledger::open(&d.path).unwrap();
+        assert_eq!(
+            ledger.invoices(&Default::default()).unwrap().rows.len(),
+            1,
+            "{}",
+            d.name
+        );
+    }
+    app.close().await;
+}

@@ -26,7 +26,7 @@ fn optional_date(text: &Option<String>) -> Res<Option<encaisse::dates::Date>> {
 #[tauri::command(async)]
 pub fn app_info(state: State<'_, App>) -> Res<AppInfoDto> {
     let today = encaisse::dates::iso(chrono::Local::now().date_naive());
-    let path = state.ledger_path.display().to_string();
+    let path = state.ledger_path().display().to_string();
     let ledger = state.ledger()?;
     let empty = ledger
         .clients(chrono::Local::now().date_naive(), None)?

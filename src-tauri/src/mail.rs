@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, Emitter, Manager, State};
 use ts_rs::TS;
 
 use crate::dto::{parse_date, parse_id, IpcError, LettersSavedDto, ProgressDto};
@@ -408,7 +408,7 @@ fn send_and_report(
             },
         );
     };
-    let sent = send_round(&state.ledger_path, only, &state.cancel, &mut progress)?;
+    let sent = send_round(&state.ledger_path(), only, &state.cancel, &mut progress)?;
     let _ = app.emit("outbox", ());
     Ok(SendOutcomeDto {
         queued: queued.to_string(),
@@ -428,11 +428,13 @@ fn send_and_report(
 /// Sends what waits in the outbox, every half minute while the application
 /// runs (and so at launch): messages queued offline go when the connection
 /// returns. Messages left in `sending` are never picked up.
-pub fn start_background_sender(app: AppHandle, path: std::path::PathBuf) {
+pub fn start_background_sender(app: AppHandle) {
     std::thread::spawn(move || {
         let idle = AtomicBool::new(false);
         std::thread::sleep(Duration::from_secs(2));
         loop {
+            // The window's ledger of the moment: it follows a change of dossier.
+            let path = app.state::<App>().ledger_path();
             let due = Ledger::open(&path)
                 .and_then(|l| l.outbox_next_due())
                 .ok()

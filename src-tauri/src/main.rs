@@ -2,39 +2,43 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod dossiers;
 mod dto;
 mod mail;
 mod proof;
 mod single;
 mod state;
 
-use tauri::Manager;
-
 fn main() {
-    let path = encaisse::paths::ledger_path(encaisse::paths::ledger_arg(std::env::args().skip(1)));
+    // `--ledger`, else ENCAISSE_LEDGER, else the dossier opened last, else
+    // the default ledger.
+    let explicit = encaisse::paths::ledger_arg(std::env::args().skip(1)).or_else(|| {
+        std::env::var_os(encaisse::paths::LEDGER_ENV)
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+            .or_else(dossiers::last_opened)
+    });
+    let path = encaisse::paths::ledger_path(explicit);
     // One window per ledger: a second launch brings the first forward.
     let single::Instance::First(listener) = single::claim(&path) else {
         return;
     };
-    let sender_path = path.clone();
-    let backup_path = path.clone();
     tauri::Builder::default()
         .manage(state::App::open(path))
         .setup(move |app| {
-            let handle = app.handle().clone();
-            listener.serve(move || {
-                if let Some(window) = handle.get_webview_window("main") {
-                    let _ = window.unminimize();
-                    let _ = window.show();
-                    let _ = window.set_focus();
-                }
-            });
-            mail::start_background_sender(app.handle().clone(), sender_path);
-            proof::start_daily_backup(app.handle().clone(), backup_path);
+            dossiers::keep_claim(app.handle(), listener);
+            mail::start_background_sender(app.handle().clone());
+            proof::start_daily_backup(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
+            dossiers::portfolio,
+            dossiers::dossier_open,
+            dossiers::dossier_new,
+            dossiers::dossier_add_file,
+            dossiers::dossier_locate,
+            dossiers::dossier_remove,
             proof::evidence_log,
             proof::verify_ledger,
             proof::save_head_receipt,
@@ -116,4 +120,35 @@ fn main() {
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("Encaisse could not start");
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every command the window can call is also listed in build.rs and
+    /// allowed by the capability file: one forgotten is refused at run time
+    /// ("Command not found") although it compiles.
+    #[test]
+    fn every_command_is_declared_and_allowed() {
+        let main = include_str!("main.rs");
+        let start = main.find("generate_handler![").expect("the handler list");
+        let end = start + main[start..].find(']').expect("its end");
+        let handlers: Vec<&str> = main[start..end]
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter_map(|w| w.rsplit_once("::").map(|(_, name)| name))
+            .collect();
+        assert!(handlers.len() > 80, "{}", handlers.len());
+        let build = include_str!("../build.rs");
+        let capabilities = include_str!("../capabilities/main.json");
+        for name in handlers {
+            assert!(
+                build.contains(&format!("\"{name}\",")),
+                "{name} missing from build.rs"
+            );
+            let permission = format!("\"allow-{}\"", name.replace('_', "-"));
+            assert!(
+                capabilities.contains(&permission),
+                "{permission} missing from capabilities/main.json"
+            );
+        }
+    }
 }

@@ -369,10 +369,11 @@ pub fn handovers(
 
 /// The day's automatic backup, on its own connection, once the window is up;
 /// a failure is told to the window, never fatal.
-pub fn start_daily_backup(app: AppHandle, path: PathBuf) {
+pub fn start_daily_backup(app: AppHandle) {
     std::thread::spawn(move || loop {
         std::thread::sleep(std::time::Duration::from_secs(5));
         let today = chrono::Local::now().date_naive();
+        let path = tauri::Manager::state::<App>(&app).ledger_path();
         match Ledger::open(&path).and_then(|l| l.auto_backup(today)) {
             Ok(Some(_)) => {
                 let _ = app.emit("backup", ());

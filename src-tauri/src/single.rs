@@ -83,11 +83,15 @@ pub fn claim(_ledger: &Path) -> Instance {
 }
 
 impl Listener {
-    /// Calls `focus` each time a later launch on this ledger knocks.
+    /// Calls `focus` each time a later launch on this ledger knocks, for
+    /// as long as the claim is kept (its socket goes with it).
     #[cfg(unix)]
-    pub fn serve(self, focus: impl Fn() + Send + 'static) {
+    pub fn serve(&self, focus: impl Fn() + Send + 'static) {
+        let Ok(listener) = self.0.try_clone() else {
+            return;
+        };
         std::thread::spawn(move || {
-            for stream in self.0.incoming().flatten() {
+            for stream in listener.incoming().flatten() {
                 drop(stream);
                 focus();
             }
@@ -95,7 +99,7 @@ impl Listener {
     }
 
     #[cfg(not(unix))]
-    pub fn serve(self, _focus: impl Fn() + Send + 'static) {}
+    pub fn serve(&self, _focus: impl Fn() + Send + 'static) {}
 }
 
 #[cfg(unix)]
@@ -123,6 +127,7 @@ mod tests {
         first.serve(move || {
             let _ = tx.send(());
         });
+        let _kept = first;
         // The same file by another path.
         let again = dir.path().join(".").join("a.sqlite");
         assert!(matches!(claim(&again), Instance::Forwarded));

@@ -3,7 +3,7 @@
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 use encaisse::backup::RestoreReport;
 
@@ -14,7 +14,10 @@ use crate::dto::IpcError;
 
 /// Application state shared by the commands.
 pub struct App {
-    pub ledger_path: PathBuf,
+    /// The ledger's file; another when the user switches dossier.
+    ledger_path: RwLock<PathBuf>,
+    /// This window's claim on its ledger (one window per ledger).
+    claim: Mutex<Option<crate::single::Listener>>,
     /// The ledger, or none and why it could not be opened (shown by the
     /// UI, which then offers to restore a backup).
     ledger: Mutex<Result<Ledger, IpcError>>,
@@ -28,11 +31,39 @@ impl App {
     pub fn open(path: PathBuf) -> App {
         let ledger = Ledger::open(&path).map_err(IpcError::from);
         App {
-            ledger_path: path,
+            ledger_path: RwLock::new(path),
+            claim: Mutex::new(None),
             ledger: Mutex::new(ledger),
             pending_import: Mutex::new(None),
             cancel: AtomicBool::new(false),
         }
+    }
+
+    /// The file of the ledger the window works on.
+    pub fn ledger_path(&self) -> PathBuf {
+        self.ledger_path
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Keeps this window's claim on its ledger (dropping the previous one).
+    pub fn hold_claim(&self, listener: crate::single::Listener) {
+        *self.claim.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
+    }
+
+    /// Works on the ledger at `path` from now on: it is opened first (a
+    /// moved, damaged or newer file is refused and the current one stays).
+    pub fn switch(&self, path: &Path) -> Result<(), IpcError> {
+        let ledger = Ledger::open(path).map_err(IpcError::from)?;
+        let mut slot = self.slot();
+        *slot = Ok(ledger);
+        *self.ledger_path.write().unwrap_or_else(|p| p.into_inner()) = path.to_path_buf();
+        *self
+            .pending_import
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(())
     }
 
     /// The ledger, locked for one command.
@@ -71,8 +102,9 @@ impl App {
             Err(_) => {
                 // The failed open left no connection: the file is free to
                 // replace.
-                let report = encaisse::backup::restore_file(&self.ledger_path, source, progress)?;
-                *slot = Ledger::open(&self.ledger_path).map_err(IpcError::from);
+                let path = self.ledger_path();
+                let report = encaisse::backup::restore_file(&path, source, progress)?;
+                *slot = Ledger::open(&path).map_err(IpcError::from);
                 report
             }
         };

@@ -17,6 +17,7 @@ import type { DayWorkDto } from './bindings/DayWorkDto';
 import type { LettersSavedDto } from './bindings/LettersSavedDto';
 import type { TemplateInfoDto } from './bindings/TemplateInfoDto';
 import type { TemplatePreviewDto } from './bindings/TemplatePreviewDto';
+import type { DossierRowDto } from './bindings/DossierRowDto';
 import type { RatesImportDto } from './bindings/RatesImportDto';
 import type { RateTablesDto } from './bindings/RateTablesDto';
 import type { ReliabilityDto } from './bindings/ReliabilityDto';
@@ -91,6 +92,12 @@ export const api = {
   saveCompany: (company: CompanyDto) => call<null>('save_company', { company }),
   loadDemo: (asOf: string) => call<null>('load_demo', { asOf }),
   pickImportFile: () => call<string | null>('pick_import_file'),
+  portfolio: (asOf: string) => call<DossierRowDto[]>('portfolio', { asOf }),
+  dossierOpen: (name: string) => call<null>('dossier_open', { name }),
+  dossierNew: (name: string) => call<null>('dossier_new', { name }),
+  dossierAddFile: () => call<string | null>('dossier_add_file'),
+  dossierLocate: (name: string) => call<boolean>('dossier_locate', { name }),
+  dossierRemove: (name: string) => call<null>('dossier_remove', { name }),
   csvSample: (path: string) => call<CsvSampleDto>('csv_sample', { path }),
   importAnalyze: (path: string, kind: 'fec' | 'csv', mapping: CsvColumnDto[]) =>
     call<ImportPreviewDto>('import_analyze', { path, kind, mapping }),

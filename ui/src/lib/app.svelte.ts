@@ -13,6 +13,7 @@ export type Screen =
   | 'templates'
   | 'settings'
   | 'import'
+  | 'portfolio'
   | 'about';
 
 export const ui = $state({
