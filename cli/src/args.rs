@@ -50,6 +50,8 @@ pub struct AsOf {
     pub as_of: Option<String>,
 }
 
+// Parsed once per run, never moved about: the size of the variants is moot.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Importer un FEC ou une liste CSV (factures ou clients)
@@ -397,6 +399,7 @@ pub enum ClientAction {
     },
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum CompanyAction {
     /// Les options données remplacent ces champs, les autres restent
