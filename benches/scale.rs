@@ -7,6 +7,7 @@
 //! cargo bench --bench scale -- letters # the letters only
 //! cargo bench --bench scale -- emails  # the e-mails only
 //! cargo bench --bench scale -- lists   # the aged balance, lists, work list, Relances table, dashboard only
+//! cargo bench --bench scale -- portfolio # 50 dossiers of 10 000 invoices each
 //! ```
 //! Prints one line per measure: the median of several runs (the best in
 //! brackets) and its target, judged on the median.
@@ -95,6 +96,11 @@ fn main() {
     let scale = if quick { 10 } else { 1 };
     let dir = tempfile_dir();
     let today = "2026-11-22".parse().expect("date");
+    if std::env::args().any(|a| a == "portfolio") {
+        portfolio_benchmark(&dir, if quick { 5 } else { 50 }, today);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     // Letters first: the FEC import below leaves a checkpoint running on
     // another thread, which would share the two cores with them.
     if !lists_only {
@@ -446,4 +452,31 @@ fn tempfile_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("encaisse-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
+}
+
+/// The portfolio across `dossiers` ledgers of 10 000 invoices each, read
+/// one after the other (SPEC: 50 dossiers in under a second).
+fn portfolio_benchmark(dir: &std::path::Path, dossiers: usize, today: encaisse::dates::Date) {
+    let mut registry =
+        encaisse::dossiers::Registry::load(&dir.join("dossiers.json")).expect("registry");
+    for n in 0..dossiers {
+        let path = dir.join(format!("dossier-{n}.sqlite"));
+        {
+            let mut ledger = Ledger::open(&path).expect("ledger");
+            demo::populate(&mut ledger, today).expect("demo");
+            demo::populate_scale(&mut ledger, 200, 10_000, today).expect("scale");
+        }
+        registry
+            .add(&format!("Dossier {n}"), Some(&path))
+            .expect("add");
+    }
+    reset_peak();
+    let (took, rows) = runs(3, || encaisse::dossiers::portfolio(&registry, today));
+    assert!(rows.iter().all(|r| r.problem.is_none()));
+    report(
+        &format!("portfolio of {dossiers} dossiers of 10 000 invoices"),
+        took,
+        1_000,
+    );
+    println!("  peak memory {:.0} MB", rss_mb());
 }
