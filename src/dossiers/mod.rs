@@ -224,8 +224,9 @@ fn figures(path: &Path, as_of: Date, row: &mut PortfolioRow) -> Result<()> {
     row.company = company.legal_name;
     row.siren = company.siren;
     let policy = ledger.aging_policy()?;
-    let aging = ledger.aged_balance(as_of, &policy)?;
-    for total in &aging.totals {
+    // The dashboard holds the aged balance: read once.
+    let dashboard = ledger.dashboard(as_of, &policy)?;
+    for total in &dashboard.aging.totals {
         let over_90: i64 = policy
             .bounds
             .iter()
@@ -237,7 +238,7 @@ fn figures(path: &Path, as_of: Date, row: &mut PortfolioRow) -> Result<()> {
             .push(Money::new(total.overdue(), total.currency));
         row.over_90_days.push(Money::new(over_90, total.currency));
     }
-    row.dso_days = ledger.dashboard(as_of, &policy)?.dso_days;
+    row.dso_days = dashboard.dso_days;
     let work = ledger.work_list(as_of)?;
     for r in &work.rows {
         use crate::engine::Channel;
