@@ -577,6 +577,21 @@ fn two_clients_with_a_formal_notice_due(core: &encaisse::Ledger, today: chrono::
     }
 }
 
+/// Relances › every row › "Télécharger": the two letters due are saved and recorded.
+async fn download_the_two_letters(app: &App) {
+    app.click("[data-nav=reminders]").await;
+    app.text_until("[data-testid=reminder-count]", |t| {
+        t.starts_with("2 facture")
+    })
+    .await;
+    app.click("[data-testid=select-all]").await;
+    app.click("[data-testid=download-letters]").await;
+    app.text_until("[data-testid=notice]", |t| {
+        t.contains("lettres enregistrées")
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn letters_downloaded_from_the_relances_screen_are_zipped_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
@@ -589,17 +604,7 @@ async fn letters_downloaded_from_the_relances_screen_are_zipped_and_recorded() {
         two_clients_with_a_formal_notice_due(&core, today);
     }
     let app = launch_with(&ledger, &[("ENCAISSE_SAVE_TO", out.as_path())]).await;
-    app.click("[data-nav=reminders]").await;
-    app.text_until("[data-testid=reminder-count]", |t| {
-        t.starts_with("2 facture")
-    })
-    .await;
-    app.click("[data-testid=select-all]").await;
-    app.click("[data-testid=download-letters]").await;
-    app.text_until("[data-testid=notice]", |t| {
-        t.contains("lettres enregistrées")
-    })
-    .await;
+    download_the_two_letters(&app).await;
     let zip_path = out.join(format!("relances-{}.zip", encaisse::dates::iso(today)));
     let archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
     let names: Vec<String> = archive.file_names().map(str::to_string).collect();
@@ -1110,17 +1115,7 @@ async fn no_letter_leaves_without_the_company_s_legal_mentions_and_the_window_le
         .unwrap()
         .set_company(&encaisse::demo::company())
         .unwrap();
-    app.click("[data-nav=reminders]").await;
-    app.text_until("[data-testid=reminder-count]", |t| {
-        t.starts_with("2 facture")
-    })
-    .await;
-    app.click("[data-testid=select-all]").await;
-    app.click("[data-testid=download-letters]").await;
-    app.text_until("[data-testid=notice]", |t| {
-        t.contains("lettres enregistrées")
-    })
-    .await;
+    download_the_two_letters(&app).await;
     app.close().await;
 }
 

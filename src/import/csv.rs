@@ -649,16 +649,11 @@ pub fn parse(file_name: &str, bytes: &[u8], mapping: Option<&Mapping>) -> Import
 fn client_details<'a>(
     get: &impl Fn(Field) -> &'a str,
 ) -> Result<super::ClientDetails, (Field, String)> {
-    for field in [
-        Field::Contact,
-        Field::Phone,
-        Field::Address,
-        Field::Address2,
-        Field::Postcode,
-        Field::City,
-        Field::Country,
-        Field::Siren,
-    ] {
+    // The e-mail is checked on its own (a list of addresses).
+    for field in Field::ALL
+        .into_iter()
+        .filter(|f| f.is_client_detail() && *f != Field::Email)
+    {
         let value = get(field);
         if value.chars().any(char::is_control) {
             return Err((field, "retour à la ligne ou caractère de contrôle".into()));
