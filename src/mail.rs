@@ -991,12 +991,20 @@ impl Ledger {
     }
 
     /// The invoices of a message, with what each owed when it was written.
-    fn outbox_invoices(&self, id: i64) -> Result<Vec<(i64, Option<i64>, String)>> {
+    fn outbox_invoices(&self, id: i64) -> Result<Vec<MessageInvoice>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT oi.invoice_id, oi.open_cents, i.number || ' ' || i.currency FROM outbox_invoice oi
+            "SELECT oi.invoice_id, oi.open_cents, i.number, i.currency FROM outbox_invoice oi
              JOIN invoice i ON i.id = oi.invoice_id WHERE oi.outbox_id = ?1 ORDER BY i.number",
         )?;
-        let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = stmt.query_map([id], |r| {
+            Ok(MessageInvoice {
+                id: r.get(0)?,
+                then: r.get(1)?,
+                number: r.get(2)?,
+                currency: crate::money::Currency::from_stored(r.get_ref(3)?.as_bytes()?)
+                    .unwrap_or(crate::money::Currency::EUR),
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -1018,26 +1026,29 @@ enum StillTrue {
     Changed(String),
 }
 
-fn still_true(invoices: &[(i64, Option<i64>, String)], open: &HashMap<i64, i64>) -> StillTrue {
-    if !invoices.is_empty() && invoices.iter().all(|(i, _, _)| !open.contains_key(i)) {
+/// An invoice of a queued message, and what it owed when the message
+/// was written.
+struct MessageInvoice {
+    id: i64,
+    then: Option<i64>,
+    number: String,
+    currency: crate::money::Currency,
+}
+
+fn still_true(invoices: &[MessageInvoice], open: &HashMap<i64, i64>) -> StillTrue {
+    if !invoices.is_empty() && invoices.iter().all(|i| !open.contains_key(&i.id)) {
         return StillTrue::AllPaid;
     }
     let changed: Vec<String> = invoices
         .iter()
-        .filter_map(|(id, then, number_currency)| {
-            let (number, currency) = number_currency
-                .rsplit_once(' ')
-                .unwrap_or((number_currency, "EUR"));
-            let money = |cents| match crate::money::Currency::parse(currency) {
-                Ok(c) => crate::money::Money::new(cents, c).format_fr(),
-                Err(_) => format!("{} {currency}", crate::money::format_cents_fr(cents)),
-            };
-            let now = open.get(id).copied().unwrap_or(0);
-            match then {
-                Some(then) if *then != now => {
-                    Some(format!("{number} : {} → {}", money(*then), money(now)))
+        .filter_map(|i| {
+            let money = |cents| crate::money::Money::new(cents, i.currency).format_fr();
+            let now = open.get(&i.id).copied().unwrap_or(0);
+            match i.then {
+                Some(then) if then != now => {
+                    Some(format!("{} : {} → {}", i.number, money(then), money(now)))
                 }
-                None if now == 0 => Some(format!("{number} : réglée")),
+                None if now == 0 => Some(format!("{} : réglée", i.number)),
                 _ => None,
             }
         })

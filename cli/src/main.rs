@@ -421,6 +421,14 @@ fn portfolio(args: &Args) -> Result<(), Failure> {
             ),
         }
     }
+    let totals = encaisse::dossiers::totals(&rows)?;
+    println!(
+        "{:<20} {:<28} encours {:>14}  échu {:>14}",
+        "Total",
+        "",
+        monies(&totals.outstanding),
+        monies(&totals.overdue)
+    );
     Ok(())
 }
 

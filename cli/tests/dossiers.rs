@@ -116,6 +116,21 @@ fn dossiers_are_added_used_by_name_listed_in_the_portfolio_and_removed_without_d
         text.contains("Atelier Lumière") && text.contains("séance du"),
         "{text}"
     );
+    // The totals are the core's, per currency.
+    let atelier: f64 = by("Atelier")["outstanding"][0]["amount"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let expected = encaisse::money::Money::new(
+        ((atelier + 1500.0) * 100.0).round() as i64,
+        encaisse::money::Currency::EUR,
+    );
+    let total = text
+        .lines()
+        .find(|l| l.starts_with("Total"))
+        .expect("a total line");
+    assert!(total.contains(&expected.format_fr()), "{total}");
     // A dossier whose file moved says so; the others still read.
     std::fs::rename(&existing, dir.path().join("ailleurs.sqlite")).unwrap();
     let rows: serde_json::Value =

@@ -84,15 +84,31 @@ fn row(r: PortfolioRow, current: &Path) -> DossierRowDto {
     }
 }
 
+/// The portfolio: every dossier and what they add up to.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct PortfolioDto {
+    pub rows: Vec<DossierRowDto>,
+    /// Totals per currency.
+    pub outstanding: Vec<MoneyDto>,
+    pub overdue: Vec<MoneyDto>,
+    pub over_90_days: Vec<MoneyDto>,
+}
+
 /// Every dossier with its figures on `as_of` (the switcher, the portfolio).
 #[tauri::command(async)]
-pub fn portfolio(state: State<'_, App>, as_of: String) -> Res<Vec<DossierRowDto>> {
+pub fn portfolio(state: State<'_, App>, as_of: String) -> Res<PortfolioDto> {
     let registry = Registry::in_data_dir()?;
     let current = state.ledger_path();
-    Ok(read_portfolio(&registry, parse_date(&as_of)?)
-        .into_iter()
-        .map(|r| row(r, &current))
-        .collect())
+    let rows = read_portfolio(&registry, parse_date(&as_of)?);
+    let totals = encaisse::dossiers::totals(&rows)?;
+    let monies = |m: Vec<encaisse::money::Money>| m.into_iter().map(MoneyDto::from).collect();
+    Ok(PortfolioDto {
+        outstanding: monies(totals.outstanding),
+        overdue: monies(totals.overdue),
+        over_90_days: monies(totals.over_90_days),
+        rows: rows.into_iter().map(|r| row(r, &current)).collect(),
+    })
 }
 
 /// Works on the dossier `name` from now on; refused (and that window

@@ -16,8 +16,10 @@ pub enum Instance {
     Forwarded,
 }
 
+/// The claim: the socket listened on, none when sockets cannot be made
+/// here (the window then opens as if alone).
 #[cfg(unix)]
-pub struct Listener(std::os::unix::net::UnixListener, PathBuf);
+pub struct Listener(Option<std::os::unix::net::UnixListener>, PathBuf);
 #[cfg(not(unix))]
 pub struct Listener;
 
@@ -54,7 +56,7 @@ pub fn claim(ledger: &Path) -> Instance {
     let path = socket_path(ledger);
     for _ in 0..2 {
         match UnixListener::bind(&path) {
-            Ok(listener) => return Instance::First(Listener(listener, path)),
+            Ok(listener) => return Instance::First(Listener(Some(listener), path)),
             Err(_) => match UnixStream::connect(&path) {
                 Ok(mut other) => {
                     let _ = other.write_all(b"focus\n");
@@ -68,13 +70,7 @@ pub fn claim(ledger: &Path) -> Instance {
         }
     }
     // The runtime folder refuses sockets: open as if alone.
-    Instance::First(Listener(
-        UnixListener::bind(
-            std::env::temp_dir().join(format!("encaisse-{}.sock", std::process::id())),
-        )
-        .expect("a socket in the temporary folder"),
-        PathBuf::new(),
-    ))
+    Instance::First(Listener(None, PathBuf::new()))
 }
 
 #[cfg(not(unix))]
@@ -87,7 +83,7 @@ impl Listener {
     /// as long as the claim is kept (its socket goes with it).
     #[cfg(unix)]
     pub fn serve(&self, focus: impl Fn() + Send + 'static) {
-        let Ok(listener) = self.0.try_clone() else {
+        let Some(Ok(listener)) = self.0.as_ref().map(|l| l.try_clone()) else {
             return;
         };
         std::thread::spawn(move || {

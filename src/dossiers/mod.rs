@@ -178,6 +178,31 @@ pub struct PortfolioRow {
     pub next_session: Option<Date>,
 }
 
+/// The portfolio's totals, per currency (checked sums).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PortfolioTotals {
+    pub outstanding: Vec<Money>,
+    pub overdue: Vec<Money>,
+    pub over_90_days: Vec<Money>,
+}
+
+/// What `rows` add up to, per currency; rows without figures count nothing.
+pub fn totals(rows: &[PortfolioRow]) -> Result<PortfolioTotals> {
+    let mut t = PortfolioTotals::default();
+    for r in rows {
+        for (into, from) in [
+            (&mut t.outstanding, &r.outstanding),
+            (&mut t.overdue, &r.overdue),
+            (&mut t.over_90_days, &r.over_90_days),
+        ] {
+            for m in from {
+                crate::ledger::add_to(into, *m)?;
+            }
+        }
+    }
+    Ok(t)
+}
+
 /// The figures of every dossier of `registry` on `as_of`, each ledger read
 /// in turn and closed before the next.
 pub fn portfolio(registry: &Registry, as_of: Date) -> Vec<PortfolioRow> {

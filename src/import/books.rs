@@ -309,7 +309,8 @@ impl OpenOn {
             let left = r.get::<_, i64>(2)? - settled.payments.get(id);
             if left != 0 {
                 let currency = Currency::from_stored(r.get_ref(3)?.as_bytes().unwrap_or(b"EUR"))?;
-                *open.unallocated.entry((client, currency)).or_default() += left;
+                let sum = open.unallocated.entry((client, currency)).or_default();
+                *sum = crate::money::add_cents(*sum, left)?;
             }
         }
         Ok(open)

@@ -17,7 +17,7 @@ import type { DayWorkDto } from './bindings/DayWorkDto';
 import type { LettersSavedDto } from './bindings/LettersSavedDto';
 import type { TemplateInfoDto } from './bindings/TemplateInfoDto';
 import type { TemplatePreviewDto } from './bindings/TemplatePreviewDto';
-import type { DossierRowDto } from './bindings/DossierRowDto';
+import type { PortfolioDto } from './bindings/PortfolioDto';
 import type { RatesImportDto } from './bindings/RatesImportDto';
 import type { RateTablesDto } from './bindings/RateTablesDto';
 import type { ReliabilityDto } from './bindings/ReliabilityDto';
@@ -92,7 +92,7 @@ export const api = {
   saveCompany: (company: CompanyDto) => call<null>('save_company', { company }),
   loadDemo: (asOf: string) => call<null>('load_demo', { asOf }),
   pickImportFile: () => call<string | null>('pick_import_file'),
-  portfolio: (asOf: string) => call<DossierRowDto[]>('portfolio', { asOf }),
+  portfolio: (asOf: string) => call<PortfolioDto>('portfolio', { asOf }),
   dossierOpen: (name: string) => call<null>('dossier_open', { name }),
   dossierNew: (name: string) => call<null>('dossier_new', { name }),
   dossierAddFile: () => call<string | null>('dossier_add_file'),
