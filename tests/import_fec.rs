@@ -337,6 +337,11 @@ fn a_large_fec_is_written_in_bulk_with_the_same_schema_figures_and_checks() {
     let schema_before = schema_of(&path);
     let plan = fec::parse("big.txt", text.as_bytes());
     assert!(plan.items.len() + plan.payments.len() > 20_000);
+    assert_eq!(
+        serde_json::to_value(fec::parse_owned("big.txt", text.as_bytes().to_vec())).unwrap(),
+        serde_json::to_value(&plan).unwrap(),
+        "the file let go once checked, the plan is the same"
+    );
     commit(&mut ledger, &plan);
     assert_eq!(
         schema_of(&path),
@@ -362,6 +367,12 @@ fn a_large_fec_is_written_in_bulk_with_the_same_schema_figures_and_checks() {
         .unwrap();
     assert!(open.total_count > 1_000, "lettered invoices must be paid");
     let before = counts(&ledger);
+    let preview = ledger.preview_import(&plan, &HashMap::new()).unwrap();
+    assert_eq!(
+        preview.already_present,
+        plan.items.len() + plan.payments.len(),
+        "the preview knows every line of a file imported already"
+    );
     let again = commit(&mut ledger, &fec::parse("big.txt", text.as_bytes()));
     assert_eq!(
         counts(&ledger),

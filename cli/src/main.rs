@@ -842,7 +842,7 @@ fn run(args: &Args) -> Result<(), Failure> {
 fn import_file(args: &Args, kind: &str, file: PathBuf) -> Result<(), Failure> {
     let (name, bytes) = import::read_chosen_file(&file).map_err(|e| Failure::Core(e, None))?;
     let plan: ImportPlan = if kind == "fec" {
-        import::fec::parse(&name, &bytes)
+        import::fec::parse_owned(&name, bytes)
     } else {
         import::csv::parse(&name, &bytes, None)
     };

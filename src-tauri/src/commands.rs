@@ -449,7 +449,7 @@ pub fn import_analyze(
     let (name, bytes) = read_file(&path)?;
     step(1);
     let plan = match kind.as_str() {
-        "fec" => import::fec::parse(&name, &bytes),
+        "fec" => import::fec::parse_owned(&name, bytes),
         "csv" => {
             let mut map = import::csv::Mapping::new();
             for c in mapping {

@@ -484,6 +484,11 @@ pub(crate) fn reconcile_forward(
         return Ok(out);
     }
     let mut ledger = OpenOn::read(tx, day, same_period)?;
+    let names: HashMap<&str, &str> = plan
+        .clients
+        .iter()
+        .map(|c| (c.code.as_str(), c.name.as_str()))
+        .collect();
     for (code, openings) in per_client {
         let Some(&client_id) = client_ids.get(code) else {
             continue;
@@ -496,15 +501,9 @@ pub(crate) fn reconcile_forward(
         let currency = openings[0].currency;
         let (items, unallocated) = ledger.of(client_id, currency);
         let lines: Vec<OpeningLine> = openings.iter().map(|i| OpeningLine::from(*i)).collect();
-        let name = plan
-            .clients
-            .iter()
-            .find(|c| c.code == code)
-            .map(|c| c.name.clone())
-            .unwrap_or_default();
         out.push(decide(
             code,
-            &name,
+            names.get(code).copied().unwrap_or_default(),
             client_id,
             Direction::Forward,
             currency,

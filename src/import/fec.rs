@@ -63,13 +63,14 @@ const REQUIRED: [&str; 11] = [
 
 /// Parses a FEC file into a plan. Problems are collected in `plan.issues`.
 pub fn parse(file_name: &str, bytes: &[u8]) -> ImportPlan {
-    // The fingerprint is computed on the other core while the lines are read.
-    std::thread::scope(|scope| {
-        let sha = scope.spawn(|| super::sha256_hex(bytes));
-        let mut plan = parse_lines(file_name, bytes);
-        plan.sha256 = sha.join().unwrap_or_default();
-        plan
-    })
+    parse_lines(file_name, Cow::Borrowed(bytes))
+}
+
+/// [`parse`], letting the file's bytes go once every line is checked: the
+/// plan is then built from the customer lines alone, and a large file is
+/// not held in memory beside it.
+pub fn parse_owned(file_name: &str, bytes: Vec<u8>) -> ImportPlan {
+    parse_lines(file_name, Cow::Owned(bytes))
 }
 
 /// Splits a line on an ASCII separator, into `out`.
@@ -84,7 +85,7 @@ fn split_fields<'a>(line: &'a str, sep: u8, out: &mut Vec<&'a str>) {
     out.push(&line[start..]);
 }
 
-fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
+fn parse_lines(file_name: &str, bytes: Cow<[u8]>) -> ImportPlan {
     let mut plan = ImportPlan {
         kind: ImportKind::Fec,
         file_name: file_name.to_string(),
@@ -97,18 +98,49 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
         payments: Vec::new(),
         issues: Vec::new(),
     };
+    // The fingerprint is computed on the other core while the lines are read.
+    let kept = std::thread::scope(|scope| {
+        let sha = scope.spawn(|| super::sha256_hex(&bytes));
+        let kept = check_lines(&bytes, &mut plan);
+        plan.sha256 = sha.join().unwrap_or_default();
+        kept
+    });
+    drop(bytes);
+    if let Some(kept) = kept {
+        plan_customer_lines(kept, &mut plan);
+    }
+    plan
+}
+
+/// What the whole file's check keeps to build the plan: the customer lines
+/// (copied out of the file) and the entries that book revenue.
+struct Kept {
+    col: Columns,
+    width: usize,
+    sep: u8,
+    header_names: Vec<String>,
+    /// The customer lines, one after the other.
+    text: String,
+    /// Each customer line: its number and where it lies in `text`.
+    lines: Vec<(usize, std::ops::Range<usize>)>,
+    revenue: HashSet<u128>,
+}
+
+/// Reads and checks every line of the file, fills the plan's encoding,
+/// line count, period and issues; `None` when the file is refused.
+fn check_lines(bytes: &[u8], plan: &mut ImportPlan) -> Option<Kept> {
     let decoded = match text::decode(bytes, encoding_rs::ISO_8859_15) {
         Ok(d) => d,
         Err(issue) => {
             plan.issues.push(issue);
-            return plan;
+            return None;
         }
     };
     plan.encoding = decoded.encoding.to_string();
     let mut lines = text::lines(&decoded.text).filter(|(_, l)| !l.trim().is_empty());
     let Some((header_line, header)) = lines.next() else {
         plan.issues.push(ImportIssue::file("le fichier est vide"));
-        return plan;
+        return None;
     };
     let sep = if header.contains('\t') {
         '\t'
@@ -120,7 +152,7 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
             None,
             "séparateur inconnu : un FEC est séparé par des tabulations ou des « | »",
         ));
-        return plan;
+        return None;
     };
     let names: Vec<String> = header.split(sep).map(|h| h.trim().to_lowercase()).collect();
     let find = |name: &str| names.iter().position(|n| n == name);
@@ -144,7 +176,7 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
                 list.join(", ")
             ),
         ));
-        return plan;
+        return None;
     }
     let col = Columns {
         journal_code: find("journalcode").unwrap_or_default(),
@@ -169,7 +201,6 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
     };
     let width = names.len();
     let header_names: Vec<String> = header.split(sep).map(|h| h.trim().to_string()).collect();
-    let column_name = |i: usize| header_names.get(i).map(String::as_str).unwrap_or("?");
     let names_of: Vec<&str> = header_names.iter().map(String::as_str).collect();
 
     // First pass: every line is checked for its shape; customer lines are
@@ -222,26 +253,54 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
         - plan.issues.len();
     plan.issues.extend(super::more_issues(more));
     if !plan.issues.is_empty() {
-        return plan;
+        return None;
     }
     plan.issues = unbalanced_entries(&passes);
     if !plan.issues.is_empty() {
-        return plan;
+        return None;
     }
     plan.period = period_of(&passes);
-    // An entry's lines are usually together: its own half is looked at first.
-    let is_revenue_entry = |half: usize, key: &(&str, &str, &str)| {
-        passes[half].revenue.contains(key)
-            || passes
-                .iter()
-                .enumerate()
-                .any(|(i, p)| i != half && p.revenue.contains(key))
-    };
-    let customer_lines = passes
-        .iter()
-        .enumerate()
-        .flat_map(|(half, p)| p.customer_lines.iter().map(move |cl| (half, cl)));
+    // The customer lines are copied out of the file, which can then go.
     let customer_count: usize = passes.iter().map(|p| p.customer_lines.len()).sum();
+    let length: usize = passes
+        .iter()
+        .flat_map(|p| &p.customer_lines)
+        .map(|cl| cl.raw.len())
+        .sum();
+    let mut kept = Kept {
+        col,
+        width,
+        sep: sep as u8,
+        header_names,
+        text: String::with_capacity(length),
+        lines: Vec::with_capacity(customer_count),
+        revenue: HashSet::default(),
+    };
+    for cl in passes.iter().flat_map(|p| &p.customer_lines) {
+        let start = kept.text.len();
+        kept.text.push_str(cl.raw);
+        kept.lines.push((cl.line, start..kept.text.len()));
+    }
+    let mut passes = passes.into_iter();
+    kept.revenue = passes.next().map(|p| p.revenue).unwrap_or_default();
+    for p in passes {
+        kept.revenue.extend(p.revenue);
+    }
+    Some(kept)
+}
+
+/// Turns the customer lines into the plan's clients, items and payments.
+fn plan_customer_lines(kept: Kept, plan: &mut ImportPlan) {
+    let Kept {
+        col,
+        width,
+        sep,
+        header_names,
+        text,
+        lines,
+        revenue,
+    } = kept;
+    let column_name = |i: usize| header_names.get(i).map(String::as_str).unwrap_or("?");
     let mut fields: Vec<&str> = Vec::with_capacity(width + 1);
 
     let mut clients: HashMap<String, PlannedClient> = HashMap::new();
@@ -252,10 +311,14 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
     // collide only share a count: their keys still differ by their fields,
     // and the same file always numbers them alike.
     let fingerprint = foldhash::fast::FixedState::with_seed(0x0F3C_2026);
-    let mut occurrences: HashMap<u64, u32> = HashMap::with_capacity(customer_count);
+    let mut occurrences: HashMap<u64, u32> = HashMap::with_capacity(lines.len());
     let mut issues = Vec::new();
-    for (half, cl) in customer_lines {
-        split_fields(cl.raw, sep as u8, &mut fields);
+    for (line, range) in lines {
+        let cl = CustomerLine {
+            line,
+            raw: &text[range],
+        };
+        split_fields(cl.raw, sep, &mut fields);
         let f = &fields;
         let aux = f[col.comp_aux_num].trim();
         let (code, name) = if aux.is_empty() {
@@ -337,7 +400,7 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
         } else {
             piece_ref.to_string()
         };
-        if cents > 0 || opening || is_revenue_entry(half, &entry_key(f, &col)) {
+        if cents > 0 || opening || revenue.contains(&entry_print(f, &col)) {
             let kind = if opening {
                 InvoiceKind::Opening
             } else if cents > 0 {
@@ -395,7 +458,6 @@ fn parse_lines(file_name: &str, bytes: &[u8]) -> ImportPlan {
             "aucune ligne de compte client (411…) dans ce FEC",
         ));
     }
-    plan
 }
 
 /// A customer line: its number and its text.
@@ -407,9 +469,10 @@ struct CustomerLine<'a> {
 /// What the first pass over (part of) a file found.
 struct FirstPass<'a> {
     customer_lines: Vec<CustomerLine<'a>>,
-    /// (journal, entry, piece) of entries booking revenue or output VAT.
-    /// Keys borrow from the text: no allocation per line.
-    revenue: HashSet<(&'a str, &'a str, &'a str)>,
+    /// (journal, entry, piece) of entries booking revenue or output VAT, by
+    /// a 128-bit fingerprint (two differently seeded hashes): no allocation
+    /// per line, and kept once the file is let go.
+    revenue: HashSet<u128>,
     issues: Vec<ImportIssue>,
     /// Problems found past the first [`MAX_ISSUES`], counted only.
     issues_beyond: usize,
@@ -566,7 +629,7 @@ fn first_pass<'a>(
         if account.starts_with("411") {
             pass.customer_lines.push(CustomerLine { line: number, raw });
         } else if account.starts_with('7') || account.starts_with("4457") {
-            pass.revenue.insert(entry_key(&fields, col));
+            pass.revenue.insert(entry_print(&fields, col));
         }
     }
     close(&mut pass, run.take());
@@ -672,12 +735,16 @@ fn split_point(text: &str, header: &str) -> Option<usize> {
     memchr::memchr(b'\n', &text.as_bytes()[middle..]).map(|i| middle + i + 1)
 }
 
-fn entry_key<'a>(f: &[&'a str], col: &Columns) -> (&'a str, &'a str, &'a str) {
-    (
+/// The fingerprint of a line's entry and piece (journal, entry, piece).
+fn entry_print(f: &[&str], col: &Columns) -> u128 {
+    let key = (
         f[col.journal_code].trim(),
         f[col.ecriture_num].trim(),
         f[col.piece_ref].trim(),
-    )
+    );
+    let low = foldhash::quality::FixedState::with_seed(0x7E57_0001).hash_one(key);
+    let high = foldhash::quality::FixedState::with_seed(0x7E57_0002).hash_one(key);
+    (u128::from(high) << 64) | u128::from(low)
 }
 
 fn is_opening_journal(code: &str, lib: &str) -> bool {

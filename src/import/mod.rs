@@ -367,6 +367,15 @@ impl Ledger {
         let mut net_total = Vec::new();
         let mut already_present = 0;
         let (mut invoices, mut credit_notes, mut openings) = (0, 0, 0);
+        // A FEC line's key holds its date: a line dated after every row of
+        // the ledger (the next period's file) cannot be there already.
+        let latest = |sql: &str| -> Result<Option<Date>> {
+            match plan.kind {
+                ImportKind::Fec => Ok(tx.query_row(sql, [], |r| r.get(0))?),
+                ImportKind::Csv => Ok(Some(Date::MAX)),
+            }
+        };
+        let latest_item = latest("SELECT MAX(issue_date) FROM invoice")?;
         let mut exists_item = tx.prepare_cached("SELECT 1 FROM invoice WHERE source_key = ?1")?;
         for item in &plan.items {
             match item.kind {
@@ -382,10 +391,13 @@ impl Ledger {
                 &mut net_total,
                 crate::money::Money::new(item.amount_cents, item.currency),
             )?;
-            if exists_item.exists([&item.source_key])? {
+            if latest_item.is_some_and(|d| item.issue_date <= d)
+                && exists_item.exists([&item.source_key])?
+            {
                 already_present += 1;
             }
         }
+        let latest_payment = latest("SELECT MAX(date) FROM payment")?;
         let mut exists_payment =
             tx.prepare_cached("SELECT 1 FROM payment WHERE source_key = ?1")?;
         for p in &plan.payments {
@@ -396,7 +408,9 @@ impl Ledger {
                 &mut net_total,
                 crate::money::Money::new(-p.amount_cents, p.currency),
             )?;
-            if exists_payment.exists([&p.source_key])? {
+            if latest_payment.is_some_and(|d| p.date <= d)
+                && exists_payment.exists([&p.source_key])?
+            {
                 already_present += 1;
             }
         }
