@@ -1,6 +1,7 @@
 //! Scenario tests of the Encaisse core, compiled as one binary.
 //!
 //! Table of contents:
+//! - `architecture` — the domains depend on one another bottom up; the pure rules read no SQL
 //! - `store`      — opening a ledger: migrations, WAL, STRICT tables, newer ledgers refused untouched
 //! - `import_fec` — the FEC fixtures and every variant (encodings, separators, line endings, Montant/Sens)
 //! - `import_csv` — spreadsheet exports, column mapping, the Encaisse CSV layout
@@ -25,6 +26,7 @@
 mod common;
 
 mod aging;
+mod architecture;
 mod bad_input;
 mod books_over_time;
 mod charges;

@@ -21,7 +21,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart};
-use lettre::Address;
+
+pub use crate::ledger::{parse_address, parse_addresses};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -123,29 +124,6 @@ impl SmtpSettings {
     pub fn account(&self) -> String {
         crate::secrets::account(self.user.trim(), self.host.trim(), self.port)
     }
-}
-
-/// One address, refused with the field named when it is not one (a line
-/// break, a space, a missing domain…): nothing can reach a header but a
-/// checked address.
-pub fn parse_address(field: &str, text: &str) -> Result<Address> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(Error::invalid(field, "aucune adresse"));
-    }
-    crate::ledger::check_emails(field, text)?;
-    text.parse::<Address>()
-        .map_err(|_| Error::invalid(field, format!("« {text} » n'est pas une adresse e-mail")))
-}
-
-/// Every address of a client's field (`a@b.fr; c@d.fr`).
-pub fn parse_addresses(field: &str, text: &str) -> Result<Vec<Address>> {
-    crate::ledger::check_emails(field, text)?;
-    text.split([',', ';'])
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-        .map(|a| parse_address(field, a))
-        .collect()
 }
 
 /// A header value on one line: control characters become spaces.

@@ -1,6 +1,6 @@
 //! Synthetic books over several years, exported as the successive FEC files
 //! a company's accountant would hand over: for tests and benchmarks of the
-//! books over time (src/import/books.rs).
+//! books over time (src/books/import/books.rs).
 //!
 //! One company, calendar fiscal years. Invoices (411 / 706 / 44571),
 //! credit notes, full and partial payments, some of them in the next year;

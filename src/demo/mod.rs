@@ -2,6 +2,8 @@
 //! 400 invoices spread over every aging bucket, with payments, partial
 //! payments and credit notes. Deterministic for a given day.
 
+pub mod synthetic;
+
 use rusqlite::params;
 use serde::Serialize;
 

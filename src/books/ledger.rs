@@ -979,3 +979,25 @@ pub fn iban_is_valid(iban: &str) -> bool {
     }
     rem == 1
 }
+/// One address, refused with the field named when it is not one (a line
+/// break, a space, a missing domain…): nothing can reach a header but a
+/// checked address.
+pub fn parse_address(field: &str, text: &str) -> Result<lettre::Address> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::invalid(field, "aucune adresse"));
+    }
+    check_emails(field, text)?;
+    text.parse::<lettre::Address>()
+        .map_err(|_| Error::invalid(field, format!("« {text} » n'est pas une adresse e-mail")))
+}
+
+/// Every address of a client's field (`a@b.fr; c@d.fr`).
+pub fn parse_addresses(field: &str, text: &str) -> Result<Vec<lettre::Address>> {
+    check_emails(field, text)?;
+    text.split([',', ';'])
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| parse_address(field, a))
+        .collect()
+}

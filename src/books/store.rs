@@ -13,15 +13,15 @@ use crate::error::{Error, Result};
 
 /// The migrations, in order. Index + 1 is the schema version they produce.
 const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_init.sql"),
-    include_str!("../migrations/0002_invoice_kind_check.sql"),
-    include_str!("../migrations/0003_follow_up.sql"),
-    include_str!("../migrations/0004_outbox.sql"),
-    include_str!("../migrations/0005_evidence.sql"),
-    include_str!("../migrations/0006_books_over_time.sql"),
-    include_str!("../migrations/0007_outbox_safety.sql"),
-    include_str!("../migrations/0008_company_payment.sql"),
-    include_str!("../migrations/0009_client_siren.sql"),
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0002_invoice_kind_check.sql"),
+    include_str!("../../migrations/0003_follow_up.sql"),
+    include_str!("../../migrations/0004_outbox.sql"),
+    include_str!("../../migrations/0005_evidence.sql"),
+    include_str!("../../migrations/0006_books_over_time.sql"),
+    include_str!("../../migrations/0007_outbox_safety.sql"),
+    include_str!("../../migrations/0008_company_payment.sql"),
+    include_str!("../../migrations/0009_client_siren.sql"),
 ];
 
 /// Indexes that serve reads only (no constraint), as the migrations create
