@@ -2,6 +2,7 @@
 //!
 //! Table of contents:
 //! - `architecture` — the domains depend on one another bottom up; the pure rules read no SQL
+//! - `bank`       — bank statements (CAMT.053, OFX, CFONB 120): read, kept once, matched with reasons, confirmed or set aside
 //! - `store`      — opening a ledger: migrations, WAL, STRICT tables, newer ledgers refused untouched
 //! - `import_fec` — the FEC fixtures and every variant (encodings, separators, line endings, Montant/Sens)
 //! - `import_csv` — spreadsheet exports, column mapping, the Encaisse CSV layout
@@ -28,6 +29,7 @@ mod common;
 mod aging;
 mod architecture;
 mod bad_input;
+mod bank;
 mod books_over_time;
 mod charges;
 mod demo;

@@ -725,7 +725,7 @@ impl Ledger {
     }
 }
 
-fn insert_payment(conn: &rusqlite::Connection, p: &NewPayment) -> Result<i64> {
+pub(crate) fn insert_payment(conn: &rusqlite::Connection, p: &NewPayment) -> Result<i64> {
     conn.execute(
         "INSERT INTO payment (client_id, date, amount, currency, method, reference) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![p.client_id, p.date, p.amount.cents, p.amount.currency.as_str(), p.method, p.reference],
@@ -742,6 +742,11 @@ pub(crate) enum Source {
 
 pub(crate) fn now_stamp() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// What invoice `invoice_id` has open, in cents (negative for a credit note).
+pub(crate) fn open_cents_tx(tx: &Transaction, invoice_id: i64) -> Result<i64> {
+    Ok(open_of(tx, invoice_id)?.open_cents)
 }
 
 fn open_of(tx: &Transaction, invoice_id: i64) -> Result<Invoice> {

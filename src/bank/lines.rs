@@ -1,0 +1,362 @@
+//! The statement lines in the ledger: kept once, proposed their invoices,
+//! confirmed as payments or set aside.
+
+use std::collections::HashSet;
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+use super::matching::{ClientRef, Confidence, Credit, Index, OpenRef, Proposal};
+use super::Statement;
+use crate::books::dates::{Date, IsoDate};
+use crate::books::error::{Error, Result};
+use crate::books::ledger::{allocate_tx, insert_payment, now_stamp, NewPayment, Source};
+use crate::books::money::{Currency, Money};
+use crate::books::store::Ledger;
+
+/// What became of a statement line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum LineState {
+    Pending,
+    Confirmed,
+    SetAside,
+}
+
+impl LineState {
+    fn as_str(self) -> &'static str {
+        match self {
+            LineState::Pending => "pending",
+            LineState::Confirmed => "confirmed",
+            LineState::SetAside => "set_aside",
+        }
+    }
+
+    fn from_stored(text: &str) -> LineState {
+        match text {
+            "confirmed" => LineState::Confirmed,
+            "set_aside" => LineState::SetAside,
+            _ => LineState::Pending,
+        }
+    }
+}
+
+/// A credit line kept in the ledger.
+#[derive(Clone, Debug, Serialize)]
+pub struct BankLine {
+    pub id: i64,
+    pub account: String,
+    pub date: Date,
+    pub amount: Money,
+    pub payer: String,
+    pub remittance: String,
+    pub bank_ref: String,
+    pub file_name: String,
+    pub state: LineState,
+    pub payment_id: Option<i64>,
+    /// What the line may pay, strongest first (pending lines only).
+    pub proposals: Vec<Proposal>,
+}
+
+/// What importing a statement did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BankImport {
+    /// Credit lines new to the ledger.
+    pub added: usize,
+    /// Credit lines already there (an overlapping statement, the same one).
+    pub known: usize,
+    /// Debit lines, left.
+    pub debits: usize,
+}
+
+/// The sure matches confirmed at once.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Confirmed {
+    pub payments: usize,
+    pub total: Vec<Money>,
+}
+
+impl Ledger {
+    /// Keeps the credit lines of `statement` as candidate payments. A
+    /// statement with any problem writes nothing; a line already kept (from
+    /// an overlapping statement, or this one again) is not kept twice.
+    pub fn import_bank(&mut self, statement: &Statement) -> Result<BankImport> {
+        if !statement.issues.is_empty() {
+            return Err(Error::Import(statement.issues.clone()));
+        }
+        let tx = self.conn.transaction()?;
+        let mut outcome = BankImport {
+            debits: statement.debits,
+            ..Default::default()
+        };
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO bank_line (source_key, account, date, amount, currency, payer, remittance, bank_ref, file_name, imported_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(source_key) DO NOTHING",
+            )?;
+            let stamp = now_stamp();
+            let mut seen: std::collections::HashMap<String, usize> = Default::default();
+            for line in &statement.lines {
+                // The bank's reference identifies a line; without one, its
+                // day, amount and texts do, numbered when repeated.
+                let key = if line.bank_ref.is_empty() {
+                    let base = format!(
+                        "{}|{}|{}|{}|{}|{}",
+                        line.account,
+                        IsoDate::from(line.date),
+                        line.amount_cents,
+                        line.currency.as_str(),
+                        line.payer,
+                        line.remittance
+                    );
+                    let n = seen.entry(base.clone()).or_default();
+                    *n += 1;
+                    format!("{base}|{n}")
+                } else {
+                    format!("{}|ref|{}", line.account, line.bank_ref)
+                };
+                let n = insert.execute(params![
+                    crate::books::import::sha256_hex(key.as_bytes()),
+                    line.account,
+                    IsoDate::from(line.date),
+                    line.amount_cents,
+                    line.currency.as_str(),
+                    line.payer,
+                    line.remittance,
+                    line.bank_ref,
+                    statement.file_name,
+                    stamp,
+                ])?;
+                if n == 1 {
+                    outcome.added += 1;
+                } else {
+                    outcome.known += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// The statement lines in `state` (all when `None`), oldest first; the
+    /// pending ones with their proposals.
+    pub fn bank_lines(&self, state: Option<LineState>) -> Result<Vec<BankLine>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, account, date, amount, currency, payer, remittance, bank_ref, file_name, state, payment_id
+             FROM bank_line WHERE ?1 IS NULL OR state = ?1 ORDER BY date, id",
+        )?;
+        let rows = stmt.query_map([state.map(LineState::as_str)], |r| {
+            let currency: String = r.get(4)?;
+            let state: String = r.get(9)?;
+            Ok((
+                BankLine {
+                    id: r.get(0)?,
+                    account: r.get(1)?,
+                    date: r.get(2)?,
+                    amount: Money::new(r.get(3)?, Currency::EUR),
+                    payer: r.get(5)?,
+                    remittance: r.get(6)?,
+                    bank_ref: r.get(7)?,
+                    file_name: r.get(8)?,
+                    state: LineState::from_stored(&state),
+                    payment_id: r.get(10)?,
+                    proposals: Vec::new(),
+                },
+                currency,
+            ))
+        })?;
+        let mut lines = Vec::new();
+        for row in rows {
+            let (mut line, currency) = row?;
+            line.amount.currency = Currency::from_stored(currency.as_bytes())?;
+            lines.push(line);
+        }
+        if lines.iter().any(|l| l.state == LineState::Pending) {
+            let (clients, open) = self.matching_data()?;
+            let index = Index::new(&clients, &open);
+            for line in lines.iter_mut().filter(|l| l.state == LineState::Pending) {
+                line.proposals = index.propose(&Credit {
+                    amount_cents: line.amount.cents,
+                    currency: line.amount.currency,
+                    payer: &line.payer,
+                    remittance: &line.remittance,
+                });
+            }
+        }
+        Ok(lines)
+    }
+
+    /// The clients and their open invoices, as matching reads them.
+    pub(crate) fn matching_data(&self) -> Result<(Vec<ClientRef>, Vec<OpenRef>)> {
+        let mut stmt = self.conn.prepare("SELECT id, code, name FROM client")?;
+        let clients = stmt
+            .query_map([], |r| {
+                Ok(ClientRef {
+                    id: r.get(0)?,
+                    code: r.get(1)?,
+                    name: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let settled = crate::books::tally::settled_on(&self.conn, None)?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, client_id, number, amount, currency, issue_date FROM invoice
+             WHERE kind <> 'credit_note' AND withdrawn_by IS NULL",
+        )?;
+        let mut q = stmt.query([])?;
+        let mut open = Vec::new();
+        while let Some(r) = q.next()? {
+            let id: i64 = r.get(0)?;
+            let left = r.get::<_, i64>(3)? - settled.invoices.get(id);
+            if left > 0 {
+                let currency: String = r.get(4)?;
+                open.push(OpenRef {
+                    id,
+                    client_id: r.get(1)?,
+                    number: r.get(2)?,
+                    open_cents: left,
+                    currency: Currency::from_stored(currency.as_bytes())?,
+                    issued: r.get(5)?,
+                });
+            }
+        }
+        Ok((clients, open))
+    }
+
+    /// Records a pending line as a payment of `client_id` and matches it to
+    /// `invoice_ids` in that order, each up to what it has open (what is
+    /// left stays on the payment, to match later). Returns the payment.
+    pub fn confirm_bank_line(
+        &mut self,
+        line_id: i64,
+        client_id: i64,
+        invoice_ids: &[i64],
+    ) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let payment = confirm_in(&tx, line_id, client_id, invoice_ids)?;
+        tx.commit()?;
+        Ok(payment)
+    }
+
+    /// Confirms every pending line whose strongest proposal is sure, in one
+    /// transaction; a line whose invoices another sure line already pays
+    /// stays pending, to be looked at.
+    pub fn confirm_sure_bank_lines(&mut self) -> Result<Confirmed> {
+        let sure: Vec<(i64, i64, Vec<i64>, Money)> = self
+            .bank_lines(Some(LineState::Pending))?
+            .into_iter()
+            .filter_map(|l| {
+                let p = l.proposals.first()?;
+                (p.confidence == Confidence::Sure && !p.invoice_ids.is_empty())
+                    .then(|| (l.id, p.client_id, p.invoice_ids.clone(), l.amount))
+            })
+            .collect();
+        let tx = self.conn.transaction()?;
+        let mut used: HashSet<i64> = HashSet::new();
+        let mut done = Confirmed::default();
+        for (line, client, invoices, amount) in sure {
+            if invoices.iter().any(|i| used.contains(i)) {
+                continue;
+            }
+            confirm_in(&tx, line, client, &invoices)?;
+            used.extend(invoices);
+            done.payments += 1;
+            crate::books::ledger::add_to(&mut done.total, amount)?;
+        }
+        tx.commit()?;
+        Ok(done)
+    }
+
+    /// Sets a pending line aside: it is not a customer's payment (a refund,
+    /// a transfer between accounts). It stays aside, even when a later
+    /// statement holds it again.
+    pub fn set_aside_bank_line(&mut self, line_id: i64) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE bank_line SET state = 'set_aside' WHERE id = ?1 AND state = 'pending'",
+            [line_id],
+        )?;
+        if n == 0 {
+            return Err(not_pending(&self.conn, line_id));
+        }
+        Ok(())
+    }
+}
+
+fn not_pending(conn: &rusqlite::Connection, line_id: i64) -> Error {
+    let state: Option<String> = conn
+        .query_row(
+            "SELECT state FROM bank_line WHERE id = ?1",
+            [line_id],
+            |r| r.get(0),
+        )
+        .optional()
+        .unwrap_or(None);
+    match state {
+        None => Error::invalid("ligne de relevé", format!("aucune ligne n° {line_id}")),
+        Some(s) => Error::invalid(
+            "ligne de relevé",
+            format!(
+                "la ligne n° {line_id} est déjà {}",
+                if s == "confirmed" {
+                    "enregistrée comme paiement"
+                } else {
+                    "mise de côté"
+                }
+            ),
+        ),
+    }
+}
+
+fn confirm_in(
+    tx: &rusqlite::Transaction,
+    line_id: i64,
+    client_id: i64,
+    invoice_ids: &[i64],
+) -> Result<i64> {
+    let line: Option<(Date, i64, String, String, String, String)> = tx
+        .query_row(
+            "SELECT date, amount, currency, bank_ref, remittance, state FROM bank_line WHERE id = ?1",
+            [line_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .optional()?;
+    let Some((date, cents, currency, bank_ref, remittance, state)) = line else {
+        return Err(not_pending(tx, line_id));
+    };
+    if state != "pending" {
+        return Err(not_pending(tx, line_id));
+    }
+    let reference: String = if bank_ref.is_empty() {
+        remittance
+    } else {
+        bank_ref
+    }
+    .chars()
+    .take(120)
+    .collect();
+    let payment = NewPayment {
+        client_id,
+        date,
+        amount: Money::new(cents, Currency::from_stored(currency.as_bytes())?),
+        method: "virement".into(),
+        reference,
+    };
+    crate::books::ledger::client_tx(tx, client_id)?;
+    let payment_id = insert_payment(tx, &payment)?;
+    let mut left = cents;
+    for &invoice in invoice_ids {
+        if left == 0 {
+            break;
+        }
+        let open = crate::books::ledger::open_cents_tx(tx, invoice)?;
+        let part = left.min(open);
+        if part > 0 {
+            allocate_tx(tx, Source::Payment(payment_id), invoice, part, date)?;
+            left -= part;
+        }
+    }
+    tx.execute(
+        "UPDATE bank_line SET state = 'confirmed', payment_id = ?2 WHERE id = ?1",
+        params![line_id, payment_id],
+    )?;
+    Ok(payment_id)
+}
