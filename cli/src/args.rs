@@ -143,6 +143,9 @@ pub enum Command {
     /// Le serveur d'envoi des e-mails
     #[command(subcommand)]
     Smtp(SmtpAction),
+    /// Les virements reçus des relevés bancaires
+    #[command(subcommand)]
+    Bank(BankAction),
     /// La boîte d'envoi (sans action : la liste)
     Outbox {
         #[command(subcommand)]
@@ -255,6 +258,42 @@ pub enum ImportKind {
         file: String,
         #[command(flatten)]
         options: ImportOptions,
+    },
+    /// Des relevés bancaires (CAMT.053, OFX, CFONB 120) : les virements reçus, proposés à leurs factures
+    Bank {
+        /// Les relevés
+        #[arg(value_name = "FICHIER", required = true, num_args = 1..)]
+        files: Vec<String>,
+        /// Lire et proposer sans rien écrire
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BankAction {
+    /// Les virements reçus à rapprocher, avec leurs propositions
+    Pending,
+    /// Enregistrer des virements comme paiements (--sure : tous les sûrs ; sinon LIGNE --invoices)
+    Confirm {
+        /// Le numéro de la ligne de relevé
+        #[arg(
+            value_name = "LIGNE",
+            required_unless_present = "sure",
+            conflicts_with = "sure"
+        )]
+        line: Option<String>,
+        /// Les factures qu'il paie, dans l'ordre (numéros séparés par des virgules)
+        #[arg(long, value_name = "N1,N2", requires = "line")]
+        invoices: Option<String>,
+        /// Tous les rapprochements sûrs
+        #[arg(long)]
+        sure: bool,
+    },
+    /// Mettre une ligne de côté : ce n'est pas le paiement d'un client
+    SetAside {
+        #[arg(value_name = "LIGNE")]
+        line: String,
     },
 }
 

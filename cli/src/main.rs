@@ -21,6 +21,7 @@ use encaisse::money::{format_cents_fr, Money};
 use encaisse::{Error, Ledger};
 
 mod args;
+mod bank;
 
 struct Args {
     words: Vec<String>,
@@ -73,8 +74,9 @@ fn collect(
             .map(|v| v.to_string_lossy().into_owned())
     };
     for arg in definition.get_positionals() {
-        if let Some(value) = text(arg.get_id().as_str()) {
-            words.push(value);
+        // Every value: `import bank A.xml B.ofx`.
+        if let Some(values) = found.get_raw(arg.get_id().as_str()) {
+            words.extend(values.map(|v| v.to_string_lossy().into_owned()));
         }
     }
     for arg in definition.get_arguments().filter(|a| !a.is_positional()) {
@@ -458,6 +460,11 @@ fn run(args: &Args) -> Result<(), Failure> {
     let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["import", kind @ ("fec" | "csv"), file] => import_file(args, kind, PathBuf::from(file)),
+        ["import", "bank", files @ ..] if !files.is_empty() => bank::import(args, files),
+        ["bank", "pending"] => bank::pending(args, &open(args)?),
+        ["bank", "confirm"] if args.has("--sure") => bank::confirm_sure(&mut open(args)?),
+        ["bank", "confirm", line] => bank::confirm(args, &mut open(args)?, line),
+        ["bank", "set-aside", line] => bank::set_aside(&mut open(args)?, line),
         ["imports"] => {
             let history = open(args)?.import_history()?;
             if args.has("--json") {

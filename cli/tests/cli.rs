@@ -678,3 +678,121 @@ fn the_evidence_head_is_given_to_keep_aside_and_checked_later() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("réécrit"));
 }
+
+#[test]
+fn bank_statements_are_imported_proposed_confirmed_and_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.sqlite");
+    let invoices = dir.path().join("factures.csv");
+    std::fs::write(
+        &invoices,
+        "code_client;client;numero;date;echeance;montant_ttc\n\
+         BOUL01;Boulangerie Martin;F-2026-0101;01/10/2026;31/10/2026;1 200,00\n\
+         GAR01;Garage Dupont et Fils;F-2026-0201;02/10/2026;01/11/2026;845,50\n\
+         LEROUX01;Épicerie Fine Leroux;F-2026-0301;01/09/2026;01/10/2026;1 000,00\n\
+         LEROUX01;Épicerie Fine Leroux;F-2026-0302;15/09/2026;15/10/2026;1 400,00\n",
+    )
+    .unwrap();
+    let out = cli(&ledger, &["import", "csv", invoices.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v02 = fixture("bank/camt053-v02.xml");
+    let v08 = fixture("bank/camt053-v08.xml");
+    let files = [v02.to_str().unwrap(), v08.to_str().unwrap()];
+
+    // A dry run proposes and writes nothing.
+    let out = cli(
+        &ledger,
+        &["import", "bank", files[0], files[1], "--dry-run"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("→ sûr : BOUL01 Boulangerie Martin, F-2026-0101 (facture F-2026-0101 dans le libellé, montant exact ; payeur"), "{text}");
+    assert!(text.contains("Rien n'a été écrit"));
+    let out = cli(&ledger, &["bank", "pending", "--json"]);
+    let pending: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(pending.as_array().unwrap().is_empty());
+
+    // Both statements at once: the transfer they share is kept once.
+    let out = cli(&ledger, &["import", "bank", files[0], files[1]]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("camt053-v08.xml (CAMT.053) : 1 virement reçu ajouté, 1 déjà connu"),
+        "{text}"
+    );
+    let out = cli(&ledger, &["bank", "pending", "--json"]);
+    let pending: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(pending.as_array().unwrap().len(), 5);
+
+    let out = cli(&ledger, &["bank", "confirm", "--sure"]);
+    let text = String::from_utf8_lossy(&out.stdout).replace(['\u{202f}', '\u{a0}'], " ");
+    assert!(
+        text.contains("2 paiements enregistrés, 2 045,50 €"),
+        "{text}"
+    );
+
+    // Leroux by hand; the refund set aside.
+    let out = cli(&ledger, &["bank", "pending", "--json"]);
+    let pending: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id_of = |cents: i64| {
+        pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["amount"]["amount"] == format!("{}.{:02}", cents / 100, cents % 100))
+            .map(|l| l["id"].as_i64().unwrap().to_string())
+            .unwrap()
+    };
+    let leroux = id_of(2_400_00);
+    let out = cli(
+        &ledger,
+        &[
+            "bank",
+            "confirm",
+            &leroux,
+            "--invoices",
+            "F-2026-0301,F-2026-0302",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let refund = id_of(400_00);
+    let out = cli(&ledger, &["bank", "set-aside", &refund]);
+    assert!(out.status.success());
+    let out = cli(&ledger, &["bank", "set-aside", &refund]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("déjà mise de côté"));
+
+    let out = cli(&ledger, &["invoices", "--open", "--json"]);
+    let open: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        open["rows"].as_array().unwrap().is_empty(),
+        "every invoice paid: {open}"
+    );
+
+    // A bad statement among good ones: located, nothing written.
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(&bad, "<Document><BkToCstmrStmt><Stmt>\n<Ntry>").unwrap();
+    let out = cli(
+        &ledger,
+        &["import", "bank", files[0], bad.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.xml:2: fichier tronqué"), "{err}");
+}

@@ -185,6 +185,23 @@ impl Ledger {
         Ok(lines)
     }
 
+    /// The proposals for statement lines not kept yet (a dry run).
+    pub fn propose_bank_lines(&self, lines: &[super::StatementLine]) -> Result<Vec<Vec<Proposal>>> {
+        let (clients, open) = self.matching_data()?;
+        let index = Index::new(&clients, &open);
+        Ok(lines
+            .iter()
+            .map(|l| {
+                index.propose(&Credit {
+                    amount_cents: l.amount_cents,
+                    currency: l.currency,
+                    payer: &l.payer,
+                    remittance: &l.remittance,
+                })
+            })
+            .collect())
+    }
+
     /// The clients and their open invoices, as matching reads them.
     pub(crate) fn matching_data(&self) -> Result<(Vec<ClientRef>, Vec<OpenRef>)> {
         let mut stmt = self.conn.prepare("SELECT id, code, name FROM client")?;

@@ -1,0 +1,190 @@
+//! `import bank`, `bank pending`, `bank confirm`, `bank set-aside`: the
+//! payments of the bank statements.
+
+use std::path::PathBuf;
+
+use encaisse::bank::{self, LineState, Proposal};
+use encaisse::import;
+use encaisse::money::Money;
+use encaisse::{Error, Ledger};
+
+use crate::{json, open, Args, Failure};
+
+/// Reads every statement first: one bad file and nothing is written.
+pub(crate) fn import(args: &Args, files: &[&str]) -> Result<(), Failure> {
+    let mut statements = Vec::new();
+    for file in files {
+        let path = PathBuf::from(file);
+        let (name, bytes) = import::read_chosen_file(&path).map_err(|e| Failure::Core(e, None))?;
+        let statement = bank::parse(&name, &bytes);
+        if !statement.issues.is_empty() {
+            return Err(Failure::Core(Error::Import(statement.issues), Some(path)));
+        }
+        statements.push(statement);
+    }
+    let mut ledger = open(args)?;
+    if args.has("--dry-run") {
+        let mut shown = Vec::new();
+        for s in &statements {
+            let proposals = ledger.propose_bank_lines(&s.lines)?;
+            for (line, proposals) in s.lines.iter().zip(proposals) {
+                shown.push((line, proposals));
+            }
+        }
+        if args.has("--json") {
+            json(&shown);
+        } else {
+            for (line, proposals) in &shown {
+                println!(
+                    "{}  {}  {}  {}",
+                    encaisse::dates::format_fr(line.date),
+                    Money::new(line.amount_cents, line.currency).format_fr(),
+                    line.payer,
+                    line.remittance
+                );
+                print_proposals(&ledger, proposals)?;
+            }
+            println!("Rien n'a été écrit (--dry-run).");
+        }
+        return Ok(());
+    }
+    let mut outcomes = Vec::new();
+    for s in &statements {
+        let outcome = ledger.import_bank(s)?;
+        if !args.has("--json") {
+            println!(
+                "{} ({}) : {}, {} déjà {}, {} ignorés",
+                s.file_name,
+                s.format.map_or("?", |f| f.label()),
+                encaisse::words::fr(
+                    outcome.added as u64,
+                    "virement reçu ajouté",
+                    "virements reçus ajoutés"
+                ),
+                outcome.known,
+                if outcome.known > 1 { "connus" } else { "connu" },
+                encaisse::words::fr(outcome.debits as u64, "débit", "débits"),
+            );
+        }
+        outcomes.push(outcome);
+    }
+    if args.has("--json") {
+        json(&outcomes);
+        return Ok(());
+    }
+    pending(args, &ledger)
+}
+
+pub(crate) fn pending(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
+    let lines = ledger.bank_lines(Some(LineState::Pending))?;
+    if args.has("--json") {
+        json(&lines);
+        return Ok(());
+    }
+    if lines.is_empty() {
+        println!("Aucun virement à rapprocher.");
+    }
+    for line in &lines {
+        println!(
+            "n° {}  {}  {}  {}  {}",
+            line.id,
+            encaisse::dates::format_fr(line.date),
+            line.amount.format_fr(),
+            line.payer,
+            line.remittance
+        );
+        print_proposals(ledger, &line.proposals)?;
+    }
+    Ok(())
+}
+
+fn print_proposals(ledger: &Ledger, proposals: &[Proposal]) -> Result<(), Failure> {
+    if proposals.is_empty() {
+        println!("    → inconnu : à attribuer à la main, ou à mettre de côté");
+    }
+    for p in proposals {
+        let client = ledger.client(p.client_id)?;
+        let numbers: Vec<String> = p
+            .invoice_ids
+            .iter()
+            .map(|&id| ledger.invoice(id).map(|i| i.number))
+            .collect::<Result<_, _>>()?;
+        println!(
+            "    → {} : {} {}{} ({})",
+            p.confidence.label_fr(),
+            client.code,
+            client.name,
+            if numbers.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", numbers.join(", "))
+            },
+            p.reasons.join(" ; ")
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn confirm_sure(ledger: &mut Ledger) -> Result<(), Failure> {
+    let done = ledger.confirm_sure_bank_lines()?;
+    let total: Vec<String> = done.total.iter().map(|m| m.format_fr()).collect();
+    println!(
+        "{} enregistrés{}",
+        encaisse::words::fr(done.payments as u64, "paiement", "paiements"),
+        if total.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", total.join(" + "))
+        }
+    );
+    Ok(())
+}
+
+fn line_id(text: &str) -> Result<i64, Failure> {
+    text.trim()
+        .parse()
+        .map_err(|_| Failure::Usage(format!("« {text} » n'est pas un numéro de ligne de relevé")))
+}
+
+pub(crate) fn confirm(args: &Args, ledger: &mut Ledger, line: &str) -> Result<(), Failure> {
+    let id = line_id(line)?;
+    let Some(numbers) = args.value("--invoices") else {
+        return Err(Failure::Usage(
+            "bank confirm LIGNE --invoices N1,N2 (ou bank confirm --sure)".into(),
+        ));
+    };
+    let mut invoices = Vec::new();
+    for number in numbers.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        invoices.push(ledger.invoice_by_number(number)?);
+    }
+    let Some(first) = invoices.first() else {
+        return Err(Failure::Usage(
+            "--invoices : aucun numéro de facture".into(),
+        ));
+    };
+    let client = first.client_id;
+    if let Some(other) = invoices.iter().find(|i| i.client_id != client) {
+        return Err(Error::invalid(
+            "--invoices",
+            format!(
+                "{} est à {} et {} à {} : un virement paie les factures d'un seul client",
+                first.number, first.client_name, other.number, other.client_name
+            ),
+        )
+        .into());
+    }
+    let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
+    let payment = ledger.confirm_bank_line(id, client, &ids)?;
+    println!(
+        "Ligne n° {id} enregistrée : paiement n° {payment} de {}",
+        first.client_name
+    );
+    Ok(())
+}
+
+pub(crate) fn set_aside(ledger: &mut Ledger, line: &str) -> Result<(), Failure> {
+    let id = line_id(line)?;
+    ledger.set_aside_bank_line(id)?;
+    println!("Ligne n° {id} mise de côté.");
+    Ok(())
+}
