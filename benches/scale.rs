@@ -4,6 +4,7 @@
 //! cargo bench --bench scale            # full scale
 //! cargo bench --bench scale -- quick   # a tenth of it, to check it runs
 //! cargo bench --bench scale -- fec     # the FEC import only
+//! cargo bench --bench scale -- bank    # bank statement matching only
 //! cargo bench --bench scale -- letters # the letters only
 //! cargo bench --bench scale -- emails  # the e-mails only
 //! cargo bench --bench scale -- lists   # the aged balance, lists, work list, Relances table, dashboard only
@@ -101,6 +102,11 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
         return;
     }
+    if std::env::args().any(|a| a == "bank") {
+        bank_benchmark(&dir, scale, today);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     if std::env::args().any(|a| a == "portfolio") {
         portfolio_benchmark(&dir, if quick { 5 } else { 50 }, today);
         let _ = std::fs::remove_dir_all(&dir);
@@ -153,6 +159,60 @@ fn before_lists(dir: &std::path::Path, quick: bool, today: encaisse::dates::Date
     }
     let status = fec.status().expect("FEC benchmark");
     assert!(status.success(), "FEC benchmark: {status}");
+}
+
+/// 10 000 bank statement lines proposed their invoices among 100 000 (the
+/// clients' and open invoices' reading included).
+fn bank_benchmark(dir: &std::path::Path, scale: usize, today: encaisse::dates::Date) {
+    use encaisse::bank::{LineState, Statement, StatementLine};
+    use encaisse::money::Currency;
+    let clients = 5_000 / scale;
+    let invoices = 100_000 / scale;
+    let count = 10_000 / scale;
+    let mut ledger = Ledger::open(&dir.join("bank.sqlite")).expect("ledger");
+    demo::populate_scale(&mut ledger, clients, invoices, today).expect("populate");
+    // A third name an invoice, a third come from a client by its name, a
+    // third are anybody's.
+    let lines: Vec<StatementLine> = (0..count)
+        .map(|n| {
+            let (payer, remittance) = match n % 3 {
+                0 => (String::new(), format!("VIR SEPA FACT F{:07} REF {n}", n * 7 % invoices)),
+                1 => (format!("CLIENT {}", n * 13 % clients), "VIREMENT".to_string()),
+                _ => (format!("SOCIETE {n}"), format!("REMBOURSEMENT {n}")),
+            };
+            StatementLine {
+                line: n + 1,
+                account: "FR7630006000011234567890189".into(),
+                date: today,
+                amount_cents: 1_000 + (n as i64 * 7_919) % 2_000_000,
+                currency: Currency::EUR,
+                payer,
+                remittance,
+                bank_ref: format!("BQ-{n:08}"),
+            }
+        })
+        .collect();
+    let statement = Statement {
+        file_name: "bench.xml".into(),
+        format: None,
+        sha256: String::new(),
+        lines,
+        debits: 0,
+        issues: Vec::new(),
+    };
+    ledger.import_bank(&statement).expect("bank import");
+    let (took, pending) = runs(5, || {
+        ledger
+            .bank_lines(Some(LineState::Pending))
+            .expect("bank lines")
+    });
+    let proposed = pending.iter().filter(|l| !l.proposals.is_empty()).count();
+    assert!(proposed >= count / 2, "{proposed} of {count} lines proposed");
+    report(
+        &format!("bank matching, {count} lines against {invoices} invoices ({proposed} proposed)"),
+        took,
+        1_000,
+    );
 }
 
 /// A year's FEC imported into an empty ledger, then the next year's on top.
