@@ -176,8 +176,14 @@ fn bank_benchmark(dir: &std::path::Path, scale: usize, today: encaisse::dates::D
     let lines: Vec<StatementLine> = (0..count)
         .map(|n| {
             let (payer, remittance) = match n % 3 {
-                0 => (String::new(), format!("VIR SEPA FACT F{:07} REF {n}", n * 7 % invoices)),
-                1 => (format!("CLIENT {}", n * 13 % clients), "VIREMENT".to_string()),
+                0 => (
+                    String::new(),
+                    format!("VIR SEPA FACT F{:07} REF {n}", n * 7 % invoices),
+                ),
+                1 => (
+                    format!("CLIENT {}", n * 13 % clients),
+                    "VIREMENT".to_string(),
+                ),
                 _ => (format!("SOCIETE {n}"), format!("REMBOURSEMENT {n}")),
             };
             StatementLine {
@@ -207,7 +213,10 @@ fn bank_benchmark(dir: &std::path::Path, scale: usize, today: encaisse::dates::D
             .expect("bank lines")
     });
     let proposed = pending.iter().filter(|l| !l.proposals.is_empty()).count();
-    assert!(proposed >= count / 2, "{proposed} of {count} lines proposed");
+    assert!(
+        proposed >= count / 2,
+        "{proposed} of {count} lines proposed"
+    );
     report(
         &format!("bank matching, {count} lines against {invoices} invoices ({proposed} proposed)"),
         took,

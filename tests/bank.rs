@@ -424,6 +424,13 @@ fn bad_statements_are_refused_with_where_and_why_and_write_nothing() {
     let short = cfonb.replacen("BOULANGERIE MARTIN SARL", "BOULANGERIE MARTIN SARL\r\n", 1);
     let s = refused("court.txt", short.as_bytes());
     assert!(s.issues.iter().any(|i| i.line == 3), "{:?}", s.issues);
+    // A sign character that is not one (found by fuzzing: it panicked).
+    let odd = cfonb.replacen("0000000012000{", "0000000012000ˆ", 1);
+    let s = refused("signe.txt", odd.as_bytes());
+    assert_eq!(
+        (s.issues[0].line, s.issues[0].column.as_deref()),
+        (2, Some("montant"))
+    );
     // Noise.
     let noise: Vec<u8> = (0..50_000u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8 | 0x20)

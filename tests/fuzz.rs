@@ -167,6 +167,25 @@ fn the_fec_parser_never_panics() {
 }
 
 #[test]
+fn the_bank_statement_readers_never_panic() {
+    let seeds: Vec<Vec<u8>> = [
+        "bank/camt053-v02.xml",
+        "bank/camt053-v08.xml",
+        "bank/releve-ofx1.ofx",
+        "bank/releve-ofx2.ofx",
+        "bank/releve-cfonb120.txt",
+    ]
+    .iter()
+    .map(|n| read_fixture(n))
+    .collect();
+    fuzz("bank", seeds, |b| {
+        let statement = encaisse::bank::parse("fuzz", b);
+        // What is read is always a credit, each with a positive amount.
+        assert!(statement.lines.iter().all(|l| l.amount_cents > 0));
+    });
+}
+
+#[test]
 fn the_csv_parser_and_its_sample_never_panic() {
     fuzz("csv", fixture_bytes(), |b| {
         let _ = encaisse::import::csv::sample(b);

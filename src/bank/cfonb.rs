@@ -190,11 +190,13 @@ fn movement(number: usize, r: &[char]) -> Result<(StatementLine, bool), ImportIs
 /// whether it is a credit.
 fn signed_amount(text: &str) -> Result<(i64, bool), String> {
     let bad = || format!("« {text} » n'est pas un montant CFONB");
-    let (digits, last) = text.split_at(text.len().checked_sub(1).ok_or_else(bad)?);
-    if digits.len() != 13 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let mut chars = text.chars();
+    let last = chars.next_back().ok_or_else(bad)?;
+    let digits = chars.as_str();
+    if digits.len() != 13 || !digits.bytes().all(|b| b.is_ascii_digit()) || !last.is_ascii() {
         return Err(bad());
     }
-    let (credit, digit) = match last.as_bytes()[0] {
+    let (credit, digit) = match last as u8 {
         b'{' => (true, 0),
         c @ b'A'..=b'I' => (true, c - b'A' + 1),
         b'}' => (false, 0),
