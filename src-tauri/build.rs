@@ -5,6 +5,12 @@
 /// a command missing here is refused at run time, which the end-to-end tests catch).
 const COMMANDS: &[&str] = &[
     "app_info",
+    "pick_bank_files",
+    "bank_import",
+    "bank_pending",
+    "bank_confirm_sure",
+    "bank_confirm",
+    "bank_set_aside",
     "evidence_log",
     "verify_ledger",
     "backup_status",

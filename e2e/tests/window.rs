@@ -1398,3 +1398,97 @@ async fn two_dossiers_created_imported_into_switched_and_read_on_the_portfolio()
     }
     app.close().await;
 }
+
+#[tokio::test]
+async fn bank_statements_are_imported_the_sure_matches_confirmed_and_the_work_list_shrinks() {
+    use encaisse::ledger::NewInvoice;
+    use encaisse::money::{Currency, Money};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("bank.sqlite");
+    let today = chrono::Local::now().date_naive();
+    {
+        let core = encaisse::Ledger::open(&ledger).unwrap();
+        core.set_company(&encaisse::demo::company()).unwrap();
+        for (code, name, number, cents) in [
+            ("BOUL01", "Boulangerie Martin", "F-2026-0101", 1_200_00),
+            ("GAR01", "Garage Dupont et Fils", "F-2026-0201", 845_50),
+            ("LEROUX01", "Épicerie Fine Leroux", "F-2026-0301", 1_000_00),
+        ] {
+            let mut c = encaisse::model::Client::new(code, name);
+            c.address = "1 rue de la Paix".into();
+            c.postcode = "75002".into();
+            c.city = "Paris".into();
+            let id = core.upsert_client(&c).unwrap();
+            core.add_invoice(&NewInvoice {
+                client_id: id,
+                number: number.into(),
+                issue_date: today - chrono::Days::new(60),
+                due_date: Some(today - chrono::Days::new(30)),
+                amount: Money::new(cents, Currency::EUR),
+                label: String::new(),
+            })
+            .unwrap();
+        }
+    }
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/bank");
+    let paths = [
+        fixtures.join("camt053-v02.xml"),
+        fixtures.join("camt053-v08.xml"),
+    ]
+    .map(|p| p.display().to_string())
+    .join("\n");
+    let app = launch(&ledger).await;
+    app.click("[data-nav=reminders]").await;
+    let before = encaisse::Ledger::open(&ledger)
+        .unwrap()
+        .work_list(today)
+        .unwrap()
+        .rows
+        .len();
+    app.click("[data-nav=import]").await;
+    app.set_value("[data-testid=bank-paths]", &paths).await;
+    let files = app
+        .text_until("[data-testid=bank-files]", |t| {
+            t.contains("camt053-v08.xml")
+        })
+        .await;
+    assert!(
+        files.contains("1 virement reçu ajouté, 1 déjà connu"),
+        "{files}"
+    );
+    let button = app
+        .text_until("[data-testid=bank-confirm-sure]", |t| {
+            t.contains("Tout valider")
+        })
+        .await;
+    assert_eq!(
+        button.replace(['\u{202f}', '\u{a0}'], " "),
+        "Tout valider : 2 paiements, 2 045,50 €"
+    );
+    let lines = app
+        .text_until("[data-testid=bank-lines]", |t| t.contains("sûr"))
+        .await;
+    assert!(
+        lines.contains("facture F-2026-0101 dans le libellé, montant exact"),
+        "{lines}"
+    );
+    app.shot("bank-pending").await;
+    app.click("[data-testid=bank-confirm-sure]").await;
+    let done = app
+        .text_until("[data-testid=bank-done]", |t| !t.is_empty())
+        .await;
+    assert!(done.starts_with("2 paiements enregistrés"), "{done}");
+    app.shot("bank-confirmed").await;
+    // The invoices are paid and leave the work list.
+    let core = encaisse::Ledger::open(&ledger).unwrap();
+    for number in ["F-2026-0101", "F-2026-0201"] {
+        let id = core.invoice_by_number(number).unwrap().id;
+        assert_eq!(core.invoice(id).unwrap().open_cents, 0, "{number}");
+    }
+    assert_eq!(
+        core.work_list(today).unwrap().rows.len(),
+        before - 2,
+        "the work list shrinks"
+    );
+    app.close().await;
+}

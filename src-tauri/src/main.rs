@@ -1,6 +1,7 @@
 //! Encaisse desktop shell: wires the core to the window. No business rules here.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod bank;
 mod commands;
 mod dossiers;
 mod dto;
@@ -33,6 +34,12 @@ fn main() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
+            bank::pick_bank_files,
+            bank::bank_import,
+            bank::bank_pending,
+            bank::bank_confirm_sure,
+            bank::bank_confirm,
+            bank::bank_set_aside,
             dossiers::portfolio,
             dossiers::dossier_open,
             dossiers::dossier_new,

@@ -51,6 +51,9 @@ import type { BackupDoneDto } from './bindings/BackupDoneDto';
 import type { RestoreDoneDto } from './bindings/RestoreDoneDto';
 import type { DossierDto } from './bindings/DossierDto';
 import type { HandoverDto } from './bindings/HandoverDto';
+import type { BankFileDto } from './bindings/BankFileDto';
+import type { BankPendingDto } from './bindings/BankPendingDto';
+import type { BankConfirmedDto } from './bindings/BankConfirmedDto';
 
 export type * from './bindings/IpcError';
 
@@ -92,6 +95,13 @@ export const api = {
   saveCompany: (company: CompanyDto) => call<null>('save_company', { company }),
   loadDemo: (asOf: string) => call<null>('load_demo', { asOf }),
   pickImportFile: () => call<string | null>('pick_import_file'),
+  pickBankFiles: () => call<string[]>('pick_bank_files'),
+  bankImport: (paths: string[]) => call<BankFileDto[]>('bank_import', { paths }),
+  bankPending: () => call<BankPendingDto>('bank_pending'),
+  bankConfirmSure: () => call<BankConfirmedDto>('bank_confirm_sure'),
+  bankConfirm: (lineId: string, clientId: string, invoiceIds: string[]) =>
+    call<string>('bank_confirm', { lineId, clientId, invoiceIds }),
+  bankSetAside: (lineId: string) => call<null>('bank_set_aside', { lineId }),
   portfolio: (asOf: string) => call<PortfolioDto>('portfolio', { asOf }),
   dossierOpen: (name: string) => call<null>('dossier_open', { name }),
   dossierNew: (name: string) => call<null>('dossier_new', { name }),

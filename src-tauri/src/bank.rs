@@ -1,0 +1,234 @@
+//! Bank statements in the window: choosing several files, the lines to
+//! match with their proposals, "Tout valider", one line confirmed or set
+//! aside. The reading and the matching are in the core (`encaisse::bank`).
+
+use serde::Serialize;
+use tauri::State;
+use ts_rs::TS;
+
+use crate::dto::{parse_id, IpcError, MoneyDto};
+use crate::state::App;
+use encaisse::bank::{self, Confidence, LineState};
+use encaisse::Ledger;
+
+type Res<T> = Result<T, IpcError>;
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct BankFileDto {
+    pub file_name: String,
+    pub format: String,
+    pub added: String,
+    pub known: String,
+    pub debits: String,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct BankInvoiceDto {
+    pub id: String,
+    pub number: String,
+    pub open: MoneyDto,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct BankProposalDto {
+    pub client_id: String,
+    pub client_code: String,
+    pub client_name: String,
+    pub invoices: Vec<BankInvoiceDto>,
+    /// `sure`, `probable` or `doubtful`.
+    pub confidence: String,
+    pub confidence_label: String,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct BankLineDto {
+    pub id: String,
+    pub date: String,
+    pub amount: MoneyDto,
+    pub payer: String,
+    pub remittance: String,
+    pub bank_ref: String,
+    pub file_name: String,
+    pub proposals: Vec<BankProposalDto>,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct BankPendingDto {
+    pub lines: Vec<BankLineDto>,
+    /// How many lines have a sure proposal, and what they add up to: the
+    /// "Tout valider" button says it before it is pressed.
+    pub sure_count: String,
+    pub sure_total: Vec<MoneyDto>,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct BankConfirmedDto {
+    pub payments: String,
+    pub total: Vec<MoneyDto>,
+}
+
+/// Opens the native dialog for one or more statements.
+#[tauri::command(async)]
+pub fn pick_bank_files() -> Res<Vec<String>> {
+    Ok(rfd::FileDialog::new()
+        .set_title("Choisir des relevés bancaires")
+        .add_filter(
+            "Relevés (CAMT.053, OFX, CFONB)",
+            &["xml", "ofx", "qfx", "txt", "cfonb", "dat"],
+        )
+        .add_filter("Tous les fichiers", &["*"])
+        .pick_files()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| p.display().to_string())
+        .collect())
+}
+
+/// Reads every statement first; one bad file and nothing is written.
+#[tauri::command(async)]
+pub fn bank_import(state: State<'_, App>, paths: Vec<String>) -> Res<Vec<BankFileDto>> {
+    let mut statements = Vec::new();
+    for path in &paths {
+        let (name, bytes) = encaisse::import::read_chosen_file(std::path::Path::new(path.trim()))?;
+        let statement = bank::parse(&name, &bytes);
+        if !statement.issues.is_empty() {
+            let lines: Vec<String> = statement
+                .issues
+                .iter()
+                .take(5)
+                .map(|i| format!("{name} : {i}"))
+                .collect();
+            return Err(IpcError::new(
+                "import",
+                format!("{}. Rien n'a été importé.", lines.join(" ; ")),
+            ));
+        }
+        statements.push(statement);
+    }
+    let mut ledger = state.ledger()?;
+    let mut out = Vec::new();
+    for s in &statements {
+        let done = ledger.import_bank(s)?;
+        out.push(BankFileDto {
+            file_name: s.file_name.clone(),
+            format: s.format.map_or("", |f| f.label()).to_string(),
+            added: done.added.to_string(),
+            known: done.known.to_string(),
+            debits: done.debits.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+fn proposal_dto(ledger: &Ledger, p: &bank::Proposal) -> Res<BankProposalDto> {
+    let client = ledger.client(p.client_id)?;
+    let invoices = p
+        .invoice_ids
+        .iter()
+        .map(|&id| {
+            let i = ledger.invoice(id)?;
+            Ok(BankInvoiceDto {
+                id: id.to_string(),
+                number: i.number,
+                open: encaisse::money::Money::new(i.open_cents, i.currency).into(),
+            })
+        })
+        .collect::<Res<Vec<_>>>()?;
+    Ok(BankProposalDto {
+        client_id: p.client_id.to_string(),
+        client_code: client.code,
+        client_name: client.name,
+        invoices,
+        confidence: match p.confidence {
+            Confidence::Sure => "sure",
+            Confidence::Probable => "probable",
+            Confidence::Doubtful => "doubtful",
+        }
+        .into(),
+        confidence_label: p.confidence.label_fr().into(),
+        reasons: p.reasons.clone(),
+    })
+}
+
+/// The lines waiting to be matched, with their proposals.
+#[tauri::command(async)]
+pub fn bank_pending(state: State<'_, App>) -> Res<BankPendingDto> {
+    let ledger = state.ledger()?;
+    let lines = ledger.bank_lines(Some(LineState::Pending))?;
+    let mut sure_total = Vec::new();
+    let mut sure_count = 0;
+    for line in &lines {
+        if line
+            .proposals
+            .first()
+            .is_some_and(|p| p.confidence == Confidence::Sure && !p.invoice_ids.is_empty())
+        {
+            sure_count += 1;
+            encaisse::ledger::add_to(&mut sure_total, line.amount)?;
+        }
+    }
+    Ok(BankPendingDto {
+        lines: lines
+            .iter()
+            .map(|l| {
+                Ok(BankLineDto {
+                    id: l.id.to_string(),
+                    date: encaisse::dates::format_fr(l.date),
+                    amount: l.amount.into(),
+                    payer: l.payer.clone(),
+                    remittance: l.remittance.clone(),
+                    bank_ref: l.bank_ref.clone(),
+                    file_name: l.file_name.clone(),
+                    proposals: l
+                        .proposals
+                        .iter()
+                        .map(|p| proposal_dto(&ledger, p))
+                        .collect::<Res<Vec<_>>>()?,
+                })
+            })
+            .collect::<Res<Vec<_>>>()?,
+        sure_count: sure_count.to_string(),
+        sure_total: sure_total.into_iter().map(Into::into).collect(),
+    })
+}
+
+/// "Tout valider": every sure match recorded as a payment.
+#[tauri::command(async)]
+pub fn bank_confirm_sure(state: State<'_, App>) -> Res<BankConfirmedDto> {
+    let done = state.ledger()?.confirm_sure_bank_lines()?;
+    Ok(BankConfirmedDto {
+        payments: done.payments.to_string(),
+        total: done.total.into_iter().map(Into::into).collect(),
+    })
+}
+
+/// One line recorded as a payment of `client_id` for `invoice_ids`.
+#[tauri::command(async)]
+pub fn bank_confirm(
+    state: State<'_, App>,
+    line_id: String,
+    client_id: String,
+    invoice_ids: Vec<String>,
+) -> Res<String> {
+    let invoices = invoice_ids
+        .iter()
+        .map(|s| parse_id(s))
+        .collect::<Res<Vec<i64>>>()?;
+    Ok(state
+        .ledger()?
+        .confirm_bank_line(parse_id(&line_id)?, parse_id(&client_id)?, &invoices)?
+        .to_string())
+}
+
+/// A line that is not a customer's payment, set aside for good.
+#[tauri::command(async)]
+pub fn bank_set_aside(state: State<'_, App>, line_id: String) -> Res<()> {
+    Ok(state.ledger()?.set_aside_bank_line(parse_id(&line_id)?)?)
+}
