@@ -1410,9 +1410,9 @@ async fn bank_statements_are_imported_the_sure_matches_confirmed_and_the_work_li
         let core = encaisse::Ledger::open(&ledger).unwrap();
         core.set_company(&encaisse::demo::company()).unwrap();
         for (code, name, number, cents) in [
-            ("BOUL01", "Boulangerie Martin", "F-2026-0101", 1_200_00),
-            ("GAR01", "Garage Dupont et Fils", "F-2026-0201", 845_50),
-            ("LEROUX01", "Épicerie Fine Leroux", "F-2026-0301", 1_000_00),
+            ("BOUL01", "Boulangerie Martin", "F-2026-0101", 120_000),
+            ("GAR01", "Garage Dupont et Fils", "F-2026-0201", 84_550),
+            ("LEROUX01", "Épicerie Fine Leroux", "F-2026-0301", 100_000),
         ] {
             let mut c = encaisse::model::Client::new(code, name);
             c.address = "1 rue de la Paix".into();
