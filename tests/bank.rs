@@ -445,3 +445,52 @@ fn bad_statements_are_refused_with_where_and_why_and_write_nothing() {
     assert!(ledger.import_bank(&s).is_err());
     assert!(ledger.bank_lines(None).unwrap().is_empty());
 }
+
+#[test]
+fn bank_csv_exports_are_read_by_their_headers_in_any_order() {
+    for name in ["qonto-like.csv", "shine-like.csv", "bnp-like.csv"] {
+        let s = statement(name);
+        assert_eq!(s.format, Some(Format::Csv), "{name}");
+        assert_eq!(s.debits, 1, "{name}: the EDF debit is left");
+        let amounts: Vec<i64> = s.lines.iter().map(|l| l.amount_cents).collect();
+        assert_eq!(amounts, vec![1_200_00, 845_50], "{name}");
+        assert_eq!(s.lines[0].date, date("2026-11-24"), "{name}");
+        assert!(
+            encaisse::bank::matching::squeeze(&s.lines[0].remittance).contains("F20260101"),
+            "{name}: {:?}",
+            s.lines[0]
+        );
+    }
+    let qonto = statement("qonto-like.csv");
+    assert_eq!(qonto.lines[0].payer, "BOULANGERIE MARTIN");
+    assert_eq!(qonto.lines[0].bank_ref, "qonto-7f3a-0001");
+    assert_eq!(qonto.lines[0].account, "FR7616958000016234567890123");
+    // Windows-1252 and both labels of a BNP-like export.
+    let bnp = statement("bnp-like.csv");
+    assert!(
+        bnp.lines[0]
+            .remittance
+            .starts_with("VIR SEPA RECU /DE BOULANGERIE"),
+        "{:?}",
+        bnp.lines[0]
+    );
+    // The matching finds the invoices from each of them.
+    let mut ledger = ledger_with_invoices();
+    ledger.import_bank(&statement("shine-like.csv")).unwrap();
+    let lines = ledger.bank_lines(Some(LineState::Pending)).unwrap();
+    assert!(
+        lines.iter().all(|l| l
+            .proposals
+            .first()
+            .is_some_and(|p| p.confidence == Confidence::Sure)),
+        "{lines:?}"
+    );
+    // A CSV without an amount column, and a bad amount, located.
+    let s = bank::parse("x.csv", b"Date;Libelle\n24/11/2026;VIR\n");
+    assert!(!s.issues.is_empty());
+    let s = bank::parse("x.csv", "Date;Montant\n24/11/2026;12,3,4\n".as_bytes());
+    assert_eq!(
+        (s.issues[0].line, s.issues[0].column.as_deref()),
+        (2, Some("Montant"))
+    );
+}

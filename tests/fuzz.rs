@@ -174,6 +174,8 @@ fn the_bank_statement_readers_never_panic() {
         "bank/releve-ofx1.ofx",
         "bank/releve-ofx2.ofx",
         "bank/releve-cfonb120.txt",
+        "bank/qonto-like.csv",
+        "bank/bnp-like.csv",
     ]
     .iter()
     .map(|n| read_fixture(n))

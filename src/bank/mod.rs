@@ -6,8 +6,9 @@
 //! - reading the statements the banks give: CAMT.053 (ISO 20022, versions
 //!   02 to 08, `camt`), OFX 1 (SGML) and 2 (XML) (`ofx`), CFONB 120, the
 //!   French banks' fixed-width format with its continuation records
-//!   (`cfonb`); credit lines become candidate payments, debits are counted
-//!   and left;
+//!   (`cfonb`), and a bank's CSV export whose columns are found by their
+//!   headers (`csv`); credit lines become candidate payments, debits are
+//!   counted and left;
 //! - the candidate lines kept in the ledger, once each however many
 //!   statements overlap, and their fate: confirmed as a payment, or set
 //!   aside (`lines`);
@@ -18,6 +19,7 @@
 
 mod camt;
 mod cfonb;
+mod csv;
 mod lines;
 pub mod matching;
 mod ofx;
@@ -38,6 +40,7 @@ pub enum Format {
     Camt053,
     Ofx,
     Cfonb120,
+    Csv,
 }
 
 impl Format {
@@ -46,6 +49,7 @@ impl Format {
             Format::Camt053 => "CAMT.053",
             Format::Ofx => "OFX",
             Format::Cfonb120 => "CFONB 120",
+            Format::Csv => "CSV",
         }
     }
 }
@@ -132,9 +136,12 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> Statement {
     } else if cfonb::looks_like(body) {
         statement.format = Some(Format::Cfonb120);
         cfonb::parse(body)
+    } else if csv::looks_like(body) {
+        statement.format = Some(Format::Csv);
+        csv::parse(body)
     } else {
         Err(vec![ImportIssue::file(
-            "format de relevé non reconnu : CAMT.053 (XML), OFX ou CFONB 120 attendus",
+            "format de relevé non reconnu : CAMT.053 (XML), OFX, CFONB 120 ou CSV avec une colonne de date et de montant attendus",
         )])
     };
     match result {

@@ -355,7 +355,7 @@ export const en: Record<Key, string> = {
   'settings.bounds': 'Bucket bounds in days late',
   'settings.boundsHelp': 'For example 30,60,90 gives: not due, 1–30, 31–60, 61–90, > 90 days.',
   'bank.title': "Bank statements",
-  'bank.intro': "Import your bank's statements (CAMT.053, OFX or CFONB 120): each transfer received is proposed the invoices it pays, with the reason. Nothing is recorded as a payment before you confirm; a statement imported twice, or two overlapping statements, add nothing twice.",
+  'bank.intro': "Import your bank's statements (CAMT.053, OFX, CFONB 120, or your online bank’s CSV export): each transfer received is proposed the invoices it pays, with the reason. Nothing is recorded as a payment before you confirm; a statement imported twice, or two overlapping statements, add nothing twice.",
   'bank.choose': "Import statements…",
   'bank.file': "{file} ({format}): {added, plural, one {# transfer received added} other {# transfers received added}}, {known, plural, one {# already known} other {# already known}}, {debits, plural, one {# debit ignored} other {# debits ignored}}",
   'bank.confirmSure': "Confirm all: {n, plural, one {# payment} other {# payments}}, {total}",

@@ -354,7 +354,7 @@ export const fr = {
   'settings.bounds': 'Bornes des tranches en jours de retard',
   'settings.boundsHelp': 'Par exemple 30,60,90 donne : non échu, 1–30, 31–60, 61–90, > 90 jours.',
   'bank.title': "Relevés bancaires",
-  'bank.intro': "Importez les relevés de votre banque (CAMT.053, OFX ou CFONB 120) : chaque virement reçu est proposé aux factures qu'il paie, avec la raison. Rien n'est enregistré comme paiement avant que vous validiez ; un relevé importé deux fois, ou deux relevés qui se chevauchent, n'ajoutent rien deux fois.",
+  'bank.intro': "Importez les relevés de votre banque (CAMT.053, OFX, CFONB 120, ou l’export CSV de votre banque en ligne) : chaque virement reçu est proposé aux factures qu'il paie, avec la raison. Rien n'est enregistré comme paiement avant que vous validiez ; un relevé importé deux fois, ou deux relevés qui se chevauchent, n'ajoutent rien deux fois.",
   'bank.choose': "Importer des relevés…",
   'bank.file': "{file} ({format}) : {added, plural, one {# virement reçu ajouté} other {# virements reçus ajoutés}}, {known, plural, one {# déjà connu} other {# déjà connus}}, {debits, plural, one {# débit ignoré} other {# débits ignorés}}",
   'bank.confirmSure': "Tout valider : {n, plural, one {# paiement} other {# paiements}}, {total}",
