@@ -21,7 +21,7 @@
 // Amounts in cents are written `1_500_00` (euros, then cents) on purpose.
 #![allow(clippy::inconsistent_digit_grouping)]
 
-// The domains. Bottom up they are books, bank, follow_up, documents,
+// The domains. Bottom up they are books, bank, einvoice, follow_up, documents,
 // sending, proof, reports, dossiers, demo: each uses only those before it
 // (ARCHITECTURE.md; `tests/architecture.rs` checks the arrows).
 pub mod bank;
@@ -29,6 +29,7 @@ pub mod books;
 pub mod demo;
 pub mod documents;
 pub mod dossiers;
+pub mod einvoice;
 pub mod follow_up;
 pub mod proof;
 pub mod reports;

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The domains, bottom up: each may use those before it, never those after.
-const DOMAINS: [&str; 9] = [
+const DOMAINS: [&str; 10] = [
     "books",
     "bank",
+    "einvoice",
     "follow_up",
     "documents",
     "sending",

@@ -188,6 +188,20 @@ fn the_bank_statement_readers_never_panic() {
 }
 
 #[test]
+fn the_e_invoice_readers_never_panic() {
+    let seeds: Vec<Vec<u8>> = [
+        "einvoice/factur-x-minimum.xml",
+        "einvoice/ubl-21-en16931.xml",
+    ]
+    .iter()
+    .map(|n| read_fixture(n))
+    .collect();
+    fuzz("einvoice", seeds, |b| {
+        let _ = encaisse::einvoice::parse("fuzz.xml", b);
+    });
+}
+
+#[test]
 fn the_csv_parser_and_its_sample_never_panic() {
     fuzz("csv", fixture_bytes(), |b| {
         let _ = encaisse::import::csv::sample(b);

@@ -15,6 +15,7 @@
 //! - `charges`    — late-payment interest and indemnities (FR B2B/B2C, DE, UK), prescription
 //! - `engine`     — the reminder work list: catch-up, grouping, levels, holds
 //! - `reminders`  — the follow-up in the ledger: levels, promises, disputes, pauses, scenarios
+//! - `einvoice`   — Factur-X, CII and UBL read; the seller checked, the buyer found or created, nothing doubled
 //! - `documents`  — templates, letters for window envelopes, the zip of letters
 //! - `mail`       — reminder e-mails and the outbox against a real SMTP server: faults, crashes, injection
 //! - `proof`      — the evidence log and its chain, tampering found, litigation file, hand-over, backups
@@ -34,6 +35,7 @@ mod books_over_time;
 mod charges;
 mod demo;
 mod documents;
+mod einvoice;
 mod engine;
 mod fuzz;
 mod import_csv;

@@ -259,7 +259,16 @@ pub enum ImportKind {
         #[command(flatten)]
         options: ImportOptions,
     },
-    /// Des relevés bancaires (CAMT.053, OFX, CFONB 120) : les virements reçus, proposés à leurs factures
+    /// Des factures électroniques de l'entreprise (Factur-X PDF, CII ou UBL)
+    Einvoice {
+        /// Les factures
+        #[arg(value_name = "FICHIER", required = true, num_args = 1..)]
+        files: Vec<String>,
+        /// Lire et contrôler sans rien écrire
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+    },
+    /// Des relevés bancaires (CAMT.053, OFX, CFONB 120, CSV) : les virements reçus, proposés à leurs factures
     Bank {
         /// Les relevés
         #[arg(value_name = "FICHIER", required = true, num_args = 1..)]

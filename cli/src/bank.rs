@@ -1,5 +1,6 @@
 //! `import bank`, `bank pending`, `bank confirm`, `bank set-aside`: the
-//! payments of the bank statements.
+//! payments of the bank statements; `import einvoice`: the company's
+//! electronic invoices.
 
 use std::path::PathBuf;
 
@@ -186,5 +187,71 @@ pub(crate) fn set_aside(ledger: &mut Ledger, line: &str) -> Result<(), Failure> 
     let id = line_id(line)?;
     ledger.set_aside_bank_line(id)?;
     println!("Ligne n° {id} mise de côté.");
+    Ok(())
+}
+
+/// Reads every e-invoice first: one bad file and nothing is written.
+pub(crate) fn import_einvoices(args: &Args, files: &[&str]) -> Result<(), Failure> {
+    let mut invoices = Vec::new();
+    for file in files {
+        let path = PathBuf::from(file);
+        let (name, bytes) = import::read_chosen_file(&path).map_err(|e| Failure::Core(e, None))?;
+        let invoice = encaisse::einvoice::parse(&name, &bytes)
+            .map_err(|issues| Failure::Core(Error::Import(issues), Some(path.clone())))?;
+        invoices.push((name, invoice));
+    }
+    if args.has("--dry-run") {
+        if args.has("--json") {
+            let read: Vec<_> = invoices.iter().map(|(_, i)| i).collect();
+            json(&read);
+        } else {
+            for (name, i) in &invoices {
+                println!(
+                    "{name} ({}) : {} du {}, {} — {}, dû {}{}",
+                    i.format,
+                    i.number,
+                    encaisse::dates::format_fr(i.issue_date),
+                    i.buyer.name,
+                    Money::new(i.total_cents, i.currency).format_fr(),
+                    Money::new(i.due_cents, i.currency).format_fr(),
+                    i.due()
+                        .map(|d| format!(", échéance {}", encaisse::dates::format_fr(d)))
+                        .unwrap_or_default()
+                );
+            }
+            println!("Rien n'a été écrit (--dry-run).");
+        }
+        return Ok(());
+    }
+    let mut ledger = open(args)?;
+    let mut outcomes = Vec::new();
+    for (name, invoice) in &invoices {
+        let done = ledger
+            .import_einvoice(invoice, name)
+            .map_err(|e| Failure::Core(e, None))?;
+        if !args.has("--json") {
+            let what = if done.unchanged {
+                "déjà importée, rien n'a changé"
+            } else if done.enriched {
+                "déjà connue : complétée (échéance, fiche client)"
+            } else {
+                "importée"
+            };
+            println!(
+                "{name} : facture {} de {}{} {what}",
+                done.number,
+                done.client_code,
+                if done.client_created {
+                    " (nouveau client)"
+                } else {
+                    ""
+                }
+            );
+        }
+        outcomes.push(done);
+    }
+    if args.has("--json") {
+        json(&outcomes);
+    }
     Ok(())
 }

@@ -461,6 +461,9 @@ fn run(args: &Args) -> Result<(), Failure> {
     match words.as_slice() {
         ["import", kind @ ("fec" | "csv"), file] => import_file(args, kind, PathBuf::from(file)),
         ["import", "bank", files @ ..] if !files.is_empty() => bank::import(args, files),
+        ["import", "einvoice", files @ ..] if !files.is_empty() => {
+            bank::import_einvoices(args, files)
+        }
         ["bank", "pending"] => bank::pending(args, &open(args)?),
         ["bank", "confirm"] if args.has("--sure") => bank::confirm_sure(&mut open(args)?),
         ["bank", "confirm", line] => bank::confirm(args, &mut open(args)?, line),

@@ -796,3 +796,43 @@ fn bank_statements_are_imported_proposed_confirmed_and_set_aside() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.xml:2: fichier tronqué"), "{err}");
 }
+
+#[test]
+fn e_invoices_are_imported_once_and_only_the_company_s_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.sqlite");
+    let ubl = fixture("einvoice/ubl-21-en16931.xml");
+    let ubl = ubl.to_str().unwrap();
+    let out = cli(&ledger, &["import", "einvoice", ubl, "--dry-run"]);
+    let text = String::from_utf8_lossy(&out.stdout).replace(['\u{202f}', '\u{a0}'], " ");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("(UBL) : F124212 du 17/06/2026, Ma jolie boutique SARL — 308,03 €, dû 208,03 €, échéance 16/07/2026"), "{text}");
+    // Another company's invoice is refused, and says why.
+    let out = cli(&ledger, &["company", "set", "--siren", "732829320"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(&ledger, &["import", "einvoice", ubl]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("émise par Au bon moulin"));
+    let out = cli(&ledger, &["company", "set", "--siren", "999999998"]);
+    assert!(out.status.success());
+    let out = cli(&ledger, &["import", "einvoice", ubl]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("facture F124212 de MAJOLIEBOU (nouveau client) importée"),
+        "{text}"
+    );
+    let out = cli(&ledger, &["import", "einvoice", ubl]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("déjà importée, rien n'a changé"));
+    let out = cli(&ledger, &["invoices", "--open", "--json"]);
+    let open: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(open["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(open["rows"][0]["open_cents"], 20803);
+}

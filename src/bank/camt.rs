@@ -6,11 +6,11 @@
 //! per transaction (`TxDtls`) when a batch carries several with their own
 //! amounts. Pending entries (`Sts` PDNG) are not payments yet and are left.
 
-use super::xml::Element;
 use super::{cents_of, clean, Read, StatementLine};
 use crate::books::dates::{parse_date, Date};
 use crate::books::import::ImportIssue;
 use crate::books::money::Currency;
+use crate::books::xml::Element;
 
 pub(super) fn parse(root: &Element) -> Result<Read, Vec<ImportIssue>> {
     let mut read = Read {

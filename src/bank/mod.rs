@@ -23,7 +23,6 @@ mod csv;
 mod lines;
 pub mod matching;
 mod ofx;
-mod xml;
 
 use serde::Serialize;
 
@@ -114,7 +113,7 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> Statement {
         statement.format = Some(Format::Ofx);
         ofx::parse(body)
     } else if start.starts_with('<') {
-        match xml::parse(body) {
+        match crate::books::xml::parse(body) {
             Ok(root) if root.name == "OFX" => {
                 statement.format = Some(Format::Ofx);
                 ofx::parse(body)

@@ -744,6 +744,15 @@ pub(crate) fn now_stamp() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// Sets an invoice's due date (an e-invoice gives it where a FEC did not).
+pub(crate) fn set_due_date(conn: &rusqlite::Connection, invoice_id: i64, due: Date) -> Result<()> {
+    conn.execute(
+        "UPDATE invoice SET due_date = ?2 WHERE id = ?1 AND issue_date <= ?2",
+        params![invoice_id, crate::dates::IsoDate::from(due)],
+    )?;
+    Ok(())
+}
+
 /// What invoice `invoice_id` has open, in cents (negative for a credit note).
 pub(crate) fn open_cents_tx(tx: &Transaction, invoice_id: i64) -> Result<i64> {
     Ok(open_of(tx, invoice_id)?.open_cents)

@@ -10,8 +10,9 @@
 //!   over several years);
 //! - the evidence log ([`evidence`]): the chained record of every fact
 //!   written, which every layer above appends to;
-//! - where files live ([`paths`]) and how text goes into a spreadsheet
-//!   ([`spreadsheet`]).
+//! - where files live ([`paths`]), how text goes into a spreadsheet
+//!   ([`spreadsheet`]), and a safe XML reader for the files of banks and
+//!   e-invoices (`xml`: no DTD, no entity but the predefined ones).
 //!
 //! Each SQL statement on the tables `client`, `invoice`, `payment`,
 //! `allocation`, `import`, `carry`, `evidence` and `setting` lives here.
@@ -29,3 +30,4 @@ pub mod spreadsheet;
 pub mod store;
 pub(crate) mod tally;
 pub mod words;
+pub(crate) mod xml;

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_company_payment.sql"),
     include_str!("../../migrations/0009_client_siren.sql"),
     include_str!("../../migrations/0010_bank.sql"),
+    include_str!("../../migrations/0011_invoice_document.sql"),
 ];
 
 /// Indexes that serve reads only (no constraint), as the migrations create
