@@ -11,6 +11,8 @@ const COMMANDS: &[&str] = &[
     "bank_confirm_sure",
     "bank_confirm",
     "bank_set_aside",
+    "pick_einvoice_files",
+    "einvoice_import",
     "evidence_log",
     "verify_ledger",
     "backup_status",

@@ -224,6 +224,9 @@ pub(crate) fn import_einvoices(args: &Args, files: &[&str]) -> Result<(), Failur
         return Ok(());
     }
     let mut ledger = open(args)?;
+    for (_, invoice) in &invoices {
+        ledger.check_einvoice_seller(invoice)?;
+    }
     let mut outcomes = Vec::new();
     for (name, invoice) in &invoices {
         let done = ledger

@@ -1492,3 +1492,45 @@ async fn bank_statements_are_imported_the_sure_matches_confirmed_and_the_work_li
     );
     app.close().await;
 }
+
+#[tokio::test]
+async fn an_e_invoice_is_imported_from_the_window_with_its_new_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("einvoice.sqlite");
+    {
+        let core = encaisse::Ledger::open(&ledger).unwrap();
+        let mut company = encaisse::demo::company();
+        company.siren = "999999998".into();
+        core.set_company(&company).unwrap();
+    }
+    let ubl =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/einvoice/ubl-21-en16931.xml");
+    let app = launch(&ledger).await;
+    app.click("[data-nav=import]").await;
+    app.set_value("[data-testid=einvoice-paths]", &ubl.display().to_string())
+        .await;
+    let said = app
+        .text_until("[data-testid=einvoice-done]", |t| t.contains("F124212"))
+        .await;
+    assert!(said.contains("Ma jolie boutique SARL"), "{said}");
+    assert!(
+        said.contains("importée (nouveau client MAJOLIEBOU)"),
+        "{said}"
+    );
+    app.shot("einvoice-imported").await;
+    // Once more: nothing changes.
+    app.set_value(
+        "[data-testid=einvoice-paths]",
+        &format!("{}\n", ubl.display()),
+    )
+    .await;
+    app.text_until("[data-testid=einvoice-done]", |t| {
+        t.contains("déjà importée")
+    })
+    .await;
+    let core = encaisse::Ledger::open(&ledger).unwrap();
+    let invoice = core.invoice_by_number("F124212").unwrap();
+    assert_eq!(invoice.open_cents, 20_803);
+    assert_eq!(core.invoice_documents(invoice.id).unwrap().len(), 1);
+    app.close().await;
+}

@@ -1,6 +1,7 @@
-//! Bank statements in the window: choosing several files, the lines to
-//! match with their proposals, "Tout valider", one line confirmed or set
-//! aside. The reading and the matching are in the core (`encaisse::bank`).
+//! Bank statements and e-invoices in the window: choosing several files,
+//! the lines to match with their proposals, "Tout valider", one line
+//! confirmed or set aside; the company's e-invoices imported. The reading
+//! and the matching are in the core (`encaisse::bank`, `encaisse::einvoice`).
 
 use serde::Serialize;
 use tauri::State;
@@ -231,4 +232,80 @@ pub fn bank_confirm(
 #[tauri::command(async)]
 pub fn bank_set_aside(state: State<'_, App>, line_id: String) -> Res<()> {
     Ok(state.ledger()?.set_aside_bank_line(parse_id(&line_id)?)?)
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct EInvoiceDoneDto {
+    pub file_name: String,
+    pub format: String,
+    pub number: String,
+    pub client_code: String,
+    pub buyer: String,
+    pub due: MoneyDto,
+    /// `created`, `enriched` or `unchanged`.
+    pub outcome: String,
+    pub client_created: bool,
+}
+
+/// Opens the native dialog for one or more e-invoices.
+#[tauri::command(async)]
+pub fn pick_einvoice_files() -> Res<Vec<String>> {
+    Ok(rfd::FileDialog::new()
+        .set_title("Choisir des factures électroniques")
+        .add_filter("Factur-X, CII, UBL", &["pdf", "xml"])
+        .add_filter("Tous les fichiers", &["*"])
+        .pick_files()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| p.display().to_string())
+        .collect())
+}
+
+/// Reads every e-invoice and checks its seller first; one bad file and
+/// nothing is written.
+#[tauri::command(async)]
+pub fn einvoice_import(state: State<'_, App>, paths: Vec<String>) -> Res<Vec<EInvoiceDoneDto>> {
+    let mut invoices = Vec::new();
+    for path in &paths {
+        let (name, bytes) = encaisse::import::read_chosen_file(std::path::Path::new(path.trim()))?;
+        let invoice = encaisse::einvoice::parse(&name, &bytes).map_err(|issues| {
+            let lines: Vec<String> = issues
+                .iter()
+                .take(5)
+                .map(|i| format!("{name} : {i}"))
+                .collect();
+            IpcError::new(
+                "import",
+                format!("{}. Rien n'a été importé.", lines.join(" ; ")),
+            )
+        })?;
+        invoices.push((name, invoice));
+    }
+    let mut ledger = state.ledger()?;
+    for (_, invoice) in &invoices {
+        ledger.check_einvoice_seller(invoice)?;
+    }
+    let mut out = Vec::new();
+    for (name, invoice) in &invoices {
+        let done = ledger.import_einvoice(invoice, name)?;
+        out.push(EInvoiceDoneDto {
+            file_name: name.clone(),
+            format: invoice.format.clone(),
+            number: done.number,
+            client_code: done.client_code,
+            buyer: invoice.buyer.name.clone(),
+            due: encaisse::money::Money::new(invoice.due_cents, invoice.currency).into(),
+            outcome: if done.unchanged {
+                "unchanged"
+            } else if done.enriched {
+                "enriched"
+            } else {
+                "created"
+            }
+            .into(),
+            client_created: done.client_created,
+        });
+    }
+    Ok(out)
 }

@@ -40,6 +40,8 @@ fn main() {
             bank::bank_confirm_sure,
             bank::bank_confirm,
             bank::bank_set_aside,
+            bank::pick_einvoice_files,
+            bank::einvoice_import,
             dossiers::portfolio,
             dossiers::dossier_open,
             dossiers::dossier_new,

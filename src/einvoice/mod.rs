@@ -119,8 +119,9 @@ pub struct EInvoiceOutcome {
 }
 
 impl Ledger {
-    /// Imports an e-invoice of the company's, in one transaction.
-    pub fn import_einvoice(&mut self, inv: &EInvoice, file_name: &str) -> Result<EInvoiceOutcome> {
+    /// Refuses an e-invoice whose seller is not the company (by SIREN),
+    /// saying whose it is: several files are checked before any is imported.
+    pub fn check_einvoice_seller(&self, inv: &EInvoice) -> Result<()> {
         let company = self.company()?;
         let ours: String = company.siren.chars().filter(char::is_ascii_digit).collect();
         let ours = if ours.len() >= 9 {
@@ -149,6 +150,12 @@ impl Ledger {
                 ))
             }
         }
+        Ok(())
+    }
+
+    /// Imports an e-invoice of the company's, in one transaction.
+    pub fn import_einvoice(&mut self, inv: &EInvoice, file_name: &str) -> Result<EInvoiceOutcome> {
+        self.check_einvoice_seller(inv)?;
         let (document, name, media_type) = match &inv.pdf {
             Some(pdf) => (pdf.as_slice(), file_name.to_string(), "application/pdf"),
             None => (inv.xml.as_bytes(), file_name.to_string(), "application/xml"),

@@ -54,6 +54,7 @@ import type { HandoverDto } from './bindings/HandoverDto';
 import type { BankFileDto } from './bindings/BankFileDto';
 import type { BankPendingDto } from './bindings/BankPendingDto';
 import type { BankConfirmedDto } from './bindings/BankConfirmedDto';
+import type { EInvoiceDoneDto } from './bindings/EInvoiceDoneDto';
 
 export type * from './bindings/IpcError';
 
@@ -102,6 +103,8 @@ export const api = {
   bankConfirm: (lineId: string, clientId: string, invoiceIds: string[]) =>
     call<string>('bank_confirm', { lineId, clientId, invoiceIds }),
   bankSetAside: (lineId: string) => call<null>('bank_set_aside', { lineId }),
+  pickEinvoiceFiles: () => call<string[]>('pick_einvoice_files'),
+  einvoiceImport: (paths: string[]) => call<EInvoiceDoneDto[]>('einvoice_import', { paths }),
   portfolio: (asOf: string) => call<PortfolioDto>('portfolio', { asOf }),
   dossierOpen: (name: string) => call<null>('dossier_open', { name }),
   dossierNew: (name: string) => call<null>('dossier_new', { name }),
