@@ -102,6 +102,23 @@ fn a_factur_x_pdf_gives_its_embedded_invoice_and_is_kept() {
     assert_eq!(documents.len(), 1);
     assert_eq!(documents[0].1, "application/pdf");
     assert_eq!(documents[0].2, read_fixture("einvoice/invoice_EN16931.pdf"));
+    // It goes into the client's litigation file.
+    let invoice = ledger.invoice(done.invoice_id).unwrap();
+    let (zip, _) = ledger
+        .litigation_file(invoice.client_id, date("2026-12-04"))
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let name = format!(
+        "factures/{}.pdf",
+        encaisse::documents::slug(&invoice.number)
+    );
+    let mut kept = Vec::new();
+    std::io::Read::read_to_end(
+        &mut zip.by_name(&name).expect("the invoice in the file"),
+        &mut kept,
+    )
+    .unwrap();
+    assert_eq!(kept, read_fixture("einvoice/invoice_EN16931.pdf"));
 }
 
 #[test]

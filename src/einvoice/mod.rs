@@ -330,6 +330,34 @@ impl Ledger {
         }
     }
 
+    /// The invoice's own PDF: the one kept with it (a Factur-X), else the
+    /// file the ledger knows the path of, when it can be read.
+    pub fn invoice_pdf(&self, invoice_id: i64) -> Result<Option<Vec<u8>>> {
+        let kept: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT bytes FROM invoice_document WHERE invoice_id = ?1 AND media_type = 'application/pdf' ORDER BY id DESC LIMIT 1",
+                [invoice_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if kept.is_some() {
+            return Ok(kept);
+        }
+        let path: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT pdf_path FROM invoice WHERE id = ?1",
+                [invoice_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        Ok(path
+            .filter(|p| !p.trim().is_empty())
+            .and_then(|p| std::fs::read(p).ok()))
+    }
+
     /// The documents kept with an invoice: (name, media type, bytes).
     pub fn invoice_documents(&self, invoice_id: i64) -> Result<Vec<(String, String, Vec<u8>)>> {
         let mut stmt = self.conn.prepare(

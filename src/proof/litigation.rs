@@ -296,25 +296,17 @@ impl Ledger {
             )?,
         )?;
 
-        // The invoices' own PDFs, when the ledger knows where they are.
+        // The invoices' own PDFs: kept with them (Factur-X), or read from
+        // where the ledger knows they are.
         let mut invoice_pdfs = 0;
-        {
-            let mut stmt = self.conn.prepare(
-                "SELECT number, pdf_path FROM invoice WHERE client_id = ?1 AND pdf_path IS NOT NULL AND pdf_path <> '' ORDER BY due_date, number",
-            )?;
-            let rows = stmt.query_map([client_id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?;
-            for row in rows {
-                let (number, path) = row?;
-                if let Ok(bytes) = std::fs::read(&path) {
-                    add(
-                        &mut zip,
-                        &format!("factures/{}.pdf", crate::documents::slug(&number)),
-                        &bytes,
-                    )?;
-                    invoice_pdfs += 1;
-                }
+        for invoice in &invoices {
+            if let Some(bytes) = self.invoice_pdf(invoice.id)? {
+                add(
+                    &mut zip,
+                    &format!("factures/{}.pdf", crate::documents::slug(&invoice.number)),
+                    &bytes,
+                )?;
+                invoice_pdfs += 1;
             }
         }
 

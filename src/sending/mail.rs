@@ -312,13 +312,11 @@ impl Ledger {
             let mut invoice_pdfs = Vec::new();
             if attach_invoices {
                 for inv in &row.invoices {
-                    if let Some(path) = self.invoice_pdf_path(inv.id)? {
-                        if let Ok(bytes) = std::fs::read(&path) {
-                            invoice_pdfs.push((
-                                format!("facture-{}.pdf", documents::slug(&inv.number)),
-                                bytes,
-                            ));
-                        }
+                    if let Some(bytes) = self.invoice_pdf(inv.id)? {
+                        invoice_pdfs.push((
+                            format!("facture-{}.pdf", documents::slug(&inv.number)),
+                            bytes,
+                        ));
                     }
                 }
             }
@@ -340,18 +338,6 @@ impl Ledger {
             });
         }
         Ok(out)
-    }
-
-    fn invoice_pdf_path(&self, invoice_id: i64) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT pdf_path FROM invoice WHERE id = ?1",
-                [invoice_id],
-                |r| r.get::<_, Option<String>>(0),
-            )
-            .optional()?
-            .flatten())
     }
 }
 
