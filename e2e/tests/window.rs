@@ -1490,6 +1490,31 @@ async fn bank_statements_are_imported_the_sure_matches_confirmed_and_the_work_li
         before - 2,
         "the work list shrinks"
     );
+    // The Leroux transfer names the client but fits no amount: assigned by
+    // hand to the invoice it pays.
+    answered(
+        "assign",
+        app.client.execute(
+            "[...document.querySelectorAll('[data-testid=bank-line]')].find((r) => r.textContent.includes('LEROUX01')).querySelector('[data-testid=bank-assign]').click();",
+            vec![],
+        ),
+    )
+    .await
+    .unwrap();
+    let invoice = "[data-testid=bank-assign-invoice][data-number='F-2026-0301']";
+    app.wait(invoice).await;
+    app.click(invoice).await;
+    app.shot("bank-assign").await;
+    app.click("[data-testid=bank-assign-confirm]").await;
+    app.text_until("[data-testid=bank-lines]", |t| !t.contains("LEROUX01"))
+        .await;
+    let id = core.invoice_by_number("F-2026-0301").unwrap().id;
+    assert_eq!(
+        core.invoice(id).unwrap().open_cents,
+        0,
+        "paid by the transfer assigned by hand"
+    );
+    assert_eq!(core.work_list(today).unwrap().rows.len(), before - 3);
     app.close().await;
 }
 
