@@ -463,6 +463,11 @@ fn bank_csv_exports_are_read_by_their_headers_in_any_order() {
     }
     let qonto = statement("qonto-like.csv");
     assert_eq!(qonto.lines[0].payer, "BOULANGERIE MARTIN");
+    assert_eq!(
+        qonto.lines.iter().map(|l| l.line).collect::<Vec<_>>(),
+        [2, 4],
+        "numbered as the file"
+    );
     assert_eq!(qonto.lines[0].bank_ref, "qonto-7f3a-0001");
     assert_eq!(qonto.lines[0].account, "FR7616958000016234567890123");
     // Windows-1252 and both labels of a BNP-like export.
@@ -473,6 +478,26 @@ fn bank_csv_exports_are_read_by_their_headers_in_any_order() {
             .starts_with("VIR SEPA RECU /DE BOULANGERIE"),
         "{:?}",
         bnp.lines[0]
+    );
+    // A statement of another account than the company's is refused.
+    let mut other = ledger_with_invoices();
+    let err = other.import_bank(&qonto).unwrap_err();
+    let encaisse::Error::Import(issues) = err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        (issues[0].line, issues[0].column.as_deref()),
+        (2, Some("compte"))
+    );
+    assert!(
+        issues[0]
+            .message
+            .contains("ce n'est pas le compte de l'entreprise"),
+        "{issues:?}"
+    );
+    assert!(
+        other.bank_lines(None).unwrap().is_empty(),
+        "nothing written"
     );
     // The matching finds the invoices from each of them.
     let mut ledger = ledger_with_invoices();

@@ -192,7 +192,16 @@ pub(super) fn parse(text: &str) -> Result<Read, Vec<ImportIssue>> {
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        // The line the record starts on, counted in the text: after a CRLF
+        // the reader's position is at the LF, one line early.
+        let line = record.position().map_or(0, |p| {
+            let bytes = text.as_bytes();
+            let mut at = (p.byte() as usize).min(bytes.len());
+            while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+                at += 1;
+            }
+            bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1
+        });
         let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").trim();
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;

@@ -83,6 +83,7 @@ impl Ledger {
         if !statement.issues.is_empty() {
             return Err(Error::Import(statement.issues.clone()));
         }
+        self.check_statement_account(statement)?;
         let tx = self.conn.transaction()?;
         let mut outcome = BankImport {
             debits: statement.debits,
@@ -135,6 +136,45 @@ impl Ledger {
         }
         tx.commit()?;
         Ok(outcome)
+    }
+
+    /// Refuses a statement of an account that is not the company's (its
+    /// IBAN in Paramètres): an account given as an IBAN must be it; a
+    /// domestic account number (OFX, CFONB) must be part of it.
+    fn check_statement_account(&self, statement: &Statement) -> Result<()> {
+        let alnum = |t: &str| -> String {
+            t.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_uppercase())
+                .collect()
+        };
+        let iban = alnum(&self.company()?.iban);
+        if iban.is_empty() {
+            return Ok(());
+        }
+        for line in &statement.lines {
+            let account = alnum(&line.account);
+            let is_iban = account.len() > 4
+                && account[..2].chars().all(|c| c.is_ascii_alphabetic())
+                && account[2..4].chars().all(|c| c.is_ascii_digit());
+            let known = account.is_empty()
+                || if is_iban {
+                    account == iban
+                } else {
+                    account.len() >= 8 && iban.contains(&account)
+                };
+            if !known {
+                return Err(Error::Import(vec![crate::books::import::ImportIssue::at(
+                    line.line,
+                    Some("compte"),
+                    format!(
+                        "relevé du compte {} : ce n'est pas le compte de l'entreprise (IBAN {} dans Paramètres › Entreprise) ; rien n'a été importé",
+                        line.account, iban
+                    ),
+                )]));
+            }
+        }
+        Ok(())
     }
 
     /// The statement lines in `state` (all when `None`), oldest first; the
