@@ -174,10 +174,11 @@ fn restore_on_the_command_line_works_over_a_ledger_that_no_longer_opens() {
     assert_eq!(std::fs::read(aside.path()).unwrap(), vec![0x5a; 8192]);
 }
 
-/// `letters --record`, `remind --send`, `outbox send`, `backup` and
-/// `restore` killed at random instants, round after round: after each kill
-/// the ledger is sound, no e-mail reached the server twice, nothing recorded
-/// went missing, and the operation runs again to completion.
+/// `letters --record`, `remind --send`, `outbox send`, `import bank`,
+/// `bank confirm --sure`, `backup` and `restore` killed at random instants,
+/// round after round: after each kill the ledger is sound, no e-mail reached
+/// the server twice, no statement line is kept twice, nothing recorded went
+/// missing, and the operation runs again to completion.
 /// `ENCAISSE_SOAK_KILLS=200` makes it the soak (`scripts/soak.sh`).
 #[test]
 fn every_writing_command_killed_at_random_instants_leaves_a_sound_ledger() {
@@ -208,6 +209,22 @@ fn every_writing_command_killed_at_random_instants_leaves_a_sound_ledger() {
         l.backup_to(&before, &|_, _| {}).unwrap();
     }
     let day = "2026-11-22";
+    // A bank statement of 600 transfers, a third naming an invoice.
+    let statement = dir.path().join("releve.xml");
+    let transfers = 600;
+    let mut xml = String::from(
+        "<?xml version=\"1.0\"?><Document><BkToCstmrStmt><Stmt><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id></Acct>",
+    );
+    for n in 0..transfers {
+        xml.push_str(&format!(
+            "<Ntry><Amt Ccy=\"EUR\">{}.{:02}</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-11-20</Dt></BookgDt><AcctSvcrRef>BQ-{n:06}</AcctSvcrRef><NtryDtls><TxDtls><RmtInf><Ustrd>FACTURE F{:07}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>",
+            10 + n % 900,
+            n % 100,
+            if n % 3 == 0 { n * 2 } else { 999_999 }
+        ));
+    }
+    xml.push_str("</Stmt></BkToCstmrStmt></Document>");
+    std::fs::write(&statement, xml).unwrap();
     let zip = dir.path().join("relances.zip");
     let save = dir.path().join("copie.sqlite");
     let operations: Vec<(&str, Vec<String>)> = vec![
@@ -236,6 +253,18 @@ fn every_writing_command_killed_at_random_instants_leaves_a_sound_ledger() {
             ],
         ),
         ("outbox", vec!["outbox".into(), "send".into()]),
+        (
+            "import bank",
+            vec![
+                "import".into(),
+                "bank".into(),
+                statement.display().to_string(),
+            ],
+        ),
+        (
+            "bank confirm",
+            vec!["bank".into(), "confirm".into(), "--sure".into()],
+        ),
         (
             "backup",
             vec!["backup".into(), "--out".into(), save.display().to_string()],
@@ -281,6 +310,16 @@ fn every_writing_command_killed_at_random_instants_leaves_a_sound_ledger() {
             unique.len(),
             ids.len(),
             "round {round} ({name}): an e-mail went twice"
+        );
+        // A statement's line is kept once, however often it was cut short.
+        let lines = Ledger::open(&ledger)
+            .unwrap()
+            .bank_lines(None)
+            .unwrap()
+            .len();
+        assert!(
+            lines <= transfers,
+            "round {round} ({name}): {lines} statement lines"
         );
         // What was recorded stays recorded (a restore goes back on purpose).
         let now = recorded(&ledger);
