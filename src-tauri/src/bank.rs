@@ -75,47 +75,67 @@ pub struct BankConfirmedDto {
     pub total: Vec<MoneyDto>,
 }
 
-/// Opens the native dialog for one or more statements.
-#[tauri::command(async)]
-pub fn pick_bank_files() -> Res<Vec<String>> {
-    Ok(rfd::FileDialog::new()
-        .set_title("Choisir des relevés bancaires")
-        .add_filter(
-            "Relevés (CAMT.053, OFX, CFONB)",
-            &["xml", "ofx", "qfx", "txt", "cfonb", "dat"],
-        )
+/// The native dialog for several files of one kind.
+fn pick_files(title: &str, kind: &str, extensions: &[&str]) -> Vec<String> {
+    rfd::FileDialog::new()
+        .set_title(title)
+        .add_filter(kind, extensions)
         .add_filter("Tous les fichiers", &["*"])
         .pick_files()
         .unwrap_or_default()
         .into_iter()
         .map(|p| p.display().to_string())
-        .collect())
+        .collect()
+}
+
+/// Reads and parses every file before anything is written: the first file
+/// with problems refuses them all, naming it and its first problems.
+fn read_all<T>(
+    paths: &[String],
+    parse: impl Fn(&str, &[u8]) -> Result<T, Vec<encaisse::import::ImportIssue>>,
+) -> Res<Vec<(String, T)>> {
+    let mut read = Vec::new();
+    for path in paths {
+        let (name, bytes) = encaisse::import::read_chosen_file(std::path::Path::new(path.trim()))?;
+        let parsed = parse(&name, &bytes).map_err(|issues| {
+            let lines: Vec<String> = issues
+                .iter()
+                .take(5)
+                .map(|i| format!("{name} : {i}"))
+                .collect();
+            IpcError::new(
+                "import",
+                format!("{}. Rien n'a été importé.", lines.join(" ; ")),
+            )
+        })?;
+        read.push((name, parsed));
+    }
+    Ok(read)
+}
+
+/// Opens the native dialog for one or more statements.
+#[tauri::command(async)]
+pub fn pick_bank_files() -> Res<Vec<String>> {
+    Ok(pick_files(
+        "Choisir des relevés bancaires",
+        "Relevés (CAMT.053, OFX, CFONB, CSV)",
+        &["xml", "ofx", "qfx", "txt", "cfonb", "dat", "csv"],
+    ))
 }
 
 /// Reads every statement first; one bad file and nothing is written.
 #[tauri::command(async)]
 pub fn bank_import(state: State<'_, App>, paths: Vec<String>) -> Res<Vec<BankFileDto>> {
-    let mut statements = Vec::new();
-    for path in &paths {
-        let (name, bytes) = encaisse::import::read_chosen_file(std::path::Path::new(path.trim()))?;
-        let statement = bank::parse(&name, &bytes);
-        if !statement.issues.is_empty() {
-            let lines: Vec<String> = statement
-                .issues
-                .iter()
-                .take(5)
-                .map(|i| format!("{name} : {i}"))
-                .collect();
-            return Err(IpcError::new(
-                "import",
-                format!("{}. Rien n'a été importé.", lines.join(" ; ")),
-            ));
+    let statements = read_all(&paths, |name, bytes| {
+        let statement = bank::parse(name, bytes);
+        match statement.issues.is_empty() {
+            true => Ok(statement),
+            false => Err(statement.issues),
         }
-        statements.push(statement);
-    }
+    })?;
     let mut ledger = state.ledger()?;
     let mut out = Vec::new();
-    for s in &statements {
+    for (_, s) in &statements {
         let done = ledger.import_bank(s)?;
         out.push(BankFileDto {
             file_name: s.file_name.clone(),
@@ -251,37 +271,18 @@ pub struct EInvoiceDoneDto {
 /// Opens the native dialog for one or more e-invoices.
 #[tauri::command(async)]
 pub fn pick_einvoice_files() -> Res<Vec<String>> {
-    Ok(rfd::FileDialog::new()
-        .set_title("Choisir des factures électroniques")
-        .add_filter("Factur-X, CII, UBL", &["pdf", "xml"])
-        .add_filter("Tous les fichiers", &["*"])
-        .pick_files()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| p.display().to_string())
-        .collect())
+    Ok(pick_files(
+        "Choisir des factures électroniques",
+        "Factur-X, CII, UBL",
+        &["pdf", "xml"],
+    ))
 }
 
 /// Reads every e-invoice and checks its seller first; one bad file and
 /// nothing is written.
 #[tauri::command(async)]
 pub fn einvoice_import(state: State<'_, App>, paths: Vec<String>) -> Res<Vec<EInvoiceDoneDto>> {
-    let mut invoices = Vec::new();
-    for path in &paths {
-        let (name, bytes) = encaisse::import::read_chosen_file(std::path::Path::new(path.trim()))?;
-        let invoice = encaisse::einvoice::parse(&name, &bytes).map_err(|issues| {
-            let lines: Vec<String> = issues
-                .iter()
-                .take(5)
-                .map(|i| format!("{name} : {i}"))
-                .collect();
-            IpcError::new(
-                "import",
-                format!("{}. Rien n'a été importé.", lines.join(" ; ")),
-            )
-        })?;
-        invoices.push((name, invoice));
-    }
+    let invoices = read_all(&paths, encaisse::einvoice::parse)?;
     let mut ledger = state.ledger()?;
     for (_, invoice) in &invoices {
         ledger.check_einvoice_seller(invoice)?;
