@@ -38,7 +38,7 @@ pub mod sending;
 // Each module is also named at the root, as the shell, the command line
 // and the tests have always named it (`encaisse::money`).
 pub use books::{
-    dates, error, evidence, import, ledger, model, money, paths, spreadsheet, store, words,
+    dates, error, evidence, import, ledger, model, money, paths, spreadsheet, store, words, writers,
 };
 pub(crate) use books::{parallel, tally};
 pub use demo::synthetic;

@@ -166,3 +166,56 @@ fn an_upgrade_that_would_break_a_reference_is_refused_whole() {
         .unwrap();
     assert_eq!(version, 1, "nothing of the upgrade may be kept");
 }
+
+#[test]
+fn a_write_that_waits_too_long_names_who_holds_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grand-livre.sqlite");
+    let ledger = Ledger::open(&path).unwrap();
+    // Each process that opens the ledger leaves its name beside it.
+    let folder = dir.path().join(".grand-livre.sqlite.writers");
+    let own = std::fs::read_dir(&folder).unwrap().count();
+    assert_eq!(own, 1, "this process is named");
+    // Another process (alive) that named itself, and one that died.
+    let mut other = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    std::fs::write(
+        folder.join(format!("{}-0", other.id())),
+        "encaisse-cli backup --auto",
+    )
+    .unwrap();
+    std::fs::write(folder.join("999999999-0"), "un programme mort").unwrap();
+    assert_eq!(
+        encaisse::writers::others(&path),
+        vec![format!("encaisse-cli backup --auto (pid {})", other.id())]
+    );
+    assert!(
+        !folder.join("999999999-0").exists(),
+        "a dead mark is cleared"
+    );
+    // It holds the write lock; a write here waits, then says who.
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let err = ledger
+        .upsert_client(&encaisse::model::Client::new("C1", "Client"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "occupé depuis plus de 5 secondes par encaisse-cli backup --auto (pid {})",
+            other.id()
+        )),
+        "{err}"
+    );
+    holder.execute_batch("ROLLBACK").unwrap();
+    other.kill().unwrap();
+    let _ = other.wait();
+    drop(ledger);
+    assert_eq!(
+        std::fs::read_dir(&folder).unwrap().count(),
+        1,
+        "closing the ledger removes its own mark (the other's stays until it is found dead)"
+    );
+}

@@ -166,6 +166,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Named so, another program waiting for the ledger says who holds it.
+    encaisse::writers::set_program(&format!("encaisse-cli {}", args.words.join(" ")));
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(message)) => {

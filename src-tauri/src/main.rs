@@ -11,6 +11,8 @@ mod single;
 mod state;
 
 fn main() {
+    // Named so, a command line waiting for the ledger says who holds it.
+    encaisse::writers::set_program("la fenêtre Encaisse");
     // `--ledger`, else ENCAISSE_LEDGER, else the dossier opened last, else
     // the default ledger.
     let explicit = encaisse::paths::ledger_arg(std::env::args().skip(1)).or_else(|| {

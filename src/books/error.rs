@@ -50,7 +50,13 @@ pub enum Error {
 fn database_message(e: &rusqlite::Error) -> String {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-            "le grand livre est occupé depuis plus de 5 secondes par un autre programme Encaisse (la fenêtre, une commande encaisse-cli, une sauvegarde) : rien n'a été écrit, réessayez dans un instant".into()
+            let others = crate::books::writers::others_of_open();
+            let who = if others.is_empty() {
+                "un autre programme Encaisse (la fenêtre, une commande encaisse-cli, une sauvegarde)".to_string()
+            } else {
+                others.join(", ")
+            };
+            format!("le grand livre est occupé depuis plus de 5 secondes par {who} : rien n'a été écrit, réessayez dans un instant")
         }
         _ => format!("base de données : {e}"),
     }

@@ -30,4 +30,5 @@ pub mod spreadsheet;
 pub mod store;
 pub(crate) mod tally;
 pub mod words;
+pub mod writers;
 pub(crate) mod xml;

@@ -89,6 +89,9 @@ pub struct Ledger {
     reader: RefCell<Option<Connection>>,
     pub(crate) conn: Connection,
     path: Option<PathBuf>,
+    /// This process's name left beside the file, for the busy message of
+    /// the others.
+    _mark: Option<crate::books::writers::Mark>,
 }
 
 impl Ledger {
@@ -111,6 +114,7 @@ impl Ledger {
             conn,
             path: Some(path.to_path_buf()),
             reader: RefCell::new(None),
+            _mark: crate::books::writers::mark(path),
         };
         ledger.prepare().map_err(|e| match e {
             Error::Db(source) => Error::Open {
@@ -128,6 +132,7 @@ impl Ledger {
             conn: Connection::open_in_memory()?,
             path: None,
             reader: RefCell::new(None),
+            _mark: None,
         };
         ledger.prepare()?;
         Ok(ledger)
