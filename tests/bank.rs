@@ -519,3 +519,33 @@ fn bank_csv_exports_are_read_by_their_headers_in_any_order() {
         (2, Some("Montant"))
     );
 }
+
+#[test]
+fn fifty_megabytes_of_noise_are_refused_at_once_by_both_readers() {
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let noise: Vec<u8> = (0..50 << 20)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 32) as u8
+        })
+        .collect();
+    let statement = bank::parse("bruit.bin", &noise);
+    assert!(statement.lines.is_empty());
+    assert!(
+        statement.issues[0].message.contains("pas un fichier texte"),
+        "{:?}",
+        statement.issues
+    );
+    let issues = encaisse::einvoice::parse("bruit.bin", &noise).unwrap_err();
+    assert!(
+        issues[0].message.contains("ni un PDF ni un XML"),
+        "{issues:?}"
+    );
+    // Noise that starts like a PDF is read as one, and refused as one.
+    let mut pdf_like = b"%PDF-1.7\n".to_vec();
+    pdf_like.extend_from_slice(&noise[..1 << 20]);
+    let issues = encaisse::einvoice::parse("faux.pdf", &pdf_like).unwrap_err();
+    assert!(issues[0].message.contains("PDF"), "{issues:?}");
+}
