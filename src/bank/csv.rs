@@ -183,12 +183,7 @@ pub(super) fn parse(text: &str) -> Result<Read, Vec<ImportIssue>> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                issues.push(ImportIssue::at(
-                    line,
-                    None,
-                    format!("ligne illisible : {e}"),
-                ));
+                issues.push(ImportIssue::unreadable(&e));
                 continue;
             }
         };

@@ -294,10 +294,7 @@ fn read_table(bytes: &[u8]) -> Result<Table, ImportIssue> {
         .from_reader(decoded.text.as_bytes());
     let mut records = Vec::new();
     for result in reader.records() {
-        let record = result.map_err(|e| {
-            let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-            ImportIssue::at(line, None, format!("ligne illisible : {e}"))
-        })?;
+        let record = result.map_err(|e| ImportIssue::unreadable(&e))?;
         let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
         if cells.iter().all(String::is_empty) {

@@ -57,6 +57,14 @@ impl ImportIssue {
     }
 }
 
+impl ImportIssue {
+    /// A CSV line the reader could not take apart, where it is.
+    pub fn unreadable(e: &::csv::Error) -> Self {
+        let line = e.position().map_or(0, |p| p.line() as usize);
+        ImportIssue::at(line, None, format!("ligne illisible : {e}"))
+    }
+}
+
 impl fmt::Display for ImportIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.line, &self.column) {
