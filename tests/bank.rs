@@ -492,12 +492,21 @@ fn bank_csv_exports_are_read_by_their_headers_in_any_order() {
     assert!(
         issues[0]
             .message
-            .contains("ce n'est pas le compte de l'entreprise"),
+            .contains("qonto-like.csv : relevé du compte FR7616958000016234567890123, qui n'est pas le compte de l'entreprise"),
         "{issues:?}"
     );
     assert!(
         other.bank_lines(None).unwrap().is_empty(),
         "nothing written"
+    );
+    // Among several statements, the other account's refuses them all.
+    let err = other
+        .import_bank_statements(&[statement("camt053-v02.xml"), qonto.clone()])
+        .unwrap_err();
+    assert!(err.to_string().contains("qonto-like.csv"), "{err}");
+    assert!(
+        other.bank_lines(None).unwrap().is_empty(),
+        "not even the good statement"
     );
     // The matching finds the invoices from each of them.
     let mut ledger = ledger_with_invoices();

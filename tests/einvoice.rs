@@ -137,6 +137,20 @@ fn an_invoice_the_company_did_not_issue_is_refused_with_that_reason() {
         ledger.clients(date("2026-12-04"), None).unwrap().is_empty(),
         "nothing written"
     );
+    // Another company's invoice among the company's own: none is imported.
+    let mut ours = ledger_of("123456782");
+    let err = ours
+        .import_einvoices(&[
+            ("min.xml".into(), read("factur-x-minimum.xml")),
+            ("ubl.xml".into(), read("ubl-21-en16931.xml")),
+        ])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("émise par Au bon moulin"), "{err}");
+    assert!(
+        ours.clients(date("2026-12-04"), None).unwrap().is_empty(),
+        "not even the good one"
+    );
 }
 
 #[test]

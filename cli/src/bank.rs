@@ -49,9 +49,8 @@ pub(crate) fn import(args: &Args, files: &[&str]) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let mut outcomes = Vec::new();
-    for s in &statements {
-        let outcome = ledger.import_bank(s)?;
+    let outcomes = ledger.import_bank_statements(&statements)?;
+    for (s, outcome) in statements.iter().zip(&outcomes) {
         if !args.has("--json") {
             println!(
                 "{} ({}) : {}, {} déjà {}, {} ignorés",
@@ -67,7 +66,6 @@ pub(crate) fn import(args: &Args, files: &[&str]) -> Result<(), Failure> {
                 encaisse::words::fr(outcome.debits as u64, "débit", "débits"),
             );
         }
-        outcomes.push(outcome);
     }
     if args.has("--json") {
         json(&outcomes);
@@ -223,15 +221,8 @@ pub(crate) fn import_einvoices(args: &Args, files: &[&str]) -> Result<(), Failur
         }
         return Ok(());
     }
-    let mut ledger = open(args)?;
-    for (_, invoice) in &invoices {
-        ledger.check_einvoice_seller(invoice)?;
-    }
-    let mut outcomes = Vec::new();
-    for (name, invoice) in &invoices {
-        let done = ledger
-            .import_einvoice(invoice, name)
-            .map_err(|e| Failure::Core(e, None))?;
+    let outcomes = open(args)?.import_einvoices(&invoices)?;
+    for ((name, _), done) in invoices.iter().zip(&outcomes) {
         if !args.has("--json") {
             let what = if done.unchanged {
                 "déjà importée, rien n'a changé"
@@ -251,7 +242,6 @@ pub(crate) fn import_einvoices(args: &Args, files: &[&str]) -> Result<(), Failur
                 }
             );
         }
-        outcomes.push(done);
     }
     if args.has("--json") {
         json(&outcomes);

@@ -133,10 +133,10 @@ pub fn bank_import(state: State<'_, App>, paths: Vec<String>) -> Res<Vec<BankFil
             false => Err(statement.issues),
         }
     })?;
-    let mut ledger = state.ledger()?;
+    let statements: Vec<bank::Statement> = statements.into_iter().map(|(_, s)| s).collect();
+    let done = state.ledger()?.import_bank_statements(&statements)?;
     let mut out = Vec::new();
-    for (_, s) in &statements {
-        let done = ledger.import_bank(s)?;
+    for (s, done) in statements.iter().zip(done) {
         out.push(BankFileDto {
             file_name: s.file_name.clone(),
             format: s.format.map_or("", |f| f.label()).to_string(),
@@ -283,13 +283,9 @@ pub fn pick_einvoice_files() -> Res<Vec<String>> {
 #[tauri::command(async)]
 pub fn einvoice_import(state: State<'_, App>, paths: Vec<String>) -> Res<Vec<EInvoiceDoneDto>> {
     let invoices = read_all(&paths, encaisse::einvoice::parse)?;
-    let mut ledger = state.ledger()?;
-    for (_, invoice) in &invoices {
-        ledger.check_einvoice_seller(invoice)?;
-    }
+    let outcomes = state.ledger()?.import_einvoices(&invoices)?;
     let mut out = Vec::new();
-    for (name, invoice) in &invoices {
-        let done = ledger.import_einvoice(invoice, name)?;
+    for ((name, invoice), done) in invoices.iter().zip(outcomes) {
         out.push(EInvoiceDoneDto {
             file_name: name.clone(),
             format: invoice.format.clone(),

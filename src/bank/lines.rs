@@ -138,6 +138,19 @@ impl Ledger {
         Ok(outcome)
     }
 
+    /// Keeps the credit lines of several statements: every statement is
+    /// checked (its problems, its account) before any is written, so a bad
+    /// one among them writes nothing.
+    pub fn import_bank_statements(&mut self, statements: &[Statement]) -> Result<Vec<BankImport>> {
+        for statement in statements {
+            if !statement.issues.is_empty() {
+                return Err(Error::Import(statement.issues.clone()));
+            }
+            self.check_statement_account(statement)?;
+        }
+        statements.iter().map(|s| self.import_bank(s)).collect()
+    }
+
     /// Refuses a statement of an account that is not the company's (its
     /// IBAN in Paramètres): an account given as an IBAN must be it; a
     /// domestic account number (OFX, CFONB) must be part of it.
@@ -168,8 +181,8 @@ impl Ledger {
                     line.line,
                     Some("compte"),
                     format!(
-                        "relevé du compte {} : ce n'est pas le compte de l'entreprise (IBAN {} dans Paramètres › Entreprise) ; rien n'a été importé",
-                        line.account, iban
+                        "{} : relevé du compte {}, qui n'est pas le compte de l'entreprise (IBAN {} dans Paramètres › Entreprise) ; rien n'a été importé",
+                        statement.file_name, line.account, iban
                     ),
                 )]));
             }

@@ -120,8 +120,8 @@ pub struct EInvoiceOutcome {
 
 impl Ledger {
     /// Refuses an e-invoice whose seller is not the company (by SIREN),
-    /// saying whose it is: several files are checked before any is imported.
-    pub fn check_einvoice_seller(&self, inv: &EInvoice) -> Result<()> {
+    /// saying whose it is.
+    fn check_einvoice_seller(&self, inv: &EInvoice) -> Result<()> {
         let company = self.company()?;
         let ours: String = company.siren.chars().filter(char::is_ascii_digit).collect();
         let ours = if ours.len() >= 9 {
@@ -151,6 +151,22 @@ impl Ledger {
             }
         }
         Ok(())
+    }
+
+    /// Imports several e-invoices (with their file names): every seller is
+    /// checked before any is written, so another company's invoice among
+    /// them writes nothing.
+    pub fn import_einvoices(
+        &mut self,
+        invoices: &[(String, EInvoice)],
+    ) -> Result<Vec<EInvoiceOutcome>> {
+        for (_, invoice) in invoices {
+            self.check_einvoice_seller(invoice)?;
+        }
+        invoices
+            .iter()
+            .map(|(name, invoice)| self.import_einvoice(invoice, name))
+            .collect()
     }
 
     /// Imports an e-invoice of the company's, in one transaction.
