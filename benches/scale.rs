@@ -454,6 +454,10 @@ fn letters_benchmark(count: usize) {
             facts.client.code = format!("C{n:05}");
             facts.key = keys[n % keys.len()].into();
             facts.charges_shown = n % 2 == 0;
+            // Each letter its own transfer QR code.
+            facts.reference_virement = encaisse::bank::reference::grouped(
+                &encaisse::bank::reference::of(n as i64, &[n as i64]),
+            );
             let source =
                 documents::default_source("fr", &facts.key, Kind::Letter).expect("template");
             let rendered = documents::render(source, &facts).expect("render");

@@ -258,3 +258,67 @@ fn bad_e_invoices_are_refused_with_where_and_why() {
     );
     assert!(!refused("bruit.bin", &[0xff, 0xfe, 0x00, 0x41]).is_empty());
 }
+
+#[test]
+fn an_xml_invoice_is_shown_as_a_page_in_the_litigation_file_and_the_e_mails() {
+    let mut ledger = ledger_of("999999998");
+    let ubl = read("ubl-21-en16931.xml");
+    let done = ledger.import_einvoice(&ubl, "F124212.xml").unwrap();
+    let pdf = ledger
+        .invoice_as_pdf(done.invoice_id)
+        .unwrap()
+        .expect("a page made from the XML");
+    assert!(pdf.starts_with(b"%PDF-"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for said in [
+        "Facture n° F124212",
+        "Ma jolie boutique SARL",
+        "SIREN 787878784",
+        "17/06/2026",
+        "16/07/2026",
+        "308,03 EUR",
+        "100,00 EUR",
+        "208,03 EUR",
+        "F124212.xml",
+        "Le fichier XML fait foi",
+    ] {
+        assert!(text.contains(said), "{said:?} in {text}");
+    }
+    // The litigation file holds the page and the XML beside it.
+    let invoice = ledger.invoice(done.invoice_id).unwrap();
+    let (zip, _) = ledger
+        .litigation_file(invoice.client_id, date("2026-12-04"))
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let slug = encaisse::documents::slug(&invoice.number);
+    let mut xml = Vec::new();
+    std::io::Read::read_to_end(
+        &mut zip.by_name(&format!("factures/{slug}.xml")).unwrap(),
+        &mut xml,
+    )
+    .unwrap();
+    assert_eq!(xml, read_fixture("einvoice/ubl-21-en16931.xml"));
+    assert!(zip.by_name(&format!("factures/{slug}.pdf")).is_ok());
+    // An invoice with no document has no page.
+    let client = ledger.client_by_code(&done.client_code).unwrap();
+    let bare = ledger
+        .add_invoice(&NewInvoice {
+            client_id: client.id,
+            number: "F-SANS-DOC".into(),
+            issue_date: date("2026-06-01"),
+            due_date: None,
+            amount: Money::new(10_00, Currency::EUR),
+            label: String::new(),
+        })
+        .unwrap();
+    assert_eq!(ledger.invoice_as_pdf(bare).unwrap(), None);
+}

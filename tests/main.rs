@@ -17,6 +17,7 @@
 //! - `reminders`  — the follow-up in the ledger: levels, promises, disputes, pauses, scenarios
 //! - `einvoice`   — Factur-X, CII and UBL read; the seller checked, the buyer found or created, nothing doubled
 //! - `documents`  — templates, letters for window envelopes, the zip of letters
+//! - `pay_by_scanning` — the transfer QR code of each letter read back from the page; its reference matched on the statement
 //! - `mail`       — reminder e-mails and the outbox against a real SMTP server: faults, crashes, injection
 //! - `proof`      — the evidence log and its chain, tampering found, litigation file, hand-over, backups
 //! - `demo`       — the demonstration ledger
@@ -43,6 +44,7 @@ mod import_fec;
 mod invoice_list;
 mod mail;
 mod matching;
+mod pay_by_scanning;
 mod proof;
 mod properties;
 mod reminders;

@@ -225,7 +225,13 @@ impl Ledger {
         }
         if lines.iter().any(|l| l.state == LineState::Pending) {
             let (clients, open) = self.matching_data()?;
-            let index = Index::new(&clients, &open);
+            let sent = self.references_named(
+                lines
+                    .iter()
+                    .filter(|l| l.state == LineState::Pending)
+                    .flat_map(|l| [l.remittance.as_str(), l.payer.as_str()]),
+            )?;
+            let index = Index::new(&clients, &open).with_references(&sent);
             for line in lines.iter_mut().filter(|l| l.state == LineState::Pending) {
                 line.proposals = index.propose(&Credit {
                     amount_cents: line.amount.cents,
@@ -241,7 +247,12 @@ impl Ledger {
     /// The proposals for statement lines not kept yet (a dry run).
     pub fn propose_bank_lines(&self, lines: &[super::StatementLine]) -> Result<Vec<Vec<Proposal>>> {
         let (clients, open) = self.matching_data()?;
-        let index = Index::new(&clients, &open);
+        let sent = self.references_named(
+            lines
+                .iter()
+                .flat_map(|l| [l.remittance.as_str(), l.payer.as_str()]),
+        )?;
+        let index = Index::new(&clients, &open).with_references(&sent);
         Ok(lines
             .iter()
             .map(|l| {
@@ -253,6 +264,21 @@ impl Ledger {
                 })
             })
             .collect())
+    }
+
+    /// The communications sent to the clients whose references `texts`
+    /// name.
+    fn references_named<'t>(
+        &self,
+        texts: impl Iterator<Item = &'t str>,
+    ) -> Result<Vec<super::reference::Remembered>> {
+        let mut clients: Vec<i64> = texts
+            .flat_map(super::reference::found_in)
+            .map(|d| d.client_id)
+            .collect();
+        clients.sort_unstable();
+        clients.dedup();
+        self.remembered_references(&clients)
     }
 
     /// The clients and their open invoices, as matching reads them.
@@ -429,4 +455,56 @@ fn confirm_in(
         params![line_id, payment_id],
     )?;
     Ok(payment_id)
+}
+
+/// Keeps the reference of a communication sent to `client_id` about
+/// `invoice_ids` (once; the same set sent again keeps one row).
+pub(crate) fn remember_reference(
+    conn: &rusqlite::Connection,
+    client_id: i64,
+    invoice_ids: &[i64],
+) -> Result<()> {
+    if invoice_ids.is_empty() {
+        return Ok(());
+    }
+    let mut ids = invoice_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    conn.execute(
+        "INSERT OR IGNORE INTO payment_reference (reference, client_id, invoice_ids) VALUES (?1, ?2, ?3)",
+        rusqlite::params![
+            super::reference::of(client_id, &ids),
+            client_id,
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        ],
+    )?;
+    Ok(())
+}
+
+impl Ledger {
+    /// The references kept for the given clients' communications.
+    pub(crate) fn remembered_references(
+        &self,
+        clients: &[i64],
+    ) -> Result<Vec<super::reference::Remembered>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT client_id, invoice_ids FROM payment_reference WHERE client_id = ?1",
+        )?;
+        let mut out = Vec::new();
+        for &client in clients {
+            let rows = stmt.query_map([client], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?;
+            for row in rows {
+                let (client_id, ids) = row?;
+                let invoice_ids: Vec<i64> = ids.split(',').filter_map(|i| i.parse().ok()).collect();
+                out.push(super::reference::Remembered {
+                    client_id,
+                    fingerprint: super::reference::fingerprint(&invoice_ids),
+                    invoice_ids,
+                });
+            }
+        }
+        Ok(out)
+    }
 }

@@ -2,6 +2,9 @@
 //! the clients and their open invoices (no SQL).
 //!
 //! The rules, strongest first:
+//! - the structured reference (RF…) of a communication Encaisse sent, found
+//!   in the text: **sure**, for the invoices of that communication still
+//!   open (`reference`);
 //! - an invoice number found in the remittance text (spaces, dashes and
 //!   case ignored), the amount paying exactly those invoices: **sure**; the
 //!   amount differing: **probable**;
@@ -22,6 +25,8 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::books::money::Currency;
+
+use super::reference::{self, Remembered};
 
 /// How sure a proposal is, strongest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -94,6 +99,9 @@ pub struct Index<'a> {
     by_amount: HashMap<(i64, Currency), Vec<usize>>,
     by_word: HashMap<String, Vec<i64>>,
     words: HashMap<i64, Vec<String>>,
+    by_id: HashMap<i64, usize>,
+    /// The invoice sets of the communications sent, by client.
+    sent: HashMap<i64, Vec<&'a Remembered>>,
 }
 
 /// Shortest number or code looked for in a text: shorter ones would be
@@ -113,12 +121,15 @@ impl<'a> Index<'a> {
             by_amount: HashMap::new(),
             by_word: HashMap::new(),
             words: HashMap::new(),
+            by_id: HashMap::new(),
+            sent: HashMap::new(),
         };
         index
             .open
             .sort_by(|a, b| (a.client_id, &a.issued, a.id).cmp(&(b.client_id, &b.issued, b.id)));
         let mut lengths = HashSet::new();
         for (i, inv) in index.open.iter().enumerate() {
+            index.by_id.insert(inv.id, i);
             let key = squeeze(&inv.number);
             if key.len() >= SHORTEST && key.bytes().any(|b| b.is_ascii_digit()) {
                 lengths.insert(key.len());
@@ -149,11 +160,80 @@ impl<'a> Index<'a> {
         index
     }
 
+    /// The communications sent, whose references a credit may name.
+    pub fn with_references(mut self, sent: &'a [Remembered]) -> Index<'a> {
+        for r in sent {
+            self.sent.entry(r.client_id).or_default().push(r);
+        }
+        self
+    }
+
+    /// The open invoices a reference stands for: those of the communication
+    /// sent with it still open; else, for a letter never recorded, all the
+    /// client's open invoices or its oldest ones, whichever has that
+    /// fingerprint.
+    fn referenced(&self, decoded: &reference::Decoded) -> Option<Vec<usize>> {
+        if let Some(sent) = self.sent.get(&decoded.client_id) {
+            if let Some(r) = sent.iter().find(|r| r.fingerprint == decoded.fingerprint) {
+                let open: Vec<usize> = r
+                    .invoice_ids
+                    .iter()
+                    .filter_map(|id| self.by_id.get(id).copied())
+                    .collect();
+                return (!open.is_empty()).then_some(open);
+            }
+        }
+        let of_client = self.by_client.get(&decoded.client_id)?;
+        let mut ids: Vec<i64> = Vec::with_capacity(of_client.len());
+        for (n, &i) in of_client.iter().enumerate() {
+            ids.push(self.open[i].id);
+            if reference::fingerprint(&ids) == decoded.fingerprint {
+                return Some(of_client[..=n].to_vec());
+            }
+        }
+        None
+    }
+
     /// The proposals for one credit, strongest first (none: unknown).
     pub fn propose(&self, credit: &Credit) -> Vec<Proposal> {
         let mut out: Vec<Proposal> = Vec::new();
         let text = squeeze(credit.remittance);
         let payer_text = squeeze(credit.payer);
+
+        // 0. The reference of a communication sent.
+        for source in [credit.remittance, credit.payer] {
+            for decoded in reference::found_in(source) {
+                let Some(mut invoices) = self.referenced(&decoded) else {
+                    continue;
+                };
+                invoices.retain(|&i| self.open[i].currency == credit.currency);
+                if invoices.is_empty() {
+                    continue;
+                }
+                let numbers: Vec<&str> = invoices
+                    .iter()
+                    .map(|&i| self.open[i].number.as_str())
+                    .collect();
+                push(
+                    &mut out,
+                    self.proposal(
+                        decoded.client_id,
+                        &invoices,
+                        Confidence::Sure,
+                        format!(
+                            "référence de virement {} de la relance ({} {})",
+                            reference::grouped(&decoded.reference()),
+                            if numbers.len() == 1 {
+                                "facture"
+                            } else {
+                                "factures"
+                            },
+                            numbers.join(", ")
+                        ),
+                    ),
+                );
+            }
+        }
 
         // 1. Invoice numbers in the text.
         let mut found: Vec<usize> = Vec::new();

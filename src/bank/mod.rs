@@ -13,9 +13,12 @@
 //!   statements overlap, and their fate: confirmed as a payment, or set
 //!   aside (`lines`);
 //! - the proposals, each with its reasons and a confidence (`matching`): a
-//!   pure function of the lines, the clients and their open invoices.
+//!   pure function of the lines, the clients and their open invoices;
+//! - the structured creditor reference (ISO 11649, "RF…") each
+//!   communication asking for payment carries, and the invoices each sent
+//!   one stands for (`reference`).
 //!
-//! Its table: `bank_line`.
+//! Its tables: `bank_line`, `payment_reference`.
 
 mod camt;
 mod cfonb;
@@ -23,6 +26,7 @@ mod csv;
 mod lines;
 pub mod matching;
 mod ofx;
+pub mod reference;
 
 use serde::Serialize;
 
@@ -30,6 +34,7 @@ use crate::books::dates::Date;
 use crate::books::import::{text, ImportIssue};
 use crate::books::money::Currency;
 
+pub(crate) use lines::remember_reference;
 pub use lines::{BankImport, BankLine, Confirmed, LineState};
 pub use matching::{Confidence, Proposal};
 

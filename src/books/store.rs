@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0009_client_siren.sql"),
     include_str!("../../migrations/0010_bank.sql"),
     include_str!("../../migrations/0011_invoice_document.sql"),
+    include_str!("../../migrations/0012_payment_reference.sql"),
 ];
 
 /// Indexes that serve reads only (no constraint), as the migrations create

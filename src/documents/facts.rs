@@ -184,6 +184,9 @@ impl Ledger {
             facts.total_indemnites = euros(indemnity);
             facts.total_due_cents = principal + interest + indemnity;
             facts.total_du = euros(facts.total_due_cents);
+            facts.reference_virement = crate::bank::reference::grouped(
+                &crate::bank::reference::of(facts.client_id, &facts.invoice_ids),
+            );
             // The scenario this communication belongs to: which earlier
             // level was the formal notice.
             let scenario = scenarios

@@ -21,6 +21,8 @@ use crate::model::Company;
 use crate::money::format_cents_fr;
 use crate::pdf::{bold_font, fit, regular_font, text_width, Align, Canvas, Document};
 
+use super::girocode::{self, Transfer};
+
 /// What a template is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -435,6 +437,10 @@ pub struct LetterFacts {
     /// period: "Pénalités de retard : 12,15 % l'an du 02/10/2026 au
     /// 22/11/2026 (F-1, F-2)". Empty when no interest is claimed.
     pub calcul_penalites: Vec<String>,
+    /// The structured reference (ISO 11649) a transfer paying this
+    /// communication names, printed in groups of four ("RF47 2N…"); the
+    /// letter's QR code carries it.
+    pub reference_virement: String,
     #[serde(skip)]
     pub key: String,
     #[serde(skip)]
@@ -748,6 +754,8 @@ pub fn sample_facts(language: &str) -> LetterFacts {
         calcul_penalites: vec![
             "Pénalités de retard : 12,15 % l'an du 01/02/2026 au 01/03/2026 (F-2026-001)".into(),
         ],
+        reference_virement: crate::bank::reference::grouped(&crate::bank::reference::of(1, &[1])),
+        total_due_cents: 125_798,
         day: Date::from_ymd_opt(2026, 3, 1),
         ..Default::default()
     }
@@ -783,6 +791,9 @@ struct Labels {
     total_indemnity: &'static str,
     total_due: &'static str,
     transfer: &'static str,
+    scan: &'static str,
+    reference: &'static str,
+    transfer_amount: &'static str,
     page: &'static str,
     capital: &'static str,
     vat: &'static str,
@@ -806,6 +817,9 @@ const FRENCH: Labels = Labels {
     total_indemnity: "Indemnités forfaitaires (40 € par facture)",
     total_due: "Total dû",
     transfer: "Règlement par virement : IBAN ",
+    scan: "Payez par virement en scannant ce code avec l'application de votre banque",
+    reference: "Référence à indiquer : ",
+    transfer_amount: "Montant : ",
     page: "Page",
     capital: "au capital de",
     vat: "TVA",
@@ -829,6 +843,9 @@ const ENGLISH: Labels = Labels {
     total_indemnity: "Fixed indemnities (€40 per invoice)",
     total_due: "Total due",
     transfer: "Payment by bank transfer: IBAN ",
+    scan: "Pay by transfer: scan this code with your banking app",
+    reference: "Reference to quote: ",
+    transfer_amount: "Amount: ",
     page: "Page",
     capital: "share capital",
     vat: "VAT",
@@ -841,6 +858,9 @@ const RIGHT: f32 = 190.0;
 const BODY: f32 = 10.0;
 const LINE: f32 = 4.8;
 const BOTTOM: f32 = 268.0;
+/// The width of the transfer's QR code, without its quiet zone (about
+/// 0.6 mm a module: banking apps read it at arm's length).
+const QR: f32 = 26.0;
 
 /// Splits `text` into lines of at most `width` mm.
 fn wrap(text: &str, size: f32, width: f32, is_bold: bool) -> Vec<String> {
@@ -873,6 +893,38 @@ impl Letter {
         } else {
             &FRENCH
         }
+    }
+
+    /// The transfer the letter's QR code asks for.
+    fn transfer<'a>(&'a self, reference: &'a str) -> Transfer<'a> {
+        let c = &self.company;
+        Transfer {
+            name: &c.legal_name,
+            iban: &c.iban,
+            bic: &c.bic,
+            amount_cents: self.facts.total_due_cents,
+            reference,
+        }
+    }
+
+    /// The sentence an e-mail adds about paying by transfer, when the
+    /// letter carries the transfer's QR code: the reference to quote and
+    /// where the code is.
+    pub fn transfer_note(&self) -> Option<String> {
+        let reference: String = self
+            .facts
+            .reference_virement
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        girocode::payload(&self.transfer(&reference))?;
+        let r = &self.facts.reference_virement;
+        let iban = &self.company.iban;
+        Some(if self.facts.langue == "en" {
+            format!("To pay by bank transfer (IBAN {iban}), please quote the reference {r}. The QR code on the attached letter fills the transfer in from your banking app.")
+        } else {
+            format!("Pour régler par virement (IBAN {iban}), merci d'indiquer la référence {r}. Le code QR de la lettre jointe remplit le virement depuis l'application de votre banque.")
+        })
     }
 
     /// A safe, readable file name: date, level, client.
@@ -929,11 +981,46 @@ impl Letter {
             }
         }
         // Payment details and signature.
-        if y > BOTTOM - 6.0 {
+        let reference: String = self
+            .facts
+            .reference_virement
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let transfer = self.transfer(&reference);
+        let needed = if girocode::payload(&transfer).is_some() {
+            QR + 8.0
+        } else {
+            6.0
+        };
+        if y > BOTTOM - needed {
             pages.push(std::mem::replace(&mut page, doc.page(W, H)));
             y = 25.0;
         }
-        if !self.company.iban.is_empty() {
+        if girocode::draw(&mut page, LEFT, y, QR, &transfer) {
+            // The code, and beside it what it says.
+            let labels = self.labels();
+            let x = LEFT + QR + 6.0;
+            let mut line_y = y + 3.5;
+            page.text(x, line_y, 9.0, true, Align::Left, labels.scan);
+            line_y += LINE;
+            let bic = if self.company.bic.is_empty() {
+                String::new()
+            } else {
+                format!(" — BIC {}", self.company.bic)
+            };
+            for text in [
+                format!("IBAN {}{bic}", self.company.iban),
+                format!("{}{}", labels.reference, self.facts.reference_virement),
+                format!("{}{}", labels.transfer_amount, self.facts.total_du),
+            ] {
+                for line in wrap(&text, 9.0, RIGHT - x, false) {
+                    page.text(x, line_y, 9.0, false, Align::Left, &line);
+                    line_y += LINE;
+                }
+            }
+            y = (y + QR).max(line_y) + LINE;
+        } else if !self.company.iban.is_empty() {
             let bic = if self.company.bic.is_empty() {
                 String::new()
             } else {

@@ -890,6 +890,12 @@ impl Ledger {
                 link.execute(params![id, i.invoice_id])?;
             }
         }
+        // The reference a transfer paying this communication names.
+        let recorded: Vec<i64> = invoices.iter().map(|i| i.invoice_id).collect();
+        crate::bank::remember_reference(tx, new.client_id, &recorded)?;
+        if !new.invoice_ids.is_empty() {
+            crate::bank::remember_reference(tx, new.client_id, &new.invoice_ids)?;
+        }
         let numbers: HashMap<i64, &str> = facts
             .items
             .iter()

@@ -296,17 +296,22 @@ impl Ledger {
             )?,
         )?;
 
-        // The invoices' own PDFs: kept with them (Factur-X), or read from
-        // where the ledger knows they are.
+        // The invoices' own PDFs: kept with them (Factur-X), read from
+        // where the ledger knows they are, or the page made from an
+        // e-invoice XML, which goes beside it as the invoice that counts.
         let mut invoice_pdfs = 0;
         for invoice in &invoices {
-            if let Some(bytes) = self.invoice_pdf(invoice.id)? {
-                add(
-                    &mut zip,
-                    &format!("factures/{}.pdf", crate::documents::slug(&invoice.number)),
-                    &bytes,
-                )?;
+            let slug = crate::documents::slug(&invoice.number);
+            if let Some(bytes) = self.invoice_as_pdf(invoice.id)? {
+                add(&mut zip, &format!("factures/{slug}.pdf"), &bytes)?;
                 invoice_pdfs += 1;
+            }
+            let xml = self
+                .invoice_documents(invoice.id)?
+                .into_iter()
+                .rfind(|(_, media_type, _)| media_type == "application/xml");
+            if let Some((_, _, bytes)) = xml {
+                add(&mut zip, &format!("factures/{slug}.xml"), &bytes)?;
             }
         }
 
@@ -319,7 +324,7 @@ impl Ledger {
              03-historique.csv         relances, appels, promesses, litiges, recommandés\r\n\
              04-journal-de-preuve.csv  chaque envoi avec son destinataire, son résultat et l'empreinte SHA-256 du document\r\n\
              relances/                 les lettres et e-mails tels qu'envoyés\r\n\
-             factures/                 les factures (quand leur PDF est connu)\r\n\r\n\
+             factures/                 les factures (quand leur PDF est connu ; une facture électronique reçue en XML y est avec sa page lisible)\r\n\r\n\
              Intégrité du journal : {}\r\n\
              Empreinte de la dernière entrée : {}\r\n",
             client.name,

@@ -209,15 +209,18 @@ pub fn by_email(channel: Channel) -> bool {
     matches!(channel, Channel::Email | Channel::EmailAndLetter)
 }
 
+/// `text` safe inside HTML.
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// The HTML body of a rendered template: its paragraphs escaped, the invoice
 /// table as a table.
 pub fn to_html(rendered: &documents::Rendered, facts: &LetterFacts) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+    let esc = escape_html;
     let english = facts.langue == "en";
     let mut out = String::from(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body style=\"font-family: Arial, sans-serif; font-size: 14px; color: #1d2b36\">\n",
@@ -312,7 +315,7 @@ impl Ledger {
             let mut invoice_pdfs = Vec::new();
             if attach_invoices {
                 for inv in &row.invoices {
-                    if let Some(bytes) = self.invoice_pdf(inv.id)? {
+                    if let Some(bytes) = self.invoice_as_pdf(inv.id)? {
                         invoice_pdfs.push((
                             format!("facture-{}.pdf", documents::slug(&inv.number)),
                             bytes,
@@ -321,12 +324,22 @@ impl Ledger {
                 }
             }
             let pdf = documents::letter_pdf(&letter);
+            let mut text = documents::to_text(&rendered, &letter.facts);
+            let mut html = to_html(&rendered, &letter.facts);
+            if let Some(note) = letter.transfer_note() {
+                text.push_str("\n\n");
+                text.push_str(&note);
+                html = html.replace(
+                    "</body></html>",
+                    &format!("<p>{}</p>\n</body></html>", escape_html(&note)),
+                );
+            }
             out.push(ReminderEmail {
                 client_name: client.name.clone(),
                 step_name: row.step_name.clone(),
                 subject: one_line(&rendered.subject),
-                text: documents::to_text(&rendered, &letter.facts),
-                html: to_html(&rendered, &letter.facts),
+                text,
+                html,
                 to,
                 cc,
                 problem,
