@@ -296,3 +296,47 @@ fn a_reminder_e_mail_names_the_reference_and_its_attached_letter_carries_the_cod
         codes[0]
     );
 }
+
+#[test]
+fn the_reference_is_found_in_the_structured_field_of_a_camt_statement() {
+    let (ledger, today) = demo();
+    let work = ledger.work_list(today).unwrap();
+    let letter = ledger.letters(&work.rows, today).unwrap().remove(0);
+    let iban: String = ledger.company().unwrap().iban.split_whitespace().collect();
+    let reference = reference::of(letter.facts.client_id, &letter.facts.invoice_ids);
+    let camt = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-11-30T22:00:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>S1</Id>
+      <Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>
+      <Ntry>
+        <Amt Ccy="EUR">{}.{:02}</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd>
+        <Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>2026-11-24</Dt></BookgDt>
+        <AcctSvcrRef>BQ-1</AcctSvcrRef>
+        <NtryDtls><TxDtls>
+          <RltdPties><Dbtr><Pty><Nm>SOMEONE ELSE</Nm></Pty></Dbtr></RltdPties>
+          <RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>ISO</Issr></Tp><Ref>{reference}</Ref></CdtrRefInf></Strd></RmtInf>
+        </TxDtls></NtryDtls>
+      </Ntry>
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>"#,
+        letter.facts.total_due_cents / 100,
+        letter.facts.total_due_cents % 100
+    );
+    let statement = bank::parse("releve.xml", camt.as_bytes());
+    assert!(statement.issues.is_empty(), "{:?}", statement.issues);
+    let proposals = ledger.propose_bank_lines(&statement.lines).unwrap();
+    let best = &proposals[0][0];
+    assert_eq!(best.confidence, Confidence::Sure, "{proposals:?}");
+    let mut got = best.invoice_ids.clone();
+    got.sort();
+    let mut want = letter.facts.invoice_ids.clone();
+    want.sort();
+    assert_eq!(got, want);
+}
