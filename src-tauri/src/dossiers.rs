@@ -24,7 +24,7 @@ pub fn last_opened() -> Option<PathBuf> {
 
 /// Keeps `listener` as the window's claim on its ledger: a later launch on
 /// it brings this window forward.
-pub fn keep_claim(app: &AppHandle, listener: Listener) {
+pub fn keep_claim(app: &AppHandle, mut listener: Listener) {
     let handle = app.clone();
     listener.serve(move || {
         if let Some(window) = handle.get_webview_window("main") {

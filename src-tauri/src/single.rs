@@ -3,10 +3,18 @@
 //! finds it, asks it to come forward, and ends instead of opening a second
 //! writer. Launches on other ledgers are not concerned.
 //!
-//! Unix sockets (Linux, macOS). On Windows the second launch opens as today
-//! (a named pipe would do the same; not built here).
+//! The socket is the `interprocess` crate's local socket in its namespaced
+//! form, the same code on every system: an abstract Unix socket on Linux
+//! (it goes with the process, even one that crashed), a socket file in the
+//! temporary folder on macOS, a named pipe on Windows. A name left behind
+//! by a window that crashed is taken over.
 
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use interprocess::local_socket::{prelude::*, GenericNamespaced, ListenerOptions, Stream};
 
 /// What a launch found.
 pub enum Instance {
@@ -16,16 +24,18 @@ pub enum Instance {
     Forwarded,
 }
 
-/// The claim: the socket listened on, none when sockets cannot be made
-/// here (the window then opens as if alone).
-#[cfg(unix)]
-pub struct Listener(Option<std::os::unix::net::UnixListener>, PathBuf);
-#[cfg(not(unix))]
-pub struct Listener;
+/// The claim: the socket listened on, none when local sockets cannot be
+/// made here (the window then opens as if alone). Dropping it lets the
+/// ledger go: the socket is closed and its name free for the next window.
+pub struct Listener {
+    name: String,
+    socket: Option<interprocess::local_socket::Listener>,
+    serving: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
+}
 
-/// The socket of `ledger`: in the user's runtime folder, named after the
-/// ledger's canonical path (the same file reached by two paths is one).
-pub fn socket_path(ledger: &Path) -> PathBuf {
+/// The socket's name for `ledger`, after its canonical path (the same file
+/// reached by two paths is one).
+pub fn socket_name(ledger: &Path) -> String {
     let canonical = ledger
         .canonicalize()
         .or_else(|_| {
@@ -40,74 +50,87 @@ pub fn socket_path(ledger: &Path) -> PathBuf {
         })
         .unwrap_or_else(|_| ledger.to_path_buf());
     let digest = encaisse::import::sha256_hex(canonical.to_string_lossy().as_bytes());
-    let name = &digest[..16];
-    let dir = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .filter(|d| d.is_dir())
-        .unwrap_or_else(std::env::temp_dir);
-    dir.join(format!("encaisse-{name}.sock"))
+    format!("encaisse-{}.sock", &digest[..16])
+}
+
+fn knock(name: &str) -> std::io::Result<()> {
+    let mut other = Stream::connect(name.to_ns_name::<GenericNamespaced>()?)?;
+    other.write_all(b"focus\n")
 }
 
 /// Claims `ledger` for this window, or hands over to the window that has it.
-#[cfg(unix)]
 pub fn claim(ledger: &Path) -> Instance {
-    use std::io::Write;
-    use std::os::unix::net::{UnixListener, UnixStream};
-    let path = socket_path(ledger);
-    for _ in 0..2 {
-        match UnixListener::bind(&path) {
-            Ok(listener) => return Instance::First(Listener(Some(listener), path)),
-            Err(_) => match UnixStream::connect(&path) {
-                Ok(mut other) => {
-                    let _ = other.write_all(b"focus\n");
+    let name = socket_name(ledger);
+    let alone = || {
+        Instance::First(Listener {
+            name: name.clone(),
+            socket: None,
+            serving: None,
+        })
+    };
+    for take_over in [false, true] {
+        let Ok(ns_name) = name.as_str().to_ns_name::<GenericNamespaced>() else {
+            return alone();
+        };
+        match ListenerOptions::new()
+            .name(ns_name)
+            .try_overwrite(take_over)
+            .create_sync()
+        {
+            Ok(socket) => {
+                return Instance::First(Listener {
+                    name: name.clone(),
+                    socket: Some(socket),
+                    serving: None,
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                if knock(&name).is_ok() {
                     return Instance::Forwarded;
                 }
-                // A socket left by a window that crashed: nobody listens.
-                Err(_) => {
-                    let _ = std::fs::remove_file(&path);
-                }
-            },
+                // Left by a window that crashed: nobody answers.
+            }
+            // Local sockets refused here: open as if alone.
+            Err(_) => return alone(),
         }
     }
-    // The runtime folder refuses sockets: open as if alone.
-    Instance::First(Listener(None, PathBuf::new()))
-}
-
-#[cfg(not(unix))]
-pub fn claim(_ledger: &Path) -> Instance {
-    Instance::First(Listener)
+    alone()
 }
 
 impl Listener {
     /// Calls `focus` each time a later launch on this ledger knocks, for
-    /// as long as the claim is kept (its socket goes with it).
-    #[cfg(unix)]
-    pub fn serve(&self, focus: impl Fn() + Send + 'static) {
-        let Some(Ok(listener)) = self.0.as_ref().map(|l| l.try_clone()) else {
+    /// as long as the claim is kept.
+    pub fn serve(&mut self, focus: impl Fn() + Send + 'static) {
+        let Some(socket) = self.socket.take() else {
             return;
         };
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            for stream in socket.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
                 drop(stream);
                 focus();
             }
         });
+        self.serving = Some((stop, thread));
     }
-
-    #[cfg(not(unix))]
-    pub fn serve(&self, _focus: impl Fn() + Send + 'static) {}
 }
 
-#[cfg(unix)]
 impl Drop for Listener {
     fn drop(&mut self) {
-        if !self.1.as_os_str().is_empty() {
-            let _ = std::fs::remove_file(&self.1);
+        if let Some((stop, thread)) = self.serving.take() {
+            stop.store(true, Ordering::SeqCst);
+            // Wakes the waiting accept, which then sees the stop.
+            let _ = knock(&self.name);
+            let _ = thread.join();
         }
     }
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -116,7 +139,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ledger = dir.path().join("a.sqlite");
         std::fs::write(&ledger, b"").unwrap();
-        let Instance::First(first) = claim(&ledger) else {
+        let Instance::First(mut first) = claim(&ledger) else {
             panic!("the first launch owns the ledger");
         };
         let (tx, rx) = std::sync::mpsc::channel();
@@ -134,13 +157,21 @@ mod tests {
     }
 
     #[test]
-    fn a_socket_left_by_a_crashed_window_does_not_stop_the_next_one() {
+    fn a_ledger_let_go_can_be_claimed_again_and_an_unserved_claim_still_holds() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = dir.path().join("c.sqlite");
-        let path = socket_path(&ledger);
-        // A socket file nobody listens on.
-        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
-        assert!(path.exists());
-        assert!(matches!(claim(&ledger), Instance::First(_)));
+        let Instance::First(mut first) = claim(&ledger) else {
+            panic!("the first launch owns the ledger");
+        };
+        first.serve(|| {});
+        drop(first);
+        // Another dossier opened in that window: the ledger is free again.
+        let Instance::First(second) = claim(&ledger) else {
+            panic!("the ledger was let go");
+        };
+        // Claimed but not served yet (the window is starting): a second
+        // launch still finds it taken.
+        assert!(matches!(claim(&ledger), Instance::Forwarded));
+        drop(second);
     }
 }
