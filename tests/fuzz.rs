@@ -7,9 +7,14 @@
 //! Each target takes mutated copies of its seeds (bytes flipped, inserted,
 //! deleted, duplicated, spliced with another seed, separators and quotes
 //! and digits injected) and must return — a value or an error — without
-//! panicking. The test command runs a short version; `scripts/fuzz.sh N`
-//! runs N iterations per target (release build) and prints the rate.
+//! panicking, and its memory must stay bounded: the test binary counts
+//! what is allocated, and no input may make a target hold more than
+//! [`MEMORY_BOUND`] above what was live before it. The test command runs a
+//! short version; `scripts/fuzz.sh N` runs N iterations per target (release
+//! build) and prints the rate and the largest peak.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::common::*;
@@ -115,29 +120,143 @@ fn iterations() -> usize {
         .unwrap_or(300)
 }
 
-/// Runs `target` on mutated seeds; a panic fails with the seed to replay.
+/// The most one input may make a target hold above what was live before
+/// it. The inputs are the fixtures mutated (a few hundred kilobytes at
+/// most): a reader that believes a length field, or expands what it reads,
+/// goes far beyond. Generous, because tests running beside the fuzzing in
+/// the same process allocate too.
+const MEMORY_BOUND: usize = 256 << 20;
+
+/// The allocator of this test binary: the system's, counting what is live
+/// and the highest it went since the last [`Counting::reset_peak`].
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+impl Counting {
+    fn grew(by: usize) {
+        let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+        PEAK.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// What is live now; the peak starts again from it.
+    fn reset_peak() -> usize {
+        let now = LIVE.load(Ordering::Relaxed);
+        PEAK.store(now, Ordering::Relaxed);
+        now
+    }
+}
+
+// SAFETY: every call goes to the system allocator unchanged; the counters
+// are only added to and read.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            Counting::grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc_zeroed(layout);
+        if !p.is_null() {
+            Counting::grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                Counting::grew(new_size - layout.size());
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// SQLite allocates on its own (the backup check opens the file): what it
+/// holds now, its peak starting again from it.
+fn sqlite_reset_peak() -> usize {
+    // SAFETY: SQLite's memory statistics are safe to read from any thread.
+    unsafe {
+        rusqlite::ffi::sqlite3_memory_highwater(1);
+        rusqlite::ffi::sqlite3_memory_used().max(0) as usize
+    }
+}
+
+fn sqlite_peak() -> usize {
+    // SAFETY: as above.
+    unsafe { rusqlite::ffi::sqlite3_memory_highwater(0).max(0) as usize }
+}
+
+#[test]
+#[should_panic(expected = "made the target hold")]
+fn a_target_that_holds_too_much_memory_fails() {
+    fuzz("memory", vec![b"seed".to_vec()], |_| {
+        let held = vec![1u8; MEMORY_BOUND + (1 << 20)];
+        std::hint::black_box(&held);
+    });
+}
+
+/// Runs `target` on mutated seeds; a panic, or an input that makes it hold
+/// more than [`MEMORY_BOUND`], fails with the input kept to replay.
 fn fuzz(name: &str, seeds: Vec<Vec<u8>>, target: impl Fn(&[u8])) {
     let runs = iterations();
     let mut rng = Rng(0x5EED_0000 ^ name.len() as u64 ^ (name.as_bytes()[0] as u64) << 32);
     let started = Instant::now();
     let mut slowest = 0f64;
+    let mut largest = 0usize;
+    let keep = |i: usize, input: &[u8]| {
+        let path = std::env::temp_dir().join(format!("encaisse-fuzz-{name}-{i}.bin"));
+        std::fs::write(&path, input).unwrap();
+        path
+    };
     for i in 0..runs {
         let input = mutate(&mut rng, &seeds);
         let one = Instant::now();
+        let before = Counting::reset_peak();
+        let sqlite_before = sqlite_reset_peak();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| target(&input)));
+        let held = PEAK.load(Ordering::Relaxed).saturating_sub(before)
+            + sqlite_peak().saturating_sub(sqlite_before);
         if outcome.is_err() {
-            let path = std::env::temp_dir().join(format!("encaisse-fuzz-{name}-{i}.bin"));
-            std::fs::write(&path, &input).unwrap();
-            panic!("{name}: input {i} panicked; kept in {}", path.display());
+            panic!(
+                "{name}: input {i} panicked; kept in {}",
+                keep(i, &input).display()
+            );
         }
+        if held > MEMORY_BOUND {
+            panic!(
+                "{name}: input {i} ({} bytes) made the target hold {} MB; kept in {}",
+                input.len(),
+                held >> 20,
+                keep(i, &input).display()
+            );
+        }
+        largest = largest.max(held);
         slowest = slowest.max(one.elapsed().as_secs_f64());
     }
     if std::env::var_os("ENCAISSE_FUZZ_ITERATIONS").is_some() {
         let secs = started.elapsed().as_secs_f64();
         println!(
-            "{name}: {runs} executions in {secs:.1} s ({:.0}/s), slowest {:.3} s",
+            "{name}: {runs} executions in {secs:.1} s ({:.0}/s), slowest {:.3} s, largest peak {:.0} KB",
             runs as f64 / secs,
-            slowest
+            slowest,
+            largest as f64 / 1024.0
         );
     }
 }
