@@ -281,6 +281,8 @@ fn fec_benchmark(dir: &std::path::Path, scale: usize) {
     );
     drop((plan, ledger));
     memory_report("FEC import");
+    // As the window does once an import is written.
+    encaisse::store::release_freed_memory();
 
     // 2. The next year's FEC on top: its opening entries reconciled.
     reset_peak();

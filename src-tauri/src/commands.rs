@@ -553,6 +553,8 @@ pub fn import_commit(
     let outcome = state
         .ledger()?
         .commit_import_with(&plan, &options, &mut progress);
+    drop(plan);
+    encaisse::store::release_freed_memory();
     Ok(outcome?.into())
 }
 
