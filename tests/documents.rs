@@ -1043,3 +1043,43 @@ fn nothing_encaisse_says_counts_with_a_bracketed_plural() {
         found.join("\n")
     );
 }
+
+#[test]
+fn a_template_cannot_hold_the_machine_its_work_text_and_values_are_bounded() {
+    let facts = sample_facts("fr");
+    let refused = |source: &str| -> String {
+        match render(source, &facts) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{source:?} was rendered"),
+        }
+    };
+    // The input the fuzzing found: a text repeated a hundred million times.
+    assert!(refused("{{ 'x' * 99999999 }}").contains("« * »"));
+    // Values that double at each statement, or grow by a filter.
+    assert!(refused("{% set x = 'xx' %}{% set x = x ~ x %}{{ x }}").contains("« set »"));
+    assert!(
+        refused("{{ 'xxxxxxxx'|replace('x', 'xxxxxxxx')|replace('x', 'xxxxxxxx') }}")
+            .contains("non permis")
+    );
+    assert!(refused("{{ ''|indent(999999999) }}").contains("non permis"));
+    assert!(refused("{% for i in range(99999) %}x{% endfor %}").contains("non permis"));
+    // Loops over the facts nested until the text or the work is too much.
+    let mut facts_many = facts.clone();
+    facts_many.factures = vec![facts.factures[0].clone(); 200];
+    let nested = "{% for a in factures %}{% for b in factures %}{% for c in factures %}{{ client.nom }} {% endfor %}{% endfor %}{% endfor %}";
+    let e = render(nested, &facts_many).unwrap_err().to_string();
+    assert!(e.contains("mégaoctet") || e.contains("calcul"), "{e}");
+    // What a letter does is still allowed, with a star or a "set" inside
+    // quotes, and a raw block.
+    let ok = render(
+        "Objet : {{ 'Relance * urgente' }}\n\n{% if factures|length > 1 %}{% for f in factures %}{{ f.numero|upper }} {% endfor %}{% else %}{{ client.nom|default('Client') }}{% endif %} {% raw %}{% set %}{% endraw %}",
+        &facts,
+    )
+    .unwrap();
+    assert_eq!(ok.subject, "Relance * urgente");
+    assert!(
+        matches!(&ok.blocks[0], documents::Block::Paragraph(p) if p.contains("{% set %}")),
+        "{:?}",
+        ok.blocks
+    );
+}

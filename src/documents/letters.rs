@@ -472,20 +472,134 @@ pub enum Block {
     Table,
 }
 
+/// What a template may do is bounded, for a template is text a user
+/// writes and Encaisse renders unattended for every letter: the work
+/// (instructions), the text produced, and — since no statement but `if`
+/// and `for` is allowed, no `*` operator, and no filter or function that
+/// makes a text longer than its input many times over — the size of any
+/// value. A letter needs none of these; a mistyped or hostile template
+/// would otherwise hold the machine's memory (`'x' * 99999999` held 286 MB
+/// before the fuzzing found it).
+const FUEL: u64 = 2_000_000;
+const MAX_OUTPUT: usize = 1 << 20;
+const STATEMENTS: [&str; 8] = [
+    "if", "elif", "else", "endif", "for", "endfor", "raw", "endraw",
+];
+const UNBOUNDED: [&str; 8] = [
+    "replace",
+    "indent",
+    "format",
+    "pprint",
+    "tojson",
+    "batch",
+    "slice",
+    "urlencode",
+];
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(false);
+    env.set_fuel(Some(FUEL));
+    for filter in UNBOUNDED {
+        env.remove_filter(filter);
+    }
+    for global in ["range", "namespace", "lipsum", "cycler", "joiner", "debug"] {
+        env.remove_global(global);
+    }
     env
+}
+
+/// The template's tags checked before it runs: only the statements of
+/// [`STATEMENTS`], and no `*` (a text repeated N times) outside quotes.
+fn check_tags(source: &str) -> Result<()> {
+    let refuse = |at: usize, what: String| {
+        let line = source[..at].matches('\n').count() + 1;
+        Err(Error::invalid("modèle", format!("ligne {line} : {what}")))
+    };
+    let bytes = source.as_bytes();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        let open = &bytes[i..i + 2];
+        if open != b"{{" && open != b"{%" {
+            i += 1;
+            continue;
+        }
+        let statement = open == b"{%";
+        let close: &[u8] = if statement { b"%}" } else { b"}}" };
+        let start = i;
+        i += 2;
+        if statement {
+            let rest = source[i..].trim_start_matches(['-', '+', ' ', '\t', '\n', '\r']);
+            let word: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic() || *c == '_')
+                .collect();
+            if !STATEMENTS.contains(&word.as_str()) {
+                return refuse(
+                    start,
+                    format!("l'instruction « {word} » n'est pas permise : un modèle n'emploie que if, elif, else et for"),
+                );
+            }
+            if word == "raw" {
+                // Raw text up to its end, left as it is.
+                match source[i..].find("endraw") {
+                    Some(end) => i += end + 6,
+                    None => return Ok(()),
+                }
+                continue;
+            }
+        }
+        let mut quote: Option<u8> = None;
+        while i + 1 < bytes.len() && !(quote.is_none() && &bytes[i..i + 2] == close) {
+            match (quote, bytes[i]) {
+                (None, b'\'' | b'"') => quote = Some(bytes[i]),
+                (Some(q), b) if b == q => quote = None,
+                (None, b'*') => {
+                    return refuse(
+                        start,
+                        "l'opérateur « * » n'est pas permis dans un modèle".to_string(),
+                    )
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        i += 2;
+    }
+    Ok(())
+}
+
+/// Receives the rendered text, refusing it past [`MAX_OUTPUT`].
+struct Capped(Vec<u8>);
+
+impl Write for Capped {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + bytes.len() > MAX_OUTPUT {
+            return Err(std::io::Error::other("texte trop long"));
+        }
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Fills `source` with `facts`. An unknown placeholder or a syntax error is
 /// reported with its line.
 pub fn render(source: &str, facts: &LetterFacts) -> Result<Rendered> {
+    check_tags(source)?;
     let env = environment();
-    let text = env
-        .render_str(source, facts)
+    let template = env
+        .template_from_str(source)
         .map_err(|e| template_error(&e))?;
+    let mut out = Capped(Vec::new());
+    template
+        .render_captured_to(facts, &mut out)
+        .map_err(|e| template_error(&e))?;
+    let text = String::from_utf8_lossy(&out.0).into_owned();
     let mut lines = text.lines();
     let first = lines.next().unwrap_or_default();
     let subject = ["Objet :", "Objet:", "Subject:"]
@@ -533,6 +647,17 @@ fn template_error(e: &minijinja::Error) -> Error {
         minijinja::ErrorKind::SyntaxError => format!(
             "erreur de syntaxe ({})",
             e.detail().unwrap_or("balise mal fermée")
+        ),
+        minijinja::ErrorKind::WriteFailure => {
+            "le modèle produit plus d'un mégaoctet de texte : une lettre n'en demande pas tant"
+                .to_string()
+        }
+        minijinja::ErrorKind::OutOfFuel => {
+            "le modèle demande trop de calcul (boucles imbriquées ?)".to_string()
+        }
+        minijinja::ErrorKind::UnknownFilter | minijinja::ErrorKind::UnknownFunction => format!(
+            "{} : filtre ou fonction non permis dans un modèle",
+            e.detail().unwrap_or("inconnu")
         ),
         _ => e.detail().unwrap_or("modèle invalide").to_string(),
     };
