@@ -68,7 +68,7 @@ fn fully_lettered_groups_are_paid_and_unlettered_debits_stay_open() {
     let mut ledger = ledger();
     commit(&mut ledger, &plan);
     // Independent view of the lettering: groups whose lines sum to zero.
-    let mut groups: HashMap<(String, String), i64> = HashMap::new();
+    let mut groups: HashMap<(encaisse::import::Text, encaisse::import::Text), i64> = HashMap::new();
     for item in &plan.items {
         if let Some(l) = &item.letter {
             *groups

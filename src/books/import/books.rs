@@ -353,9 +353,9 @@ pub(crate) struct OpeningLine {
 impl From<&PlannedItem> for OpeningLine {
     fn from(item: &PlannedItem) -> Self {
         OpeningLine {
-            source_key: item.source_key.clone(),
-            number: item.number.clone(),
-            label: item.label.clone(),
+            source_key: item.source_key.to_string(),
+            number: item.number.to_string(),
+            label: item.label.to_string(),
             date: item.issue_date,
             cents: item.amount_cents,
         }
@@ -471,7 +471,7 @@ pub(crate) fn reconcile_forward(
     let mut per_client: BTreeMap<&str, Vec<&PlannedItem>> = BTreeMap::new();
     for item in &plan.items {
         if item.kind == InvoiceKind::Opening
-            && !known.query_row([&item.source_key], |r| r.get::<_, bool>(0))?
+            && !known.query_row([item.source_key.as_str()], |r| r.get::<_, bool>(0))?
         {
             per_client
                 .entry(item.client_code.as_str())

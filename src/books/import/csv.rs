@@ -596,9 +596,9 @@ pub fn parse(file_name: &str, bytes: &[u8], mapping: Option<&Mapping>) -> Import
         let letter = (paid > 0).then(|| format!("csv:{number}"));
         plan.items.push(PlannedItem {
             line: *line,
-            source_key: format!("csv:{number}:{code}:{amount}"),
-            client_code: code.clone(),
-            number: number.clone(),
+            source_key: compact_str::format_compact!("csv:{number}:{code}:{amount}"),
+            client_code: code.as_str().into(),
+            number: number.as_str().into(),
             kind: if amount < 0 {
                 InvoiceKind::CreditNote
             } else {
@@ -608,21 +608,21 @@ pub fn parse(file_name: &str, bytes: &[u8], mapping: Option<&Mapping>) -> Import
             due_date,
             amount_cents: amount,
             currency,
-            label: String::new(),
-            letter: letter.clone(),
+            label: Default::default(),
+            letter: letter.clone().map(Into::into),
         });
         if paid > 0 {
             plan.payments.push(PlannedPayment {
                 line: *line,
-                source_key: format!("csv:{number}:paid:{paid}"),
-                client_code: code,
+                source_key: compact_str::format_compact!("csv:{number}:paid:{paid}"),
+                client_code: code.into(),
                 // The file does not say when it was paid: the invoice date keeps past aged balances conservative.
                 date: issue_date,
                 amount_cents: paid,
                 currency,
                 method: "import".into(),
-                reference: format!("Réglé (import) {number}"),
-                letter,
+                reference: compact_str::format_compact!("Réglé (import) {number}"),
+                letter: letter.map(Into::into),
             });
         }
     }

@@ -379,26 +379,26 @@ fn plan_customer_lines(kept: Kept, plan: &mut ImportPlan) {
         }
         let piece_ref = collapse_spaces(f[col.piece_ref]);
         let ecriture_num = f[col.ecriture_num].trim();
-        let label = collapse_spaces(f[col.ecriture_lib]).into_owned();
+        let label = super::Text::from(collapse_spaces(f[col.ecriture_lib]));
         let letter = Some(f[col.ecriture_let].trim())
             .filter(|l| !l.is_empty())
-            .map(str::to_string);
+            .map(super::Text::from);
         let n = occurrences
             .entry(fingerprint.hash_one((journal, ecriture_num, &piece_ref, code, date, cents)))
             .or_insert(0);
         *n += 1;
-        let source_key = format!(
+        let source_key = compact_str::format_compact!(
             "fec:{journal}:{ecriture_num}:{piece_ref}:{code}:{}:{cents}:{n}",
             IsoDate::from(date)
         );
         let journal_lib = col.journal_lib.map(|i| f[i].trim()).unwrap_or("");
         let opening = is_opening_journal(journal, journal_lib);
         let number = if piece_ref.is_empty() {
-            format!("{journal}-{ecriture_num}")
+            compact_str::format_compact!("{journal}-{ecriture_num}")
         } else if opening && !names_an_opening(&piece_ref) {
-            format!("{}{piece_ref}", super::books::OPENING_PREFIX)
+            compact_str::format_compact!("{}{piece_ref}", super::books::OPENING_PREFIX)
         } else {
-            piece_ref.to_string()
+            super::Text::from(piece_ref.as_ref())
         };
         if cents > 0 || opening || revenue.contains(&entry_print(f, &col)) {
             let kind = if opening {
@@ -411,7 +411,7 @@ fn plan_customer_lines(kept: Kept, plan: &mut ImportPlan) {
             plan.items.push(PlannedItem {
                 line: cl.line,
                 source_key,
-                client_code: code.to_string(),
+                client_code: code.into(),
                 number,
                 kind,
                 issue_date: date,
@@ -430,13 +430,13 @@ fn plan_customer_lines(kept: Kept, plan: &mut ImportPlan) {
             plan.payments.push(PlannedPayment {
                 line: cl.line,
                 source_key,
-                client_code: code.to_string(),
+                client_code: code.into(),
                 date,
                 amount_cents: -cents,
                 currency,
                 method: method.chars().take(40).collect(),
                 reference: if label.is_empty() {
-                    piece_ref.into_owned()
+                    super::Text::from(piece_ref.as_ref())
                 } else {
                     label
                 }
@@ -823,7 +823,7 @@ fn disambiguate_numbers(items: &mut [PlannedItem]) {
         .collect();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for item in items.iter_mut() {
-        if repeated.contains(&item.number) {
+        if repeated.contains(item.number.as_str()) {
             let base = format!(
                 "{} ({} {})",
                 item.number,
@@ -833,9 +833,9 @@ fn disambiguate_numbers(items: &mut [PlannedItem]) {
             let n = seen.entry(base.clone()).or_default();
             *n += 1;
             item.number = if *n == 1 {
-                base
+                base.into()
             } else {
-                format!("{base} #{n}")
+                compact_str::format_compact!("{base} #{n}")
             };
         }
     }

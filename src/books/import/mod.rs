@@ -151,36 +151,42 @@ impl ClientDetails {
     }
 }
 
+/// A short text of a plan's row: kept inline up to 24 bytes (a client
+/// code, an invoice number, a lettering code, most labels), so that a
+/// million-line file's plan does not make hundreds of thousands of small
+/// allocations (it is held whole between the preview and the write).
+pub type Text = compact_str::CompactString;
+
 /// An invoice, credit note or opening item to write.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PlannedItem {
     pub line: usize,
-    pub source_key: String,
-    pub client_code: String,
-    pub number: String,
+    pub source_key: Text,
+    pub client_code: Text,
+    pub number: Text,
     pub kind: InvoiceKind,
     pub issue_date: Date,
     /// `None`: the issue date plus the client's payment terms.
     pub due_date: Option<Date>,
     pub amount_cents: i64,
     pub currency: Currency,
-    pub label: String,
+    pub label: Text,
     /// Matching group (FEC lettering code, or one group per CSV invoice).
-    pub letter: Option<String>,
+    pub letter: Option<Text>,
 }
 
 /// A payment to write.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PlannedPayment {
     pub line: usize,
-    pub source_key: String,
-    pub client_code: String,
+    pub source_key: Text,
+    pub client_code: Text,
     pub date: Date,
     pub amount_cents: i64,
     pub currency: Currency,
-    pub method: String,
-    pub reference: String,
-    pub letter: Option<String>,
+    pub method: Text,
+    pub reference: Text,
+    pub letter: Option<Text>,
 }
 
 /// Everything a file would write.
@@ -391,7 +397,7 @@ impl Ledger {
                 InvoiceKind::CreditNote => credit_notes += 1,
                 InvoiceKind::Opening => openings += 1,
             }
-            if let Some(c) = clients.get_mut(&item.client_code) {
+            if let Some(c) = clients.get_mut(item.client_code.as_str()) {
                 c.items += 1;
                 c.net_cents = crate::money::add_cents(c.net_cents, item.amount_cents)?;
             }
@@ -400,7 +406,7 @@ impl Ledger {
                 crate::money::Money::new(item.amount_cents, item.currency),
             )?;
             if latest_item.is_some_and(|d| item.issue_date <= d)
-                && exists_item.exists([&item.source_key])?
+                && exists_item.exists([item.source_key.as_str()])?
             {
                 already_present += 1;
             }
@@ -409,7 +415,7 @@ impl Ledger {
         let mut exists_payment =
             tx.prepare_cached("SELECT 1 FROM payment WHERE source_key = ?1")?;
         for p in &plan.payments {
-            if let Some(c) = clients.get_mut(&p.client_code) {
+            if let Some(c) = clients.get_mut(p.client_code.as_str()) {
                 c.net_cents = crate::money::add_cents(c.net_cents, -p.amount_cents)?;
             }
             crate::ledger::add_to(
@@ -417,7 +423,7 @@ impl Ledger {
                 crate::money::Money::new(-p.amount_cents, p.currency),
             )?;
             if latest_payment.is_some_and(|d| p.date <= d)
-                && exists_payment.exists([&p.source_key])?
+                && exists_payment.exists([p.source_key.as_str()])?
             {
                 already_present += 1;
             }
@@ -737,14 +743,14 @@ fn write_plan_in(
         let mut carried =
             tx.prepare_cached("SELECT invoice_id FROM carry WHERE source_key = ?1")?;
         for item in plan.items.iter().filter(|i| i.kind == InvoiceKind::Opening) {
-            if stands_for.contains_key(&item.source_key) {
+            if stands_for.contains_key(item.source_key.as_str()) {
                 continue;
             }
             let ids: Vec<i64> = carried
-                .query_map([&item.source_key], |r| r.get(0))?
+                .query_map([item.source_key.as_str()], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             if !ids.is_empty() {
-                stands_for.insert(item.source_key.clone(), ids);
+                stands_for.insert(item.source_key.to_string(), ids);
             }
         }
     }
@@ -760,10 +766,10 @@ fn write_plan_in(
     let mut gone_items = books::rows_of(tx, "invoice", &same_period)?;
     let mut gone_payments = books::rows_of(tx, "payment", &same_period)?;
     for item in &plan.items {
-        gone_items.remove(&item.source_key);
+        gone_items.remove(item.source_key.as_str());
     }
     for p in &plan.payments {
-        gone_payments.remove(&p.source_key);
+        gone_payments.remove(p.source_key.as_str());
     }
     let mut gone_item_ids: HashMap<String, (String, i64)> = gone_items
         .iter()
@@ -797,7 +803,7 @@ fn write_plan_in(
             };
             // An opening line standing for items already in the ledger.
             if let Some(ids) = stands_for
-                .get(&item.source_key)
+                .get(item.source_key.as_str())
                 .filter(|ids| !ids.is_empty())
             {
                 outcome.skipped += 1;
@@ -829,7 +835,7 @@ fn write_plan_in(
                     books::unmatch_invoice(tx, id)?;
                     tx.execute(
                         "UPDATE invoice SET amount = ?2, issue_date = ?3, due_date = ?4, source_key = ?5, import_id = ?6, label = ?7 WHERE id = ?1",
-                        params![id, item.amount_cents, IsoDate::from(item.issue_date), IsoDate::from(due), item.source_key, import_id, item.label],
+                        params![id, item.amount_cents, IsoDate::from(item.issue_date), IsoDate::from(due), item.source_key.as_str(), import_id, item.label.as_str()],
                     )?;
                     let mut what = Vec::new();
                     if old_amount != item.amount_cents {
@@ -847,8 +853,8 @@ fn write_plan_in(
                         ));
                     }
                     outcome.changes.changed.push(books::InvoiceChange {
-                        number: item.number.clone(),
-                        client_code: item.client_code.clone(),
+                        number: item.number.to_string(),
+                        client_code: item.client_code.to_string(),
                         currency: item.currency,
                         open_before: old_amount,
                         open_after: item.amount_cents,
@@ -866,14 +872,14 @@ fn write_plan_in(
             let id = loop {
                 let inserted = match insert.execute(params![
                     client_id,
-                    number,
+                    number.as_str(),
                     item.kind.as_str(),
                     IsoDate::from(item.issue_date),
                     IsoDate::from(due),
                     item.amount_cents,
                     item.currency.as_str(),
-                    item.label,
-                    item.source_key,
+                    item.label.as_str(),
+                    item.source_key.as_str(),
                     import_id
                 ]) {
                     Ok(n) => n,
@@ -881,8 +887,8 @@ fn write_plan_in(
                         if e.code == rusqlite::ErrorCode::ConstraintViolation =>
                     {
                         // The number is taken by another row.
-                        let (other_client, other_amount): (i64, i64) =
-                            by_number.query_row([&number], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                        let (other_client, other_amount): (i64, i64) = by_number
+                            .query_row([number.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
                         if plan.kind == ImportKind::Csv {
                             if other_client == client_id && other_amount == item.amount_cents {
                                 outcome.skipped += 1;
@@ -898,9 +904,13 @@ fn write_plan_in(
                         // A FEC reuses piece references across journals: keep them apart.
                         attempt += 1;
                         number = if attempt == 1 {
-                            format!("{} ({})", item.number, item.client_code)
+                            compact_str::format_compact!("{} ({})", item.number, item.client_code)
                         } else {
-                            format!("{} ({}) #{attempt}", item.number, item.client_code)
+                            compact_str::format_compact!(
+                                "{} ({}) #{attempt}",
+                                item.number,
+                                item.client_code
+                            )
                         };
                         continue;
                     }
@@ -920,7 +930,10 @@ fn write_plan_in(
                     ));
                 }
                 outcome.skipped += 1;
-                break Some((by_key.query_row([&item.source_key], |r| r.get(0))?, None));
+                break Some((
+                    by_key.query_row([item.source_key.as_str()], |r| r.get(0))?,
+                    None,
+                ));
             };
             if let (Some((id, known)), Some(letter)) = (id, item.letter.as_deref()) {
                 lettering.add(
@@ -956,7 +969,7 @@ fn write_plan_in(
                 unmatch_payment(tx, id)?;
                 tx.execute(
                     "UPDATE payment SET date = ?2, amount = ?3, source_key = ?4, import_id = ?5 WHERE id = ?1",
-                    params![id, IsoDate::from(p.date), p.amount_cents, p.source_key, import_id],
+                    params![id, IsoDate::from(p.date), p.amount_cents, p.source_key.as_str(), import_id],
                 )?;
                 (id, None)
             } else {
@@ -965,9 +978,9 @@ fn write_plan_in(
                     IsoDate::from(p.date),
                     p.amount_cents,
                     p.currency.as_str(),
-                    p.method,
-                    p.reference,
-                    p.source_key,
+                    p.method.as_str(),
+                    p.reference.as_str(),
+                    p.source_key.as_str(),
                     import_id
                 ])?;
                 if n == 1 {
@@ -976,7 +989,10 @@ fn write_plan_in(
                     (tx.last_insert_rowid(), Some((p.date, p.amount_cents)))
                 } else {
                     outcome.skipped += 1;
-                    (by_key.query_row([&p.source_key], |r| r.get(0))?, None)
+                    (
+                        by_key.query_row([p.source_key.as_str()], |r| r.get(0))?,
+                        None,
+                    )
                 }
             };
             if let Some(letter) = p.letter.as_deref() {
