@@ -501,7 +501,7 @@ fn the_company() -> encaisse::model::Company {
 /// sent over one pooled connection to an SMTP server on 127.0.0.1.
 fn emails_benchmark(dir: &std::path::Path, count: usize, today: encaisse::dates::Date) {
     use encaisse::ledger::NewInvoice;
-    use encaisse::mail::{self, Identity, Security, SmtpSettings};
+    use encaisse::mail::{self, Identity};
     use encaisse::money::{Currency, Money};
     let path = dir.join("emails.sqlite");
     let mut ledger = Ledger::open(&path).expect("ledger");
@@ -523,17 +523,7 @@ fn emails_benchmark(dir: &std::path::Path, count: usize, today: encaisse::dates:
             .expect("invoice");
     }
     let sink = smtp_sink::SmtpSink::start(smtp_sink::Options::default());
-    let settings = SmtpSettings {
-        host: "127.0.0.1".into(),
-        port: sink.port(),
-        security: Security::None,
-        user: String::new(),
-        from_name: "Atelier Lumière".into(),
-        from_address: "relances@atelier.fr".into(),
-        reply_to: String::new(),
-        copy_to_self: false,
-        attach_invoices: false,
-    };
+    let settings = encaisse::demo::local_smtp(sink.port());
     let start = Instant::now();
     let work = ledger.work_list(today).expect("work list");
     let emails = ledger.emails(&work.rows, today).expect("emails");

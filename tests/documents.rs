@@ -63,13 +63,6 @@ fn words_mm(pdf: &[u8]) -> Vec<(String, f32, f32, f32, f32)> {
         .collect()
 }
 
-fn demo() -> (Ledger, encaisse::dates::Date) {
-    let mut ledger = ledger();
-    let today = date("2026-11-22");
-    encaisse::demo::populate(&mut ledger, today).unwrap();
-    (ledger, today)
-}
-
 #[test]
 fn every_default_template_renders_in_both_languages() {
     let all = default_templates();
@@ -98,7 +91,7 @@ fn every_default_template_renders_in_both_languages() {
 
 #[test]
 fn the_formal_notice_says_what_the_law_asks() {
-    let (ledger, today) = demo();
+    let (ledger, today) = demo_ledger();
     let work = ledger.work_list(today).unwrap();
     let letters = ledger.letters(&work.rows, today).unwrap();
     let notice = letters
@@ -140,7 +133,7 @@ fn the_formal_notice_says_what_the_law_asks() {
 
 #[test]
 fn the_recipient_sits_inside_the_envelope_window() {
-    let (ledger, today) = demo();
+    let (ledger, today) = demo_ledger();
     let work = ledger.work_list(today).unwrap();
     let letters = ledger.letters(&work.rows, today).unwrap();
     let letter = &letters[0];
@@ -300,7 +293,7 @@ fn client_data_is_a_value_never_template_code() {
 
 #[test]
 fn a_letter_recorded_as_sent_moves_its_invoices_and_keeps_the_pdf_fingerprint() {
-    let (mut ledger, today) = demo();
+    let (mut ledger, today) = demo_ledger();
     let work = ledger.work_list(today).unwrap();
     let letters = ledger.letters(&work.rows, today).unwrap();
     let (_, entries) = documents::letters_zip(&letters).unwrap();
@@ -863,7 +856,7 @@ fn the_formal_notice_tells_the_client_s_real_history() {
 
 #[test]
 fn every_zip_the_app_writes_dates_its_files_with_their_making() {
-    let (ledger, today) = demo();
+    let (ledger, today) = demo_ledger();
     let work = ledger.work_list(today).unwrap();
     let letters = ledger.letters(&work.rows, today).unwrap();
     let (letters_zip, _) = documents::letters_zip(&letters).unwrap();
@@ -930,7 +923,7 @@ fn qpdf_check(what: &str, pdf: &[u8]) {
 
 #[test]
 fn every_pdf_passes_an_independent_structural_check_and_reads_in_order() {
-    let (ledger, today) = demo();
+    let (ledger, today) = demo_ledger();
     let work = ledger.work_list(today).unwrap();
     let letters = ledger.letters(&work.rows, today).unwrap();
     assert!(letters.len() > 3);

@@ -9,7 +9,6 @@ use std::process::Command;
 
 use encaisse::bank::{self, reference, Confidence, LineState};
 use encaisse::documents;
-use encaisse::Ledger;
 
 use crate::common::*;
 
@@ -91,17 +90,9 @@ fn text_of(pdf: &[u8]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// The demonstration ledger and its day: clients late at every level.
-fn demo() -> (Ledger, encaisse::dates::Date) {
-    let mut ledger = ledger();
-    let today = date("2026-11-22");
-    encaisse::demo::populate(&mut ledger, today).unwrap();
-    (ledger, today)
-}
-
 #[test]
 fn every_letter_asking_for_payment_carries_a_transfer_code_a_banking_app_reads() {
-    let (ledger, today) = demo();
+    let (ledger, today) = demo_ledger();
     let company = ledger.company().unwrap();
     let work = ledger.work_list(today).unwrap();
     let letters = ledger.letters(&work.rows, today).unwrap();
@@ -151,7 +142,7 @@ fn every_letter_asking_for_payment_carries_a_transfer_code_a_banking_app_reads()
 
 #[test]
 fn a_letter_without_an_iban_has_no_code_and_still_says_how_to_pay() {
-    let (ledger, today) = demo();
+    let (ledger, today) = demo_ledger();
     let mut company = ledger.company().unwrap();
     company.iban.clear();
     company.payment_other = "Par chèque à l'ordre de l'entreprise.".into();
@@ -165,7 +156,7 @@ fn a_letter_without_an_iban_has_no_code_and_still_says_how_to_pay() {
 
 #[test]
 fn a_transfer_naming_a_sent_letters_reference_is_a_sure_match_for_exactly_its_invoices() {
-    let (mut ledger, today) = demo();
+    let (mut ledger, today) = demo_ledger();
     let work = ledger.work_list(today).unwrap();
     // A letter about the newer of a client's late invoices alone: no rule
     // but the reference kept when it was sent finds that set.
@@ -234,7 +225,7 @@ fn a_transfer_naming_a_sent_letters_reference_is_a_sure_match_for_exactly_its_in
 
 #[test]
 fn a_reference_with_a_wrong_check_digit_or_of_another_set_is_no_sure_match() {
-    let (ledger, today) = demo();
+    let (ledger, today) = demo_ledger();
     let work = ledger.work_list(today).unwrap();
     let letters = ledger.letters(&work.rows, today).unwrap();
     let letter = &letters[0];
@@ -278,7 +269,7 @@ fn a_reference_with_a_wrong_check_digit_or_of_another_set_is_no_sure_match() {
 
 #[test]
 fn a_reminder_e_mail_names_the_reference_and_its_attached_letter_carries_the_code() {
-    let (ledger, today) = demo();
+    let (ledger, today) = demo_ledger();
     let work = ledger.work_list(today).unwrap();
     let emails = ledger.emails(&work.rows, today).unwrap();
     let email = emails
@@ -299,7 +290,7 @@ fn a_reminder_e_mail_names_the_reference_and_its_attached_letter_carries_the_cod
 
 #[test]
 fn the_reference_is_found_in_the_structured_field_of_a_camt_statement() {
-    let (ledger, today) = demo();
+    let (ledger, today) = demo_ledger();
     let work = ledger.work_list(today).unwrap();
     let letter = ledger.letters(&work.rows, today).unwrap().remove(0);
     let iban: String = ledger.company().unwrap().iban.split_whitespace().collect();

@@ -194,18 +194,8 @@ fn every_writing_command_killed_at_random_instants_leaves_a_sound_ledger() {
         let mut l = Ledger::open(&ledger).unwrap();
         encaisse::demo::populate(&mut l, today()).unwrap();
         encaisse::demo::populate_scale(&mut l, 300, 6_000, today()).unwrap();
-        l.set_smtp_settings(&encaisse::mail::SmtpSettings {
-            host: "127.0.0.1".into(),
-            port: sink.port(),
-            security: encaisse::mail::Security::None,
-            user: String::new(),
-            from_name: "Atelier Lumière".into(),
-            from_address: "relances@atelier.fr".into(),
-            reply_to: String::new(),
-            copy_to_self: false,
-            attach_invoices: false,
-        })
-        .unwrap();
+        l.set_smtp_settings(&encaisse::demo::local_smtp(sink.port()))
+            .unwrap();
         l.backup_to(&before, &|_, _| {}).unwrap();
     }
     let day = "2026-11-22";
@@ -295,16 +285,7 @@ fn every_writing_command_killed_at_random_instants_leaves_a_sound_ledger() {
         }
         assert_sound(&ledger);
         // No message reached the server twice.
-        let ids: Vec<String> = sink
-            .messages()
-            .iter()
-            .filter_map(|m| {
-                String::from_utf8_lossy(&m.data)
-                    .lines()
-                    .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
-                    .map(str::to_string)
-            })
-            .collect();
+        let ids: Vec<String> = sink.message_ids();
         let unique: std::collections::HashSet<&String> = ids.iter().collect();
         assert_eq!(
             unique.len(),

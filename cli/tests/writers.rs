@@ -65,17 +65,7 @@ fn writers_on_one_ledger_wait_for_each_other_and_lose_nothing() {
     let sink = smtp_sink::SmtpSink::start(smtp_sink::Options::default());
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("grand-livre.sqlite");
-    let settings = encaisse::mail::SmtpSettings {
-        host: "127.0.0.1".into(),
-        port: sink.port(),
-        security: encaisse::mail::Security::None,
-        user: String::new(),
-        from_name: "Atelier Lumière".into(),
-        from_address: "relances@atelier.fr".into(),
-        reply_to: String::new(),
-        copy_to_self: false,
-        attach_invoices: false,
-    };
+    let settings = encaisse::demo::local_smtp(sink.port());
     {
         let l = Ledger::open(&ledger).unwrap();
         l.set_company(&encaisse::demo::company()).unwrap();
@@ -208,16 +198,7 @@ fn writers_on_one_ledger_wait_for_each_other_and_lose_nothing() {
             "{files} {rounds} {saves} {sends} {window_rounds}"
         );
         // E-mails went, each once.
-        let ids: Vec<String> = sink
-            .messages()
-            .iter()
-            .filter_map(|m| {
-                String::from_utf8_lossy(&m.data)
-                    .lines()
-                    .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
-                    .map(str::to_string)
-            })
-            .collect();
+        let ids: Vec<String> = sink.message_ids();
         assert!(!ids.is_empty(), "reminders went by e-mail");
         println!(
             "{files} imports, {rounds} letter runs, {saves} backups and window saves, {sends} remind --send and outbox send, {window_rounds} rounds of the window's sender: {} e-mails, each once",

@@ -651,18 +651,8 @@ async fn reminders_sent_by_email_from_the_relances_screen_reach_the_server_and_m
             })
             .unwrap();
         }
-        core.set_smtp_settings(&encaisse::mail::SmtpSettings {
-            host: "127.0.0.1".into(),
-            port: sink.port(),
-            security: encaisse::mail::Security::None,
-            user: String::new(),
-            from_name: "Atelier Lumière".into(),
-            from_address: "relances@atelier.fr".into(),
-            reply_to: String::new(),
-            copy_to_self: false,
-            attach_invoices: false,
-        })
-        .unwrap();
+        core.set_smtp_settings(&encaisse::demo::local_smtp(sink.port()))
+            .unwrap();
     }
     let app = launch(&ledger).await;
     app.click("[data-nav=reminders]").await;
@@ -978,17 +968,7 @@ async fn a_ledger_that_no_longer_opens_is_restored_from_the_window_and_its_queue
     {
         let mut core = encaisse::Ledger::open(&ledger).unwrap();
         core.set_company(&encaisse::demo::company()).unwrap();
-        let settings = encaisse::mail::SmtpSettings {
-            host: "127.0.0.1".into(),
-            port: sink.port(),
-            security: encaisse::mail::Security::None,
-            user: String::new(),
-            from_name: "Atelier Lumière".into(),
-            from_address: "relances@atelier.fr".into(),
-            reply_to: String::new(),
-            copy_to_self: false,
-            attach_invoices: false,
-        };
+        let settings = encaisse::demo::local_smtp(sink.port());
         core.set_smtp_settings(&settings).unwrap();
         let mut invoices = Vec::new();
         for (code, name) in [("E1", "Epsilon SAS"), ("Z2", "Zêta & Cie")] {

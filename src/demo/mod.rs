@@ -324,6 +324,23 @@ const CLIENTS: [(&str, &str, &str, &str, &str); 40] = [
     ),
 ];
 
+/// The demonstration company's sending settings for an SMTP server on this
+/// machine at `port`, without TLS or login: the test server of the tests
+/// and benchmarks.
+pub fn local_smtp(port: u16) -> crate::mail::SmtpSettings {
+    crate::mail::SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: crate::mail::Security::None,
+        user: String::new(),
+        from_name: "Atelier Lumière".into(),
+        from_address: "relances@atelier.fr".into(),
+        reply_to: String::new(),
+        copy_to_self: false,
+        attach_invoices: false,
+    }
+}
+
 /// The demonstration's company (Atelier Lumière, Lyon): every legal
 /// mention and a way to pay, as a ledger ready to send needs them.
 pub fn company() -> Company {

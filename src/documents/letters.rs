@@ -1020,6 +1020,24 @@ impl Letter {
         }
     }
 
+    /// " — BIC …" after the IBAN, when the company gave its BIC.
+    fn bic_words(&self) -> String {
+        if self.company.bic.is_empty() {
+            String::new()
+        } else {
+            format!(" — BIC {}", self.company.bic)
+        }
+    }
+
+    /// The structured reference without its spaces, as a QR code carries it.
+    fn reference(&self) -> String {
+        self.facts
+            .reference_virement
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect()
+    }
+
     /// The transfer the letter's QR code asks for.
     fn transfer<'a>(&'a self, reference: &'a str) -> Transfer<'a> {
         let c = &self.company;
@@ -1036,12 +1054,7 @@ impl Letter {
     /// letter carries the transfer's QR code: the reference to quote and
     /// where the code is.
     pub fn transfer_note(&self) -> Option<String> {
-        let reference: String = self
-            .facts
-            .reference_virement
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
+        let reference = self.reference();
         girocode::payload(&self.transfer(&reference))?;
         let r = &self.facts.reference_virement;
         let iban = &self.company.iban;
@@ -1106,12 +1119,7 @@ impl Letter {
             }
         }
         // Payment details and signature.
-        let reference: String = self
-            .facts
-            .reference_virement
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
+        let reference = self.reference();
         let transfer = self.transfer(&reference);
         let needed = if girocode::payload(&transfer).is_some() {
             QR + 8.0
@@ -1129,11 +1137,7 @@ impl Letter {
             let mut line_y = y + 3.5;
             page.text(x, line_y, 9.0, true, Align::Left, labels.scan);
             line_y += LINE;
-            let bic = if self.company.bic.is_empty() {
-                String::new()
-            } else {
-                format!(" — BIC {}", self.company.bic)
-            };
+            let bic = self.bic_words();
             for text in [
                 format!("IBAN {}{bic}", self.company.iban),
                 format!("{}{}", labels.reference, self.facts.reference_virement),
@@ -1146,11 +1150,7 @@ impl Letter {
             }
             y = (y + QR).max(line_y) + LINE;
         } else if !self.company.iban.is_empty() {
-            let bic = if self.company.bic.is_empty() {
-                String::new()
-            } else {
-                format!(" — BIC {}", self.company.bic)
-            };
+            let bic = self.bic_words();
             page.text(
                 LEFT,
                 y,

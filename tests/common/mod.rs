@@ -59,6 +59,14 @@ pub fn client_ten_days_late(
     (id, invoice)
 }
 
+/// The demonstration ledger and its day: clients late at every level.
+pub fn demo_ledger() -> (Ledger, Date) {
+    let mut ledger = ledger();
+    let today = date("2026-11-22");
+    encaisse::demo::populate(&mut ledger, today).unwrap();
+    (ledger, today)
+}
+
 pub fn ledger() -> Ledger {
     Ledger::open_in_memory().expect("in-memory ledger")
 }

@@ -130,6 +130,20 @@ impl SmtpSink {
         self.shared.received.lock().unwrap().clone()
     }
 
+    /// The Message-ID header of each message received, in order: a message
+    /// sent twice shows its id twice.
+    pub fn message_ids(&self) -> Vec<String> {
+        self.messages()
+            .iter()
+            .filter_map(|m| {
+                String::from_utf8_lossy(&m.data)
+                    .lines()
+                    .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+                    .map(str::to_string)
+            })
+            .collect()
+    }
+
     /// Adds faults to play on the next messages.
     pub fn push_faults(&self, faults: &[Fault]) {
         self.shared.faults.lock().unwrap().extend(faults);
