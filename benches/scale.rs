@@ -92,6 +92,8 @@ fn report(what: &str, took: impl Into<Timing>, target_ms: u128) {
 }
 
 fn main() {
+    // As the window and the command line do.
+    encaisse::store::tune_allocator();
     let quick = std::env::args().any(|a| a == "quick");
     let lists_only = std::env::args().any(|a| a == "lists");
     let scale = if quick { 10 } else { 1 };

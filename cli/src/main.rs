@@ -152,6 +152,7 @@ impl Args {
 }
 
 fn main() -> ExitCode {
+    encaisse::store::tune_allocator();
     // `encaisse-cli clients | head`: stop quietly when the reader goes away,
     // like any Unix tool, instead of panicking on the closed pipe.
     #[cfg(unix)]

@@ -13,6 +13,7 @@ mod state;
 fn main() {
     // Named so, a command line waiting for the ledger says who holds it.
     encaisse::writers::set_program("la fenêtre Encaisse");
+    encaisse::store::tune_allocator();
     // `--ledger`, else ENCAISSE_LEDGER, else the dossier opened last, else
     // the default ledger.
     let explicit = encaisse::paths::ledger_arg(std::env::args().skip(1)).or_else(|| {
