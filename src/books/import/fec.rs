@@ -125,7 +125,9 @@ struct Kept {
     /// starts where the one before ends), in 8 bytes: a million-line file
     /// keeps hundreds of thousands of them beside the file itself.
     lines: Vec<(u32, u32)>,
-    revenue: HashSet<u128>,
+    /// One set per part of the file read apart: merged, they would be
+    /// held twice at the moment memory is at its highest.
+    revenue: Vec<HashSet<u128>>,
 }
 
 /// Reads and checks every line of the file, fills the plan's encoding,
@@ -276,7 +278,7 @@ fn check_lines(bytes: &[u8], plan: &mut ImportPlan) -> Option<Kept> {
         header_names,
         text: String::with_capacity(length),
         lines: Vec::with_capacity(customer_count),
-        revenue: HashSet::default(),
+        revenue: Vec::new(),
     };
     // Each part's lines are let go once copied.
     for pass in passes {
@@ -291,11 +293,7 @@ fn check_lines(bytes: &[u8], plan: &mut ImportPlan) -> Option<Kept> {
             };
             kept.lines.push((line, end));
         }
-        if kept.revenue.is_empty() {
-            kept.revenue = pass.revenue;
-        } else {
-            kept.revenue.extend(pass.revenue);
-        }
+        kept.revenue.push(pass.revenue);
     }
     Some(kept)
 }
@@ -413,7 +411,10 @@ fn plan_customer_lines(kept: Kept, plan: &mut ImportPlan) {
         } else {
             super::Text::from(piece_ref.as_ref())
         };
-        if cents > 0 || opening || revenue.contains(&entry_print(f, &col)) {
+        if cents > 0 || opening || {
+            let print = entry_print(f, &col);
+            revenue.iter().any(|part| part.contains(&print))
+        } {
             let kind = if opening {
                 InvoiceKind::Opening
             } else if cents > 0 {
