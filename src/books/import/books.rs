@@ -1198,20 +1198,27 @@ fn settle_oldest_first(
     Ok(())
 }
 
-/// The ledger before an import, for the summary's before and after: what
-/// the matching had settled per invoice, and the total balance.
+/// The ledger before an import, for the summary's before and after: where
+/// its matching stood (allocations are only ever added, a reversal being a
+/// row of its own, so what an invoice had settled before is what it has
+/// now less the allocations written since), and the total balance.
 pub(crate) struct Snapshot {
-    settled: crate::tally::Tally,
     /// The invoices up to this id were there before.
     max_id: i64,
+    /// The allocations up to this id were there before.
+    max_allocation: i64,
     totals: Vec<Total>,
 }
 
 impl Snapshot {
     pub(crate) fn take(tx: &Transaction) -> Result<Snapshot> {
         Ok(Snapshot {
-            settled: crate::tally::settled_on(tx, None)?.invoices,
             max_id: crate::store::max_id(tx, "invoice")?,
+            max_allocation: tx.query_row(
+                "SELECT COALESCE(MAX(id), 0) FROM allocation",
+                [],
+                |r| r.get(0),
+            )?,
             totals: totals(tx)?,
         })
     }
@@ -1249,22 +1256,64 @@ pub(crate) fn compare(
 ) -> Result<()> {
     changes.open_before = before.totals.clone();
     changes.open_after = totals(tx)?;
-    let settled = crate::tally::settled_on(tx, None)?.invoices;
+    // Only an invoice of before that an allocation written since touches
+    // can have changed from open to paid or back.
+    let mut since: HashMap<i64, i64> = HashMap::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT invoice_id, credit_note_id, amount FROM allocation WHERE id > ?1",
+        )?;
+        let mut q = stmt.query([before.max_allocation])?;
+        while let Some(r) = q.next()? {
+            let amount: i64 = r.get(2)?;
+            let invoice: i64 = r.get(0)?;
+            if invoice <= before.max_id {
+                *since.entry(invoice).or_default() += amount;
+            }
+            if let Some(credit) = r.get::<_, Option<i64>>(1)?.filter(|&c| c <= before.max_id) {
+                *since.entry(credit).or_default() -= amount;
+            }
+        }
+    }
+    since.retain(|_, moved| *moved != 0);
     let mut paid = Vec::new();
     let mut reopened = Vec::new();
-    {
+    let mut weigh = |id: i64, amount: i64, currency: &[u8], settled_now: i64| -> Result<()> {
+        let moved = since.get(&id).copied().unwrap_or(0);
+        let (was, now) = (amount - (settled_now - moved), amount - settled_now);
+        if (was > 0) != (now > 0) {
+            let currency = Currency::from_stored(currency)?;
+            let list = if was > 0 { &mut paid } else { &mut reopened };
+            list.push((id, was, now, currency));
+        }
+        Ok(())
+    };
+    // A few invoices are looked up one by one; many, by one scan.
+    if (since.len() as i64).saturating_mul(16) > before.max_id {
+        let settled = crate::tally::settled_on(tx, None)?.invoices;
         let mut stmt = tx.prepare_cached(
             "SELECT id, amount, currency FROM invoice WHERE id <= ?1 AND withdrawn_by IS NULL",
         )?;
         let mut q = stmt.query([before.max_id])?;
         while let Some(r) = q.next()? {
             let id: i64 = r.get(0)?;
-            let amount: i64 = r.get(1)?;
-            let (was, now) = (amount - before.settled.get(id), amount - settled.get(id));
-            if (was > 0) != (now > 0) {
-                let currency = Currency::from_stored(r.get_ref(2)?.as_bytes().unwrap_or(b"EUR"))?;
-                let list = if was > 0 { &mut paid } else { &mut reopened };
-                list.push((id, was, now, currency));
+            if since.contains_key(&id) {
+                let currency = r.get_ref(2)?.as_bytes().unwrap_or(b"EUR");
+                weigh(id, r.get(1)?, currency, settled.get(id))?;
+            }
+        }
+    } else {
+        let mut stmt = tx.prepare_cached(
+            "SELECT amount, currency,
+                    (SELECT COALESCE(SUM(amount), 0) FROM allocation WHERE invoice_id = ?1)
+                  - (SELECT COALESCE(SUM(amount), 0) FROM allocation WHERE credit_note_id = ?1)
+             FROM invoice WHERE id = ?1 AND withdrawn_by IS NULL",
+        )?;
+        for &id in since.keys() {
+            let mut q = stmt.query([id])?;
+            if let Some(r) = q.next()? {
+                let currency = r.get_ref(1)?.as_bytes().unwrap_or(b"EUR");
+                weigh(id, r.get(0)?, currency, r.get(2)?)?;
             }
         }
     }
