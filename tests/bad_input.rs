@@ -199,8 +199,14 @@ fn csv_unknown_separator_and_missing_columns() {
 
 #[test]
 fn only_a_regular_file_of_a_sane_size_is_read_for_an_import() {
-    use encaisse::import::{read_chosen_file, MAX_FILE_BYTES};
-    let refused = |path: &std::path::Path| read_chosen_file(path).expect_err("refused").to_string();
+    use encaisse::import::{open_chosen_file, read_chosen_file, MAX_FILE_BYTES};
+    // Read whole (CSV, statements) or a part at a time (FEC): the same refusals.
+    let refused = |path: &std::path::Path| {
+        let read = read_chosen_file(path).expect_err("refused").to_string();
+        let opened = open_chosen_file(path).expect_err("refused").to_string();
+        assert_eq!(read, opened);
+        read
+    };
     let device = refused(std::path::Path::new("/dev/zero"));
     assert!(device.contains("pas un fichier ordinaire"), "{device}");
     let dir = tempfile::tempdir().unwrap();

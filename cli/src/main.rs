@@ -853,10 +853,12 @@ fn run(args: &Args) -> Result<(), Failure> {
 }
 
 fn import_file(args: &Args, kind: &str, file: PathBuf) -> Result<(), Failure> {
-    let (name, bytes) = import::read_chosen_file(&file).map_err(|e| Failure::Core(e, None))?;
     let plan: ImportPlan = if kind == "fec" {
-        import::fec::parse_owned(&name, bytes)
+        // Read a part at a time: a large FEC is never held whole.
+        let (name, opened) = import::open_chosen_file(&file).map_err(|e| Failure::Core(e, None))?;
+        import::fec::parse_from(&name, opened)
     } else {
+        let (name, bytes) = import::read_chosen_file(&file).map_err(|e| Failure::Core(e, None))?;
         import::csv::parse(&name, &bytes, None)
     };
     if !plan.issues.is_empty() {

@@ -446,11 +446,16 @@ pub fn import_analyze(
         );
     };
     step(0);
-    let (name, bytes) = read_file(&path)?;
-    step(1);
     let plan = match kind.as_str() {
-        "fec" => import::fec::parse_owned(&name, bytes),
+        "fec" => {
+            // Read a part at a time: a large FEC is never held whole.
+            let (name, file) = import::open_chosen_file(std::path::Path::new(path.trim()))?;
+            step(1);
+            import::fec::parse_from(&name, file)
+        }
         "csv" => {
+            let (name, bytes) = read_file(&path)?;
+            step(1);
             let mut map = import::csv::Mapping::new();
             for c in mapping {
                 let field = Field::ALL

@@ -10,10 +10,19 @@
 //! 7) or output VAT (4457) is a credit note; any other credit is a payment.
 //! Lines sharing a lettering code (`EcritureLet`) are matched together. The
 //! FEC has no due date: it is the piece date plus the client's terms.
+//!
+//! The file is read a part at a time (8 MB, cut after a line feed), never
+//! held whole: each part is checked on two cores while its fingerprint is
+//! computed, and only its customer lines are kept, in a block that goes as
+//! soon as the plan is built from it. The encoding is UTF-8 until a part
+//! says otherwise; a part that is not UTF-8 after one that was (not only
+//! ASCII) has the file read again as ISO-8859-15, as a whole-file decision.
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::hash::BuildHasher;
+use std::io::{Read, Seek, SeekFrom};
 
 use super::{
     text, ImportIssue, ImportKind, ImportPlan, PlannedClient, PlannedItem, PlannedPayment,
@@ -63,14 +72,39 @@ const REQUIRED: [&str; 11] = [
 
 /// Parses a FEC file into a plan. Problems are collected in `plan.issues`.
 pub fn parse(file_name: &str, bytes: &[u8]) -> ImportPlan {
-    parse_lines(file_name, Cow::Borrowed(bytes))
+    parse_from(file_name, std::io::Cursor::new(bytes))
 }
 
-/// [`parse`], letting the file's bytes go once every line is checked: the
-/// plan is then built from the customer lines alone, and a large file is
-/// not held in memory beside it.
-pub fn parse_owned(file_name: &str, bytes: Vec<u8>) -> ImportPlan {
-    parse_lines(file_name, Cow::Owned(bytes))
+/// [`parse`], reading the file a part at a time: the whole file is never
+/// held in memory, only the part being read and the customer lines copied
+/// out of it. A file that can't be read, or grows past
+/// [`super::MAX_FILE_BYTES`], is an issue of the plan.
+pub fn parse_from(file_name: &str, reader: impl Read + Seek) -> ImportPlan {
+    parse_in_parts(file_name, reader, PART_BYTES)
+}
+
+/// [`parse_from`], reading `part_bytes` at a time.
+fn parse_in_parts(file_name: &str, reader: impl Read + Seek, part_bytes: usize) -> ImportPlan {
+    let mut plan = ImportPlan {
+        kind: ImportKind::Fec,
+        file_name: file_name.to_string(),
+        sha256: String::new(),
+        encoding: String::new(),
+        lines: 0,
+        period: None,
+        clients: Vec::new(),
+        items: Vec::new(),
+        payments: Vec::new(),
+        issues: Vec::new(),
+    };
+    match check_lines(reader, &mut plan, part_bytes) {
+        Ok(Some(kept)) => plan_customer_lines(kept, &mut plan),
+        Ok(None) => {}
+        Err(e) => plan.issues.push(ImportIssue::file(format!(
+            "lecture du fichier impossible : {e}"
+        ))),
+    }
+    plan
 }
 
 /// Splits a line on an ASCII separator, into `out`.
@@ -85,33 +119,6 @@ fn split_fields<'a>(line: &'a str, sep: u8, out: &mut Vec<&'a str>) {
     out.push(&line[start..]);
 }
 
-fn parse_lines(file_name: &str, bytes: Cow<[u8]>) -> ImportPlan {
-    let mut plan = ImportPlan {
-        kind: ImportKind::Fec,
-        file_name: file_name.to_string(),
-        sha256: String::new(),
-        encoding: String::new(),
-        lines: 0,
-        period: None,
-        clients: Vec::new(),
-        items: Vec::new(),
-        payments: Vec::new(),
-        issues: Vec::new(),
-    };
-    // The fingerprint is computed on the other core while the lines are read.
-    let kept = std::thread::scope(|scope| {
-        let sha = scope.spawn(|| super::sha256_hex(&bytes));
-        let kept = check_lines(&bytes, &mut plan);
-        plan.sha256 = sha.join().unwrap_or_default();
-        kept
-    });
-    drop(bytes);
-    if let Some(kept) = kept {
-        plan_customer_lines(kept, &mut plan);
-    }
-    plan
-}
-
 /// What the whole file's check keeps to build the plan: the customer lines
 /// (copied out of the file) and the entries that book revenue.
 struct Kept {
@@ -119,33 +126,95 @@ struct Kept {
     width: usize,
     sep: u8,
     header_names: Vec<String>,
-    /// The customer lines, one after the other.
-    text: String,
-    /// Each customer line: its number and where it ends in `text` (it
-    /// starts where the one before ends), in 8 bytes: a million-line file
-    /// keeps hundreds of thousands of them beside the file itself.
-    lines: Vec<(u32, u32)>,
-    /// One set per part of the file read apart: merged, they would be
-    /// held twice at the moment memory is at its highest.
-    revenue: Vec<HashSet<u128>>,
+    /// The customer lines, a block per part of the file read: each block
+    /// is let go as soon as the plan is built from it.
+    blocks: Vec<Block>,
+    revenue: HashSet<u128>,
 }
 
-/// Reads and checks every line of the file, fills the plan's encoding,
-/// line count, period and issues; `None` when the file is refused.
-fn check_lines(bytes: &[u8], plan: &mut ImportPlan) -> Option<Kept> {
-    let decoded = match text::decode(bytes, encoding_rs::ISO_8859_15) {
-        Ok(d) => d,
-        Err(issue) => {
-            plan.issues.push(issue);
-            return None;
+/// The customer lines of a part of the file, one after the other.
+struct Block {
+    text: String,
+    /// Each line: its number and where it ends in `text` (it starts where
+    /// the one before ends), in 8 bytes: a million-line file keeps hundreds
+    /// of thousands of them. Numbers fit: a file of at most
+    /// [`super::MAX_FILE_BYTES`] has fewer than 2³² lines.
+    lines: Vec<(u32, u32)>,
+}
+
+/// How much of the file is read at a time.
+const PART_BYTES: usize = 8 << 20;
+
+/// Reads a file in parts that end with a line feed (the last one at the
+/// end of the file); a line feed is never inside a character, in UTF-8 as
+/// in ISO-8859-15.
+struct Chunks<R> {
+    reader: R,
+    part_bytes: usize,
+    /// What followed the last line feed of the part before.
+    carry: Vec<u8>,
+    at_end: bool,
+    read: u64,
+}
+
+impl<R: Read> Chunks<R> {
+    fn new(reader: R, part_bytes: usize) -> Self {
+        Chunks {
+            reader,
+            part_bytes,
+            carry: Vec::new(),
+            at_end: false,
+            read: 0,
         }
-    };
-    plan.encoding = decoded.encoding.to_string();
-    let mut lines = text::lines(&decoded.text).filter(|(_, l)| !l.trim().is_empty());
-    let Some((header_line, header)) = lines.next() else {
-        plan.issues.push(ImportIssue::file("le fichier est vide"));
-        return None;
-    };
+    }
+
+    fn next(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        let mut part = std::mem::take(&mut self.carry);
+        if self.at_end && part.is_empty() {
+            return Ok(None);
+        }
+        let mut target = self.part_bytes;
+        loop {
+            if !self.at_end && part.len() < target {
+                let want = (target - part.len()) as u64;
+                let got = (&mut self.reader).take(want).read_to_end(&mut part)? as u64;
+                self.read += got;
+                if self.read > super::MAX_FILE_BYTES {
+                    return Err(std::io::Error::other(format!(
+                        "fichier trop volumineux ({} Mo au plus)",
+                        super::MAX_FILE_BYTES >> 20
+                    )));
+                }
+                self.at_end = got < want;
+            }
+            if self.at_end {
+                return Ok(Some(part));
+            }
+            match memchr::memrchr(b'\n', &part) {
+                Some(i) => {
+                    self.carry = part[i + 1..].to_vec();
+                    part.truncate(i + 1);
+                    return Ok(Some(part));
+                }
+                // A line longer than a part (or a file of CR line ends):
+                // read on.
+                None => target += self.part_bytes,
+            }
+        }
+    }
+}
+
+/// The header of the file: its separator and the columns it names.
+struct Header {
+    col: Columns,
+    width: usize,
+    sep: u8,
+    names: Vec<String>,
+}
+
+/// Reads the header line; `None` (with an issue in the plan) when it does
+/// not make a FEC.
+fn read_header(header_line: usize, header: &str, plan: &mut ImportPlan) -> Option<Header> {
     let sep = if header.contains('\t') {
         '\t'
     } else if header.contains('|') {
@@ -203,99 +272,247 @@ fn check_lines(bytes: &[u8], plan: &mut ImportPlan) -> Option<Kept> {
         valid_date: find("validdate"),
         mode_rglt: find("modereglt").or(find("modereglement")),
     };
-    let width = names.len();
-    let header_names: Vec<String> = header.split(sep).map(|h| h.trim().to_string()).collect();
-    let names_of: Vec<&str> = header_names.iter().map(String::as_str).collect();
-
-    // First pass: every line is checked for its shape; customer lines are
-    // kept; entries that book revenue or output VAT are remembered. A large
-    // file is read in two halves, one per core.
-    let text: &str = &decoded.text;
-    let passes = match split_point(text, header) {
-        Some(mid) => std::thread::scope(|scope| {
-            let second =
-                scope.spawn(|| first_pass(&text[mid..], 0, sep as u8, width, &col, &names_of));
-            let first = first_pass(&text[..mid], header_line, sep as u8, width, &col, &names_of);
-            let mut second = second.join().expect("the second half is read");
-            // The second half numbered its lines from 1.
-            let offset = first.last_line;
-            second.last_line += offset;
-            for cl in &mut second.customer_lines {
-                cl.line += offset;
-            }
-            for issue in &mut second.issues {
-                issue.line += offset;
-            }
-            for part in second.unbalanced.values_mut() {
-                part.first_line += offset;
-                part.last_line += offset;
-            }
-            vec![first, second]
-        }),
-        None => vec![first_pass(
-            text,
-            header_line,
-            sep as u8,
-            width,
-            &col,
-            &names_of,
-        )],
-    };
-    plan.lines = passes
-        .iter()
-        .map(|p| p.last_line)
-        .max()
-        .unwrap_or(0)
-        .max(header_line);
-    plan.issues = passes
-        .iter()
-        .flat_map(|p| p.issues.iter().cloned())
-        .take(MAX_ISSUES)
-        .collect();
-    let more: usize = passes.iter().map(|p| p.issues_beyond).sum::<usize>()
-        + passes.iter().map(|p| p.issues.len()).sum::<usize>()
-        - plan.issues.len();
-    plan.issues.extend(super::more_issues(more));
-    if !plan.issues.is_empty() {
-        return None;
-    }
-    plan.issues = unbalanced_entries(&passes);
-    if !plan.issues.is_empty() {
-        return None;
-    }
-    plan.period = period_of(&passes);
-    // The customer lines are copied out of the file, which can then go.
-    let customer_count: usize = passes.iter().map(|p| p.customer_lines.len()).sum();
-    let length: usize = passes
-        .iter()
-        .flat_map(|p| &p.customer_lines)
-        .map(|cl| cl.raw.len())
-        .sum();
-    let mut kept = Kept {
+    Some(Header {
         col,
-        width,
+        width: names.len(),
         sep: sep as u8,
-        header_names,
-        text: String::with_capacity(length),
-        lines: Vec::with_capacity(customer_count),
-        revenue: Vec::new(),
-    };
-    // Each part's lines are let go once copied.
-    for pass in passes {
-        for cl in &pass.customer_lines {
-            kept.text.push_str(cl.raw);
-            let (Ok(line), Ok(end)) = (u32::try_from(cl.line), u32::try_from(kept.text.len()))
-            else {
-                plan.issues.push(ImportIssue::file(
-                    "fichier trop grand : plus de 4 Go de lignes de clients",
-                ));
-                return None;
-            };
-            kept.lines.push((line, end));
+        names: header.split(sep).map(|h| h.trim().to_string()).collect(),
+    })
+}
+
+/// The encoding of the text read so far.
+#[derive(Clone, Copy, PartialEq)]
+enum Encoding {
+    /// Only ASCII: the same in UTF-8 and ISO-8859-15.
+    Ascii,
+    Utf8,
+    Latin9,
+}
+
+/// What the check of the parts read so far found.
+#[derive(Default)]
+struct Found {
+    issues: Vec<ImportIssue>,
+    issues_beyond: usize,
+    /// Number of the last line read.
+    last_line: usize,
+    unbalanced: HashMap<(String, String), EntryPart>,
+    first_date: Option<u32>,
+    last_date: Option<u32>,
+    blocks: Vec<Block>,
+    revenue: HashSet<u128>,
+}
+
+impl Found {
+    /// Takes in what the first pass over a part found, its lines numbered
+    /// after the `offset` lines before it.
+    fn absorb(&mut self, pass: FirstPass, offset: usize) {
+        self.last_line = offset + pass.last_line;
+        for mut issue in pass.issues {
+            issue.line += offset;
+            if self.issues.len() < MAX_ISSUES {
+                self.issues.push(issue);
+            } else {
+                self.issues_beyond += 1;
+            }
         }
-        kept.revenue.push(pass.revenue);
+        self.issues_beyond += pass.issues_beyond;
+        for ((journal, number), part) in pass.unbalanced {
+            let kept = self
+                .unbalanced
+                .entry((journal.to_string(), number.to_string()))
+                .or_insert(EntryPart {
+                    first_line: offset + part.first_line,
+                    ..Default::default()
+                });
+            kept.debit += part.debit;
+            kept.credit += part.credit;
+            kept.first_line = kept.first_line.min(offset + part.first_line);
+            kept.last_line = kept.last_line.max(offset + part.last_line);
+        }
+        let min = |a: Option<u32>, b: Option<u32>| a.into_iter().chain(b).min();
+        let max = |a: Option<u32>, b: Option<u32>| a.into_iter().chain(b).max();
+        self.first_date = min(self.first_date, pass.first_date);
+        self.last_date = max(self.last_date, pass.last_date);
+        self.revenue.extend(pass.revenue);
+        // A refused file needs no customer lines.
+        if !self.issues.is_empty() {
+            return;
+        }
+        let length = pass.customer_lines.iter().map(|cl| cl.raw.len()).sum();
+        let mut block = Block {
+            text: String::with_capacity(length),
+            lines: Vec::with_capacity(pass.customer_lines.len()),
+        };
+        let number = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        for cl in &pass.customer_lines {
+            block.text.push_str(cl.raw);
+            block
+                .lines
+                .push((number(offset + cl.line), number(block.text.len())));
+        }
+        self.blocks.push(block);
     }
-    Some(kept)
+}
+
+/// Reads and checks every line of the file, fills the plan's encoding,
+/// fingerprint, line count, period and issues; `None` when the file is
+/// refused.
+fn check_lines(
+    mut reader: impl Read + Seek,
+    plan: &mut ImportPlan,
+    part_bytes: usize,
+) -> std::io::Result<Option<Kept>> {
+    match check_parts(&mut reader, plan, Encoding::Ascii, part_bytes)? {
+        Reading::Done(kept) => Ok(kept.map(|k| *k)),
+        // Text read as UTF-8, then bytes that are not: the file is
+        // ISO-8859-15 from its start.
+        Reading::Again => {
+            reader.seek(SeekFrom::Start(0))?;
+            plan.issues.clear();
+            match check_parts(&mut reader, plan, Encoding::Latin9, part_bytes)? {
+                Reading::Done(kept) => Ok(kept.map(|k| *k)),
+                Reading::Again => unreachable!("ISO-8859-15 reads any bytes"),
+            }
+        }
+    }
+}
+
+/// How a reading of the file ended.
+enum Reading {
+    Done(Option<Box<Kept>>),
+    /// To be read again as ISO-8859-15.
+    Again,
+}
+
+fn check_parts(
+    reader: &mut impl std::io::Read,
+    plan: &mut ImportPlan,
+    mut encoding: Encoding,
+    part_bytes: usize,
+) -> std::io::Result<Reading> {
+    let mut chunks = Chunks::new(reader, part_bytes);
+    let mut sha = Sha256::new();
+    let mut header: Option<(usize, Header)> = None;
+    let mut found = Found::default();
+    let mut first = true;
+    while let Some(part) = chunks.next()? {
+        let mut body = &part[..];
+        if first {
+            body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+            if let Err(issue) = text::check_head(body) {
+                plan.issues.push(issue);
+                return Ok(Reading::Done(None));
+            }
+            first = false;
+        }
+        // The part as text.
+        let text: Cow<str> = match encoding {
+            Encoding::Latin9 => encoding_rs::ISO_8859_15.decode_without_bom_handling(body).0,
+            _ => match std::str::from_utf8(body) {
+                Ok(text) => {
+                    if encoding == Encoding::Ascii && !text.is_ascii() {
+                        encoding = Encoding::Utf8;
+                    }
+                    Cow::Borrowed(text)
+                }
+                Err(_) if encoding == Encoding::Utf8 => return Ok(Reading::Again),
+                Err(_) => {
+                    encoding = Encoding::Latin9;
+                    encoding_rs::ISO_8859_15.decode_without_bom_handling(body).0
+                }
+            },
+        };
+        let offset = found.last_line;
+        // The header: the first line that is not blank.
+        let (mut skip_through, mut header_end) = (0, 0);
+        if header.is_none() {
+            let Some((number, line)) = text::lines(&text).find(|(_, l)| !l.trim().is_empty())
+            else {
+                found.last_line += text::lines(&text).count();
+                sha.update(&part);
+                continue;
+            };
+            match read_header(offset + number, line, plan) {
+                Some(h) => header = Some((offset + number, h)),
+                None => return Ok(Reading::Done(None)),
+            }
+            skip_through = number;
+            header_end = line.as_ptr() as usize - text.as_ptr() as usize + line.len();
+        }
+        let Some((_, h)) = &header else {
+            unreachable!("the header was read above")
+        };
+        let names: Vec<&str> = h.names.iter().map(String::as_str).collect();
+        // The fingerprint on one core, the part's two halves on the others.
+        let (whole, text): (&[u8], &str) = (&part, &text);
+        let (passes, digest) = std::thread::scope(|scope| {
+            let hashing = scope.spawn(move || {
+                sha.update(whole);
+                sha
+            });
+            let passes = match split_point(text, header_end) {
+                Some(mid) => {
+                    let names = &names;
+                    let second = scope
+                        .spawn(move || first_pass(&text[mid..], 0, h.sep, h.width, &h.col, names));
+                    let first =
+                        first_pass(&text[..mid], skip_through, h.sep, h.width, &h.col, names);
+                    let second = second.join().expect("the second half is read");
+                    vec![first, second]
+                }
+                None => vec![first_pass(
+                    text,
+                    skip_through,
+                    h.sep,
+                    h.width,
+                    &h.col,
+                    &names,
+                )],
+            };
+            (passes, hashing.join().expect("the fingerprint is computed"))
+        });
+        sha = digest;
+        let mut at = offset;
+        for pass in passes {
+            let lines = pass.last_line;
+            found.absorb(pass, at);
+            at += lines;
+        }
+    }
+    plan.sha256 = sha.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    plan.encoding = match encoding {
+        Encoding::Latin9 => encoding_rs::ISO_8859_15.name(),
+        _ => "UTF-8",
+    }
+    .to_string();
+    let Some((header_line, header)) = header else {
+        plan.issues.push(ImportIssue::file("le fichier est vide"));
+        return Ok(Reading::Done(None));
+    };
+    plan.lines = found.last_line.max(header_line);
+    plan.issues = std::mem::take(&mut found.issues);
+    plan.issues.extend(super::more_issues(found.issues_beyond));
+    if !plan.issues.is_empty() {
+        return Ok(Reading::Done(None));
+    }
+    plan.issues = unbalanced_entries(found.unbalanced);
+    if !plan.issues.is_empty() {
+        return Ok(Reading::Done(None));
+    }
+    let date = |d: u32| Date::from_ymd_opt((d / 10_000) as i32, d / 100 % 100, d % 100);
+    plan.period = match (found.first_date, found.last_date) {
+        (Some(first), Some(last)) => date(first).zip(date(last)),
+        _ => None,
+    };
+    Ok(Reading::Done(Some(Box::new(Kept {
+        col: header.col,
+        width: header.width,
+        sep: header.sep,
+        header_names: header.names,
+        blocks: found.blocks,
+        revenue: found.revenue,
+    }))))
 }
 
 /// Turns the customer lines into the plan's clients, items and payments.
@@ -305,12 +522,11 @@ fn plan_customer_lines(kept: Kept, plan: &mut ImportPlan) {
         width,
         sep,
         header_names,
-        text,
-        lines,
+        blocks,
         revenue,
     } = kept;
     let column_name = |i: usize| header_names.get(i).map(String::as_str).unwrap_or("?");
-    let mut fields: Vec<&str> = Vec::with_capacity(width + 1);
+    let count: usize = blocks.iter().map(|b| b.lines.len()).sum();
 
     let mut clients: HashMap<String, PlannedClient> = HashMap::new();
     let mut client_order: Vec<String> = Vec::new();
@@ -320,145 +536,149 @@ fn plan_customer_lines(kept: Kept, plan: &mut ImportPlan) {
     // collide only share a count: their keys still differ by their fields,
     // and the same file always numbers them alike.
     let fingerprint = foldhash::fast::FixedState::with_seed(0x0F3C_2026);
-    let mut occurrences: HashMap<u64, u32> = HashMap::with_capacity(lines.len());
+    let mut occurrences: HashMap<u64, u32> = HashMap::with_capacity(count);
     let mut issues = Vec::new();
-    let mut start = 0;
-    for (line, end) in lines {
-        let cl = CustomerLine {
-            line: line as usize,
-            raw: &text[start..end as usize],
-        };
-        start = end as usize;
-        split_fields(cl.raw, sep, &mut fields);
-        let f = &fields;
-        let aux = f[col.comp_aux_num].trim();
-        let (code, name) = if aux.is_empty() {
-            (f[col.compte_num].trim(), f[col.compte_lib].trim())
-        } else {
-            let lib = f[col.comp_aux_lib].trim();
-            (aux, if lib.is_empty() { aux } else { lib })
-        };
-        let journal = f[col.journal_code].trim();
-        let date = match parse_date(f[col.piece_date]) {
-            Ok(d) => d,
-            Err(_) if f[col.piece_date].trim().is_empty() => {
-                match col.ecriture_date.map(|i| parse_date(f[i])) {
-                    Some(Ok(d)) => d,
-                    _ => {
-                        issues.push(ImportIssue::at(
-                            cl.line,
-                            Some(column_name(col.piece_date)),
-                            "date de pièce vide",
-                        ));
-                        continue;
+    // Each block goes once read.
+    for Block { text, lines } in blocks {
+        let mut fields: Vec<&str> = Vec::with_capacity(width + 1);
+        let mut start = 0;
+        for (line, end) in lines {
+            let cl = CustomerLine {
+                line: line as usize,
+                raw: &text[start..end as usize],
+            };
+            start = end as usize;
+            split_fields(cl.raw, sep, &mut fields);
+            let f = &fields;
+            let aux = f[col.comp_aux_num].trim();
+            let (code, name) = if aux.is_empty() {
+                (f[col.compte_num].trim(), f[col.compte_lib].trim())
+            } else {
+                let lib = f[col.comp_aux_lib].trim();
+                (aux, if lib.is_empty() { aux } else { lib })
+            };
+            let journal = f[col.journal_code].trim();
+            let date = match parse_date(f[col.piece_date]) {
+                Ok(d) => d,
+                Err(_) if f[col.piece_date].trim().is_empty() => {
+                    match col.ecriture_date.map(|i| parse_date(f[i])) {
+                        Some(Ok(d)) => d,
+                        _ => {
+                            issues.push(ImportIssue::at(
+                                cl.line,
+                                Some(column_name(col.piece_date)),
+                                "date de pièce vide",
+                            ));
+                            continue;
+                        }
                     }
                 }
-            }
-            Err(message) => {
-                issues.push(ImportIssue::at(
-                    cl.line,
-                    Some(column_name(col.piece_date)),
-                    message,
-                ));
-                continue;
-            }
-        };
-        let cents = match amount_of(f, &col) {
-            Ok(c) => c,
-            Err((column, message)) => {
-                issues.push(ImportIssue::at(cl.line, Some(column_name(column)), message));
-                continue;
-            }
-        };
-        if cents == 0 {
-            continue;
-        }
-        // Idevise names the currency of Montantdevise only; Debit and Credit are in
-        // the accounting currency, which for a French FEC is the euro.
-        let currency = Currency::EUR;
-        if !clients.contains_key(code) {
-            clients.insert(
-                code.to_string(),
-                PlannedClient {
-                    details: Default::default(),
-                    code: code.to_string(),
-                    name: name.to_string(),
-                    email: String::new(),
-                },
-            );
-            client_order.push(code.to_string());
-        }
-        let piece_ref = collapse_spaces(f[col.piece_ref]);
-        let ecriture_num = f[col.ecriture_num].trim();
-        let label = super::Text::from(collapse_spaces(f[col.ecriture_lib]));
-        let letter = Some(f[col.ecriture_let].trim())
-            .filter(|l| !l.is_empty())
-            .map(super::Text::from);
-        let n = occurrences
-            .entry(fingerprint.hash_one((journal, ecriture_num, &piece_ref, code, date, cents)))
-            .or_insert(0);
-        *n += 1;
-        let source_key = compact_str::format_compact!(
-            "fec:{journal}:{ecriture_num}:{piece_ref}:{code}:{}:{cents}:{n}",
-            IsoDate::from(date)
-        );
-        let journal_lib = col.journal_lib.map(|i| f[i].trim()).unwrap_or("");
-        let opening = is_opening_journal(journal, journal_lib);
-        let number = if piece_ref.is_empty() {
-            compact_str::format_compact!("{journal}-{ecriture_num}")
-        } else if opening && !names_an_opening(&piece_ref) {
-            compact_str::format_compact!("{}{piece_ref}", super::books::OPENING_PREFIX)
-        } else {
-            super::Text::from(piece_ref.as_ref())
-        };
-        if cents > 0 || opening || {
-            let print = entry_print(f, &col);
-            revenue.iter().any(|part| part.contains(&print))
-        } {
-            let kind = if opening {
-                InvoiceKind::Opening
-            } else if cents > 0 {
-                InvoiceKind::Invoice
-            } else {
-                InvoiceKind::CreditNote
-            };
-            plan.items.push(PlannedItem {
-                line: cl.line,
-                source_key,
-                client_code: code.into(),
-                number,
-                kind,
-                issue_date: date,
-                due_date: None,
-                amount_cents: cents,
-                currency,
-                label,
-                letter,
-            });
-        } else {
-            let method = col
-                .mode_rglt
-                .map(|i| f[i].trim())
-                .filter(|m| !m.is_empty())
-                .unwrap_or(journal_lib);
-            plan.payments.push(PlannedPayment {
-                line: cl.line,
-                source_key,
-                client_code: code.into(),
-                date,
-                amount_cents: -cents,
-                currency,
-                method: method.chars().take(40).collect(),
-                reference: if label.is_empty() {
-                    super::Text::from(piece_ref.as_ref())
-                } else {
-                    label
+                Err(message) => {
+                    issues.push(ImportIssue::at(
+                        cl.line,
+                        Some(column_name(col.piece_date)),
+                        message,
+                    ));
+                    continue;
                 }
-                .chars()
-                .take(120)
-                .collect(),
-                letter,
-            });
+            };
+            let cents = match amount_of(f, &col) {
+                Ok(c) => c,
+                Err((column, message)) => {
+                    issues.push(ImportIssue::at(cl.line, Some(column_name(column)), message));
+                    continue;
+                }
+            };
+            if cents == 0 {
+                continue;
+            }
+            // Idevise names the currency of Montantdevise only; Debit and Credit are in
+            // the accounting currency, which for a French FEC is the euro.
+            let currency = Currency::EUR;
+            if !clients.contains_key(code) {
+                clients.insert(
+                    code.to_string(),
+                    PlannedClient {
+                        details: Default::default(),
+                        code: code.to_string(),
+                        name: name.to_string(),
+                        email: String::new(),
+                    },
+                );
+                client_order.push(code.to_string());
+            }
+            let piece_ref = collapse_spaces(f[col.piece_ref]);
+            let ecriture_num = f[col.ecriture_num].trim();
+            let label = super::Text::from(collapse_spaces(f[col.ecriture_lib]));
+            let letter = Some(f[col.ecriture_let].trim())
+                .filter(|l| !l.is_empty())
+                .map(super::Text::from);
+            let n = occurrences
+                .entry(fingerprint.hash_one((journal, ecriture_num, &piece_ref, code, date, cents)))
+                .or_insert(0);
+            *n += 1;
+            let source_key = compact_str::format_compact!(
+                "fec:{journal}:{ecriture_num}:{piece_ref}:{code}:{}:{cents}:{n}",
+                IsoDate::from(date)
+            );
+            let journal_lib = col.journal_lib.map(|i| f[i].trim()).unwrap_or("");
+            let opening = is_opening_journal(journal, journal_lib);
+            let number = if piece_ref.is_empty() {
+                compact_str::format_compact!("{journal}-{ecriture_num}")
+            } else if opening && !names_an_opening(&piece_ref) {
+                compact_str::format_compact!("{}{piece_ref}", super::books::OPENING_PREFIX)
+            } else {
+                super::Text::from(piece_ref.as_ref())
+            };
+            if cents > 0 || opening || {
+                let print = entry_print(f, &col);
+                revenue.contains(&print)
+            } {
+                let kind = if opening {
+                    InvoiceKind::Opening
+                } else if cents > 0 {
+                    InvoiceKind::Invoice
+                } else {
+                    InvoiceKind::CreditNote
+                };
+                plan.items.push(PlannedItem {
+                    line: cl.line,
+                    source_key,
+                    client_code: code.into(),
+                    number,
+                    kind,
+                    issue_date: date,
+                    due_date: None,
+                    amount_cents: cents,
+                    currency,
+                    label,
+                    letter,
+                });
+            } else {
+                let method = col
+                    .mode_rglt
+                    .map(|i| f[i].trim())
+                    .filter(|m| !m.is_empty())
+                    .unwrap_or(journal_lib);
+                plan.payments.push(PlannedPayment {
+                    line: cl.line,
+                    source_key,
+                    client_code: code.into(),
+                    date,
+                    amount_cents: -cents,
+                    currency,
+                    method: method.chars().take(40).collect(),
+                    reference: if label.is_empty() {
+                        super::Text::from(piece_ref.as_ref())
+                    } else {
+                        label
+                    }
+                    .chars()
+                    .take(120)
+                    .collect(),
+                    letter,
+                });
+            }
         }
     }
     plan.issues = issues;
@@ -651,20 +871,7 @@ fn first_pass<'a>(
 }
 
 /// The entries whose debits and credits differ, each named with its lines.
-fn unbalanced_entries(passes: &[FirstPass]) -> Vec<ImportIssue> {
-    let mut whole: HashMap<(&str, &str), EntryPart> = HashMap::new();
-    for pass in passes {
-        for (key, part) in &pass.unbalanced {
-            let kept = whole.entry(*key).or_insert(EntryPart {
-                first_line: part.first_line,
-                ..Default::default()
-            });
-            kept.debit += part.debit;
-            kept.credit += part.credit;
-            kept.first_line = kept.first_line.min(part.first_line);
-            kept.last_line = kept.last_line.max(part.last_line);
-        }
-    }
+fn unbalanced_entries(whole: HashMap<(String, String), EntryPart>) -> Vec<ImportIssue> {
     let mut wrong: Vec<_> = whole
         .into_iter()
         .filter(|(_, p)| p.debit != p.credit)
@@ -704,14 +911,6 @@ fn unbalanced_entries(passes: &[FirstPass]) -> Vec<ImportIssue> {
     issues
 }
 
-/// The first and last entry dates of the file.
-fn period_of(passes: &[FirstPass]) -> Option<(Date, Date)> {
-    let first = passes.iter().filter_map(|p| p.first_date).min()?;
-    let last = passes.iter().filter_map(|p| p.last_date).max()?;
-    let date = |d: u32| Date::from_ymd_opt((d / 10_000) as i32, d / 100 % 100, d % 100);
-    Some((date(first)?, date(last)?))
-}
-
 /// A date as AAAAMMJJ (the FEC's form, read without chrono) or any form
 /// [`parse_date`] reads; `None` when it is not a date.
 fn compact_date(text: &str) -> Option<u32> {
@@ -739,12 +938,11 @@ fn bad_date(text: &str) -> String {
 
 /// Where to cut a large text in two for reading on two cores: just after a
 /// line feed past the middle (and past the header). `None` for a small file.
-fn split_point(text: &str, header: &str) -> Option<usize> {
+fn split_point(text: &str, header_end: usize) -> Option<usize> {
     const PARALLEL_FROM: usize = 4 << 20;
     if text.len() < PARALLEL_FROM {
         return None;
     }
-    let header_end = header.as_ptr() as usize - text.as_ptr() as usize + header.len();
     let middle = (text.len() / 2).max(header_end);
     memchr::memchr(b'\n', &text.as_bytes()[middle..]).map(|i| middle + i + 1)
 }
@@ -852,5 +1050,137 @@ fn disambiguate_numbers(items: &mut [PlannedItem]) {
                 compact_str::format_compact!("{base} #{n}")
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan as text, to compare two readings of a file.
+    fn seen(plan: &ImportPlan) -> String {
+        serde_json::to_string(plan).unwrap()
+    }
+
+    fn in_parts(bytes: &[u8], part_bytes: usize) -> ImportPlan {
+        parse_in_parts("f.txt", std::io::Cursor::new(bytes), part_bytes)
+    }
+
+    #[test]
+    fn a_file_read_in_small_parts_gives_the_plan_of_one_read_whole() {
+        let text = crate::demo::synthetic_fec(3_000, 40);
+        // With a BOM and CRLF line ends, as some exports have them.
+        let crlf = format!("\u{FEFF}{}", text.replace('\n', "\r\n"));
+        for file in [text.as_bytes(), crlf.as_bytes()] {
+            let whole = in_parts(file, file.len() + 1);
+            assert!(whole.issues.is_empty(), "{:?}", whole.issues);
+            assert!(whole.items.len() > 500);
+            for part_bytes in [64, 997, 4096, 65_536] {
+                assert_eq!(
+                    seen(&in_parts(file, part_bytes)),
+                    seen(&whole),
+                    "{part_bytes}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_entry_across_parts_is_summed_and_errors_keep_their_line_numbers() {
+        let text = crate::demo::synthetic_fec(2_000, 30);
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        // Line 1500 of the file: its amount becomes 1 cent; line 1700 gets
+        // a date that is no date.
+        let fields = |l: &String| l.split('\t').map(str::to_string).collect::<Vec<_>>();
+        let header = fields(&lines[0]);
+        let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let mut f = fields(&lines[1499]);
+        let debit = at("Debit");
+        let credit = at("Credit");
+        let side = if f[debit].trim() == "0,00" {
+            credit
+        } else {
+            debit
+        };
+        assert_ne!(f[side].trim(), "0,01");
+        f[side] = "0,01".into();
+        lines[1499] = f.join("\t");
+        let mut f = fields(&lines[1699]);
+        f[at("PieceDate")] = "20251399".into();
+        lines[1699] = f.join("\t");
+        let broken = lines.join("\n");
+        let whole = in_parts(broken.as_bytes(), broken.len() + 1);
+        assert_eq!(whole.issues.len(), 1, "{:?}", whole.issues);
+        assert_eq!(whole.issues[0].line, 1700);
+        for part_bytes in [100, 5_000, 50_000] {
+            assert_eq!(seen(&in_parts(broken.as_bytes(), part_bytes)), seen(&whole));
+        }
+        // Without the bad date, the unbalanced entry is named with its line.
+        lines[1699] = text.lines().nth(1699).unwrap().to_string();
+        let unbalanced = lines.join("\n");
+        let whole = in_parts(unbalanced.as_bytes(), unbalanced.len() + 1);
+        assert_eq!(whole.issues.len(), 1, "{:?}", whole.issues);
+        assert!(whole.issues[0].to_string().contains("n'est pas équilibrée"));
+        assert!(whole.issues[0].line <= 1500);
+        for part_bytes in [100, 5_000, 50_000] {
+            assert_eq!(
+                seen(&in_parts(unbalanced.as_bytes(), part_bytes)),
+                seen(&whole)
+            );
+        }
+    }
+
+    #[test]
+    fn a_latin9_file_is_read_as_such_wherever_its_first_accent_falls() {
+        let text = crate::demo::synthetic_fec(2_000, 30);
+        let cut = text.len() * 3 / 4;
+        let cut = text[cut..].find('\n').unwrap() + cut + 1;
+        // A customer met only there, with an accent in its name.
+        let tail = text[cut..].replace("\tC00007\tClient 7\t", "\tC99999\tCliént Z\t");
+        assert_ne!(tail, text[cut..]);
+        // ASCII up to the last quarter; then a start that reads as UTF-8
+        // (ISO-8859-15 "Ã©" is the bytes of UTF-8 "é") and must be read again.
+        let late = format!("{}{tail}", text[..cut].replace("collectée", "collectee"));
+        let early = format!(
+            "{}{tail}",
+            text[..cut]
+                .replace("collectée", "collectÃ©e")
+                .replace("\tC00003\tClient 3\t", "\tC99998\tCliÃ©nt Y\t")
+        );
+        for utf8 in [late, early] {
+            let latin = encoding_rs::ISO_8859_15.encode(&utf8).0.into_owned();
+            assert!(std::str::from_utf8(&latin).is_err());
+            let whole = in_parts(&latin, latin.len() + 1);
+            assert!(whole.issues.is_empty(), "{:?}", whole.issues);
+            assert_eq!(whole.encoding, "ISO-8859-15");
+            assert!(whole.clients.iter().any(|c| c.name == "Cliént Z"));
+            assert!(whole.clients.iter().all(|c| c.name != "Cliént Y"));
+            for part_bytes in [128, 10_000] {
+                assert_eq!(
+                    seen(&in_parts(&latin, part_bytes)),
+                    seen(&whole),
+                    "{part_bytes}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_growing_past_the_limit_or_failing_to_read_is_an_issue() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disque illisible"))
+            }
+        }
+        impl Seek for Failing {
+            fn seek(&mut self, _: SeekFrom) -> std::io::Result<u64> {
+                Ok(0)
+            }
+        }
+        let plan = parse_from("f.txt", Failing);
+        assert_eq!(plan.issues.len(), 1);
+        assert!(plan.issues[0].to_string().contains("disque illisible"));
+        assert!(plan.items.is_empty());
     }
 }

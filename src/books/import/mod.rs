@@ -288,6 +288,22 @@ pub const MAX_FILE_BYTES: u64 = 512 << 20;
 /// folder (`/dev/zero` would never end). Returns its name and bytes.
 pub fn read_chosen_file(path: &std::path::Path) -> Result<(String, Vec<u8>)> {
     use std::io::Read;
+    let (name, file) = open_chosen_file(path)?;
+    let mut bytes = Vec::new();
+    // A file growing while read stops at the limit too.
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::invalid(path.display().to_string(), e.to_string()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big(path));
+    }
+    Ok((name, bytes))
+}
+
+/// Opens the file the user chose for an import, checked as
+/// [`read_chosen_file`] does, to be read a part at a time
+/// ([`fec::parse_from`]). Returns its name and the open file.
+pub fn open_chosen_file(path: &std::path::Path) -> Result<(String, std::fs::File)> {
     let shown = path.display().to_string();
     let io = |e: std::io::Error| {
         let why = match e.kind() {
@@ -308,31 +324,25 @@ pub fn read_chosen_file(path: &std::path::Path) -> Result<(String, Vec<u8>)> {
             "ce n'est pas un fichier ordinaire (périphérique, tube…) : choisissez un export FEC ou CSV",
         ));
     }
-    let too_big = || {
-        Error::invalid(
-            shown.clone(),
-            format!(
-                "fichier trop volumineux ({} Mo au plus)",
-                MAX_FILE_BYTES >> 20
-            ),
-        )
-    };
     if meta.len() > MAX_FILE_BYTES {
-        return Err(too_big());
+        return Err(too_big(path));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    // A file growing while read stops at the limit too.
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_big());
-    }
+    let file = std::fs::File::open(path).map_err(io)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok((name, bytes))
+    Ok((name, file))
+}
+
+fn too_big(path: &std::path::Path) -> Error {
+    Error::invalid(
+        path.display().to_string(),
+        format!(
+            "fichier trop volumineux ({} Mo au plus)",
+            MAX_FILE_BYTES >> 20
+        ),
+    )
 }
 
 /// SHA-256 of a file's bytes, hex.

@@ -20,6 +20,25 @@ pub fn decode<'a>(
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ImportIssue::file("le fichier est vide"));
     }
+    check_head(body)?;
+    match std::str::from_utf8(body) {
+        Ok(text) => Ok(Decoded {
+            text: std::borrow::Cow::Borrowed(text),
+            encoding: "UTF-8",
+        }),
+        Err(_) => {
+            let (text, _) = fallback.decode_without_bom_handling(body);
+            Ok(Decoded {
+                text: std::borrow::Cow::Owned(text.into_owned()),
+                encoding: fallback.name(),
+            })
+        }
+    }
+}
+
+/// Refuses a file whose first bytes (after any BOM) show it is not text:
+/// a NUL, a known binary format's signature, or many control characters.
+pub fn check_head(body: &[u8]) -> Result<(), ImportIssue> {
     let head = &body[..body.len().min(8192)];
     let binary_magic = [
         &b"%PDF"[..],
@@ -40,19 +59,7 @@ pub fn decode<'a>(
             "ce n'est pas un fichier texte (trop de caractères de contrôle)",
         ));
     }
-    match std::str::from_utf8(body) {
-        Ok(text) => Ok(Decoded {
-            text: std::borrow::Cow::Borrowed(text),
-            encoding: "UTF-8",
-        }),
-        Err(_) => {
-            let (text, _) = fallback.decode_without_bom_handling(body);
-            Ok(Decoded {
-                text: std::borrow::Cow::Owned(text.into_owned()),
-                encoding: fallback.name(),
-            })
-        }
-    }
+    Ok(())
 }
 
 /// Lines split on CRLF, CR or LF (files mixing them exist), numbered from 1.
