@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use encaisse::money::format_cents_fr;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
@@ -661,6 +662,47 @@ async fn reminders_sent_by_email_from_the_relances_screen_reach_the_server_and_m
     })
     .await;
     app.click("[data-testid=select-all]").await;
+    app.click("[data-testid=send-emails]").await;
+    // The preview is a modal dialog: focus goes into it and stays there
+    // (Tab cycles inside), Escape closes it and gives focus back.
+    app.text_until("[data-testid=email-summary]", |t| !t.is_empty())
+        .await;
+    let focus_inside = || async {
+        app.client
+            .execute(
+                "return !!document.activeElement.closest('[data-testid=email-dialog]')",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_bool()
+            .unwrap()
+    };
+    assert!(focus_inside().await, "focus moves into the dialog");
+    for _ in 0..12 {
+        let focused = app.client.active_element().await.unwrap();
+        focused.send_keys(&Key::Tab.to_string()).await.unwrap();
+        assert!(focus_inside().await, "Tab stays inside the dialog");
+    }
+    let focused = app.client.active_element().await.unwrap();
+    focused.send_keys(&Key::Escape.to_string()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app
+        .client
+        .find(Locator::Css("[data-testid=email-dialog]"))
+        .await
+        .is_ok()
+    {
+        assert!(Instant::now() < deadline, "Escape closes the dialog");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let back: serde_json::Value = app
+        .client
+        .execute("return document.activeElement.dataset.testid || ''", vec![])
+        .await
+        .unwrap();
+    assert_eq!(back, "send-emails", "focus goes back to what opened it");
+    assert!(sink.messages().is_empty());
     app.click("[data-testid=send-emails]").await;
     // The preview before anything is sent.
     let summary = app
