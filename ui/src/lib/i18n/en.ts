@@ -176,6 +176,8 @@ export const en: Record<Key, string> = {
   'scenarios.segment': "Segment",
   'scenarios.gap': "Minimum gap (days)",
   'scenarios.scoreBelow': "If reliability below",
+  'scenarios.up': "Move up",
+  'scenarios.down': "Move down",
   'scenarios.remove': "Remove",
   'scenarios.step': "Step",
   'scenarios.from': "From",

@@ -175,6 +175,8 @@ export const fr = {
   'scenarios.segment': "Segment",
   'scenarios.gap': "Écart minimum (jours)",
   'scenarios.scoreBelow': "Si fiabilité inférieure à",
+  'scenarios.up': "Monter",
+  'scenarios.down': "Descendre",
   'scenarios.remove': "Supprimer",
   'scenarios.step': "Étape",
   'scenarios.from': "À partir de",
