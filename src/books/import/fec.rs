@@ -480,7 +480,7 @@ fn check_parts(
             at += lines;
         }
     }
-    plan.sha256 = sha.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    plan.sha256 = crate::evidence::hex(&sha.finalize());
     plan.encoding = match encoding {
         Encoding::Latin9 => encoding_rs::ISO_8859_15.name(),
         _ => "UTF-8",

@@ -348,7 +348,7 @@ fn too_big(path: &std::path::Path) -> Error {
 /// SHA-256 of a file's bytes, hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::evidence::hex(&digest)
 }
 
 /// From this many rows, an import drops the secondary indexes and builds
