@@ -850,7 +850,41 @@ async fn the_litigation_file_the_hand_over_the_integrity_check_and_a_backup_rest
     ));
     let info = encaisse::backup::check_backup(&saved).unwrap();
     assert_eq!((info.clients, info.evidence_entries), (2, 3));
-    // Restaurer: asks first, then brings back the ledger as it was.
+    // Restaurer: asks first, in an alert dialog that Escape answers "no".
+    let entries = || {
+        encaisse::Ledger::open(&ledger)
+            .unwrap()
+            .evidence(None)
+            .unwrap()
+            .len()
+    };
+    let before = entries();
+    app.click("[data-testid=backup-restore]").await;
+    let asked: serde_json::Value = app
+        .client
+        .execute(
+            "const d = document.querySelector('[data-testid=restore-confirm]');
+             return [d.getAttribute('role'), d.contains(document.activeElement)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(asked, serde_json::json!(["alertdialog", true]));
+    app.shot("restore-confirm").await;
+    let focused = app.client.active_element().await.unwrap();
+    focused.send_keys(&Key::Escape.to_string()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app
+        .client
+        .find(Locator::Css("[data-testid=restore-confirm]"))
+        .await
+        .is_ok()
+    {
+        assert!(Instant::now() < deadline, "Escape closes the question");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(entries(), before, "Escape restored nothing");
+    // Asked again and answered: the ledger comes back as it was.
     app.click("[data-testid=backup-restore]").await;
     app.click("[data-testid=restore-go]").await;
     app.text_until("[data-testid=notice]", |t| t.contains("Restauré depuis"))
