@@ -313,6 +313,44 @@ async fn a_fec_imported_through_the_wizard_shows_its_aged_balance() {
         .text_until("[data-testid=aging-grand-total]", |t| t.contains("517"))
         .await;
     assert_eq!(total, "52\u{202f}517,24 €");
+    // A date is picked from a calendar that opens on it, in French, or typed.
+    let typed = || async {
+        app.client
+            .execute(
+                "return document.querySelector('[data-testid=as-of]').value",
+                vec![],
+            )
+            .await
+            .unwrap()
+    };
+    app.click("[data-testid=as-of-pick]").await;
+    let month = app.text_until(".calendar-heading", |t| !t.is_empty()).await;
+    assert_eq!(month.to_lowercase(), "août 2022");
+    let chosen = app
+        .text_until(".calendar-day[data-selected]", |t| !t.is_empty())
+        .await;
+    assert_eq!(chosen, "31");
+    app.shot("date-picker").await;
+    app.click(".calendar-day[data-date='2022-08-15']").await;
+    assert_eq!(typed().await, "15/08/2022");
+    app.text_until("[data-testid=aging-grand-total]", |t| t != total)
+        .await;
+    assert!(
+        app.client.find(Locator::Css(".calendar")).await.is_err(),
+        "a day picked closes the calendar"
+    );
+    let input = app
+        .client
+        .find(Locator::Css("[data-testid=as-of]"))
+        .await
+        .unwrap();
+    input.clear().await.unwrap();
+    input
+        .send_keys(&format!("31/08/2022{}", Key::Enter))
+        .await
+        .unwrap();
+    app.text_until("[data-testid=aging-grand-total]", |t| t == total)
+        .await;
     app.close().await;
 }
 
