@@ -40,4 +40,12 @@ describe('locale files', () => {
     expect(t('mail.summary', { count: 3, clients: 1 })).toBe('3 e-mails to 1 client');
     setLang('fr');
   });
+  it('write a count as numbers are written in the language', () => {
+    setLang('fr');
+    expect(t('invoices.count', { count: 100000, total: '1 €' })).toBe('100\u202f000 factures, reste dû 1 €');
+    expect(t('invoices.count', { count: '2106', total: '1 €' })).toBe('2\u202f106 factures, reste dû 1 €');
+    setLang('en');
+    expect(t('invoices.count', { count: 2106, total: '€1.00' })).toBe('2,106 invoices, still due €1.00');
+    setLang('fr');
+  });
 });

@@ -67,7 +67,9 @@ function plurals(text: string, vars: Record<string, string | number>, lang: Lang
     const raw = vars[name];
     const n = Number(String(raw ?? '').replace(/[\s\u202f\u00a0]/g, ''));
     const form = forms[`=${n}`] ?? forms[new Intl.PluralRules(lang).select(n)] ?? forms.other ?? '';
-    out += form.replace(/#/g, String(raw ?? ''));
+    // `#` is the count written as numbers are in the language: 2 106, 2,106.
+    const shown = Number.isFinite(n) && String(raw ?? '').trim() !== '' ? new Intl.NumberFormat(lang).format(n) : String(raw ?? '');
+    out += form.replace(/#/g, shown);
     i = j + 1;
   }
   return out;
