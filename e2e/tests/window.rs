@@ -2,182 +2,16 @@
 //! tauri-driver and WebKitWebDriver (run under Xvfb by the test command).
 //! Each test starts the application on its own temporary ledger.
 //!
-//! Needs `target/debug/encaisse` built and `tauri-driver` on the PATH (or
-//! `TAURI_DRIVER`); `ENCAISSE_APP` may point at another binary.
+//! The harness (starting the window, driving it) is `encaisse_e2e`, shared
+//! with the window benchmarks in `benches/`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use encaisse::money::format_cents_fr;
+use encaisse_e2e::{answered, app_binary, launch, launch_with, workspace, App};
 use fantoccini::key::Key;
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
-
-struct Driver {
-    child: Child,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // SIGTERM, not SIGKILL: tauri-driver then stops WebKitWebDriver and frees its port.
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn app_binary() -> PathBuf {
-    std::env::var_os("ENCAISSE_APP")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target/debug/encaisse"))
-}
-
-fn start_driver(env: &[(&str, &Path)]) -> Driver {
-    let program = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
-    let child = Command::new(program)
-        .envs(env.iter().map(|(k, v)| (*k, *v)))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("tauri-driver must be installed (cargo install tauri-driver --locked)");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect("127.0.0.1:4444").is_err() {
-        assert!(Instant::now() < deadline, "tauri-driver did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Driver { child }
-}
-
-struct App {
-    client: Client,
-    _driver: Driver,
-}
-
-async fn launch(ledger: &Path) -> App {
-    launch_with(ledger, &[]).await
-}
-
-/// Starts the application with extra environment variables.
-async fn launch_with(ledger: &Path, env: &[(&str, &Path)]) -> App {
-    assert!(
-        app_binary().exists(),
-        "build the app first: {}",
-        app_binary().display()
-    );
-    let driver = start_driver(env);
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), "wry".into());
-    caps.insert(
-        "tauri:options".into(),
-        serde_json::json!({ "application": app_binary(), "args": ["--ledger", ledger] }),
-    );
-    let mut client = None;
-    for _ in 0..20 {
-        match ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect("http://127.0.0.1:4444")
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
-        }
-    }
-    App {
-        client: client.expect("WebDriver session"),
-        _driver: driver,
-    }
-}
-
-/// How long one WebDriver request may take. A request to a window that
-/// went away would otherwise never come back, and hold the whole run.
-const REQUEST: Duration = Duration::from_secs(60);
-
-/// `request`, or a failure naming `what` when the window does not answer.
-async fn answered<T>(what: &str, request: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(REQUEST, request)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: the window did not answer in {REQUEST:?}"))
-}
-
-impl App {
-    async fn wait(&self, css: &str) -> fantoccini::elements::Element {
-        answered(
-            css,
-            self.client
-                .wait()
-                .at_most(Duration::from_secs(15))
-                .for_element(Locator::Css(css)),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-    }
-
-    /// Waits until the element's text satisfies `ok`, and returns it.
-    async fn text_until(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Ok(e) = answered(css, self.client.find(Locator::Css(css))).await {
-                if let Ok(text) = answered(css, e.text()).await {
-                    if ok(&text) {
-                        return text;
-                    }
-                    assert!(Instant::now() < deadline, "{css}: text stayed {text:?}");
-                }
-            }
-            assert!(Instant::now() < deadline, "{css} never appeared");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn click(&self, css: &str) {
-        let element = self.wait(css).await;
-        answered(css, element.click())
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e:?}"));
-    }
-
-    async fn h1(&self) -> String {
-        self.text_until("main h1", |t| !t.is_empty()).await
-    }
-
-    /// Sets an input's value the way typing would (date inputs included).
-    async fn set_value(&self, css: &str, value: &str) {
-        self.wait(css).await;
-        let script = "const el = document.querySelector(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('input', { bubbles: true })); el.dispatchEvent(new Event('change', { bubbles: true }));";
-        answered(
-            css,
-            self.client.execute(script, vec![css.into(), value.into()]),
-        )
-        .await
-        .unwrap();
-    }
-
-    /// Saves a screenshot as `NAME.png` in the folder named by
-    /// `ENCAISSE_E2E_SHOTS`, when it is set (to look at the screens).
-    async fn shot(&self, name: &str) {
-        if let Some(dir) = std::env::var_os("ENCAISSE_E2E_SHOTS") {
-            let png = answered(name, self.client.screenshot()).await.unwrap();
-            std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
-        }
-    }
-
-    async fn close(self) {
-        let _ = answered("close", self.client.close()).await;
-    }
-}
+use fantoccini::Locator;
 
 fn euros(cents: i64) -> String {
     // WebDriver reports the no-break space before € as a plain space.
@@ -449,6 +283,106 @@ async fn a_hostile_client_name_is_shown_as_text() {
     assert!(images.is_empty(), "no element was created from client data");
     let bold = app.client.find_all(Locator::Css("main b")).await.unwrap();
     assert!(bold.is_empty(), "no markup was interpreted");
+    app.close().await;
+}
+
+#[tokio::test]
+async fn the_invoice_list_scrolls_thousands_of_rows_and_selects_by_keyboard_and_shift_click() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("liste.sqlite");
+    let today = chrono::Local::now().date_naive();
+    let listed = {
+        let mut core = encaisse::Ledger::open(&ledger).unwrap();
+        encaisse::demo::populate_scale(&mut core, 100, 3_000, today).unwrap();
+        // The screen opens on the open invoices.
+        let open = encaisse::ledger::InvoiceFilter {
+            status: Some("open".into()),
+            ..Default::default()
+        };
+        core.invoices(&open).unwrap().total_count
+    };
+    let app = launch(&ledger).await;
+    app.click("[data-nav=invoices]").await;
+    let count = app
+        .text_until("[data-testid=invoice-count]", |t| !t.starts_with("0 "))
+        .await;
+    let shown: String = count
+        .split(" factures")
+        .next()
+        .unwrap()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    assert_eq!(shown, listed.to_string(), "{count}");
+    let script = |js: &'static str| {
+        let client = app.client.clone();
+        async move { client.execute(js, vec![]).await.unwrap() }
+    };
+    let rows_in_page =
+        "return document.querySelectorAll('[data-testid=invoice-rows] [role=row]').length";
+    let in_page = script(rows_in_page).await.as_u64().unwrap();
+    assert!(in_page < 60, "only the rows that show exist: {in_page}");
+    // Arrow keys move the focus and the list follows it; Space selects.
+    let grid = app.wait("[data-testid=invoice-grid]").await;
+    grid.click().await.unwrap();
+    for _ in 0..30 {
+        grid.send_keys(&Key::Down.to_string()).await.unwrap();
+    }
+    grid.send_keys(" ").await.unwrap();
+    let scrolled = script("return document.querySelector('[data-testid=invoice-rows]').scrollTop")
+        .await
+        .as_f64()
+        .unwrap();
+    assert!(scrolled > 0.0, "the list scrolled to the focused row");
+    app.shot("list-keys").await;
+    let focused = script(
+        "const r = document.querySelector('[data-testid=invoice-rows] .vrow.focus'); \
+         const b = document.querySelector('[data-testid=invoice-rows]').getBoundingClientRect(); \
+         const q = r.getBoundingClientRect(); return q.top >= b.top && q.bottom <= b.bottom + 1;",
+    )
+    .await;
+    assert_eq!(focused, serde_json::json!(true), "the focused row shows");
+    app.text_until(".selection-bar .sel", |t| t.starts_with("1 facture,"))
+        .await;
+    // A shift-click on the third row below selects the range.
+    app.client
+        .execute(
+            "const r = document.querySelector('[data-testid=invoice-rows] .vrow.focus'); \
+             const top = parseFloat(r.style.top) + 3 * 34; \
+             const target = [...document.querySelectorAll('[data-testid=invoice-rows] .vrow')] \
+                 .find(x => parseFloat(x.style.top) === top); \
+             target.querySelector('input').dispatchEvent(new MouseEvent('click', { bubbles: true, shiftKey: true }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.text_until(".selection-bar .sel", |t| t.starts_with("4 factures,"))
+        .await;
+    // A jump to the end draws the last rows with their data.
+    script(
+        "const b = document.querySelector('[data-testid=invoice-rows]'); b.scrollTop = b.scrollHeight;",
+    )
+    .await;
+    let last_top = (listed - 1) * 34;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let drawn = app
+            .client
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=invoice-rows] .vrow')] \
+                     .some(x => parseFloat(x.style.top) === arguments[0] && x.querySelector('input'));",
+                vec![last_top.into()],
+            )
+            .await
+            .unwrap();
+        if drawn == serde_json::json!(true) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the last row was never drawn");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let in_page = script(rows_in_page).await.as_u64().unwrap();
+    assert!(in_page < 60, "still only the rows that show: {in_page}");
     app.close().await;
 }
 
