@@ -7,9 +7,10 @@ use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
 
-use crate::dto::{parse_id, IpcError, MoneyDto};
+use crate::dto::{parse_id, IpcError};
 use crate::state::App;
 use encaisse::bank::{self, Confidence, LineState};
+use encaisse::money::Money;
 use encaisse::Ledger;
 
 type Res<T> = Result<T, IpcError>;
@@ -29,7 +30,7 @@ pub struct BankFileDto {
 pub struct BankInvoiceDto {
     pub id: String,
     pub number: String,
-    pub open: MoneyDto,
+    pub open: Money,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -50,7 +51,7 @@ pub struct BankProposalDto {
 pub struct BankLineDto {
     pub id: String,
     pub date: String,
-    pub amount: MoneyDto,
+    pub amount: Money,
     pub payer: String,
     pub remittance: String,
     pub bank_ref: String,
@@ -65,14 +66,14 @@ pub struct BankPendingDto {
     /// How many lines have a sure proposal, and what they add up to: the
     /// "Tout valider" button says it before it is pressed.
     pub sure_count: String,
-    pub sure_total: Vec<MoneyDto>,
+    pub sure_total: Vec<Money>,
 }
 
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct BankConfirmedDto {
     pub payments: String,
-    pub total: Vec<MoneyDto>,
+    pub total: Vec<Money>,
 }
 
 /// The native dialog for several files of one kind.
@@ -158,7 +159,7 @@ fn proposal_dto(ledger: &Ledger, p: &bank::Proposal) -> Res<BankProposalDto> {
             Ok(BankInvoiceDto {
                 id: id.to_string(),
                 number: i.number,
-                open: encaisse::money::Money::new(i.open_cents, i.currency).into(),
+                open: encaisse::money::Money::new(i.open_cents, i.currency),
             })
         })
         .collect::<Res<Vec<_>>>()?;
@@ -202,7 +203,7 @@ pub fn bank_pending(state: State<'_, App>) -> Res<BankPendingDto> {
                 Ok(BankLineDto {
                     id: l.id.to_string(),
                     date: encaisse::dates::format_fr(l.date),
-                    amount: l.amount.into(),
+                    amount: l.amount,
                     payer: l.payer.clone(),
                     remittance: l.remittance.clone(),
                     bank_ref: l.bank_ref.clone(),
@@ -216,7 +217,7 @@ pub fn bank_pending(state: State<'_, App>) -> Res<BankPendingDto> {
             })
             .collect::<Res<Vec<_>>>()?,
         sure_count: sure_count.to_string(),
-        sure_total: sure_total.into_iter().map(Into::into).collect(),
+        sure_total,
     })
 }
 
@@ -226,7 +227,7 @@ pub fn bank_confirm_sure(state: State<'_, App>) -> Res<BankConfirmedDto> {
     let done = state.ledger()?.confirm_sure_bank_lines()?;
     Ok(BankConfirmedDto {
         payments: done.payments.to_string(),
-        total: done.total.into_iter().map(Into::into).collect(),
+        total: done.total,
     })
 }
 
@@ -262,7 +263,7 @@ pub struct EInvoiceDoneDto {
     pub number: String,
     pub client_code: String,
     pub buyer: String,
-    pub due: MoneyDto,
+    pub due: Money,
     /// `created`, `enriched` or `unchanged`.
     pub outcome: String,
     pub client_created: bool,
@@ -292,7 +293,7 @@ pub fn einvoice_import(state: State<'_, App>, paths: Vec<String>) -> Res<Vec<EIn
             number: done.number,
             client_code: done.client_code,
             buyer: invoice.buyer.name.clone(),
-            due: encaisse::money::Money::new(invoice.due_cents, invoice.currency).into(),
+            due: encaisse::money::Money::new(invoice.due_cents, invoice.currency),
             outcome: if done.unchanged {
                 "unchanged"
             } else if done.enriched {

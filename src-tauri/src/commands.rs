@@ -48,18 +48,18 @@ pub fn dashboard(state: State<'_, App>, as_of: String) -> Res<DashboardDto> {
     let d = ledger.dashboard(as_of, &policy)?;
     Ok(DashboardDto {
         as_of: encaisse::dates::iso(d.as_of),
-        outstanding: d.outstanding.into(),
-        overdue: d.overdue.into(),
+        outstanding: d.outstanding,
+        overdue: d.overdue,
         dso_days: d.dso_days.map(|v| v.to_string()),
-        collected_this_month: d.collected_this_month.into(),
+        collected_this_month: d.collected_this_month,
         clients_with_overdue: d.clients_with_overdue.to_string(),
         open_invoices: d.open_invoices.to_string(),
         aging: AgedBalanceDto::new(d.aging, &policy.bounds),
         in_collection_files: d.collection.in_collection_files.to_string(),
-        in_collection: d.collection.in_collection.into(),
+        in_collection: d.collection.in_collection,
         came_back_files: d.collection.came_back_files.to_string(),
-        came_back_recovered: d.collection.came_back_recovered.into(),
-        came_back_open: d.collection.came_back_open.into(),
+        came_back_recovered: d.collection.came_back_recovered,
+        came_back_open: d.collection.came_back_open,
         setting_problems: ledger
             .setting_problems()?
             .iter()
@@ -348,13 +348,13 @@ pub fn allocations(
 }
 
 #[tauri::command(async)]
-pub fn company(state: State<'_, App>) -> Res<CompanyDto> {
-    Ok(state.ledger()?.company()?.into())
+pub fn company(state: State<'_, App>) -> Res<encaisse::model::Company> {
+    Ok(state.ledger()?.company()?)
 }
 
 #[tauri::command(async)]
-pub fn save_company(state: State<'_, App>, company: CompanyDto) -> Res<()> {
-    Ok(state.ledger()?.set_company(&company.into())?)
+pub fn save_company(state: State<'_, App>, company: encaisse::model::Company) -> Res<()> {
+    Ok(state.ledger()?.set_company(&company)?)
 }
 
 /// Fills an empty ledger with the demonstration company.

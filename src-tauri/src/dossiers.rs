@@ -9,9 +9,10 @@ use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 use ts_rs::TS;
 
-use crate::dto::{parse_date, IpcError, MoneyDto};
+use crate::dto::{parse_date, IpcError};
 use crate::single::{self, Instance, Listener};
 use crate::state::App;
+use encaisse::money::Money;
 
 type Res<T> = Result<T, IpcError>;
 
@@ -48,9 +49,9 @@ pub struct DossierRowDto {
     pub problem: Option<String>,
     pub company: String,
     pub siren: String,
-    pub outstanding: Vec<MoneyDto>,
-    pub overdue: Vec<MoneyDto>,
-    pub over_90_days: Vec<MoneyDto>,
+    pub outstanding: Vec<Money>,
+    pub overdue: Vec<Money>,
+    pub over_90_days: Vec<Money>,
     pub dso_days: Option<String>,
     pub calls: String,
     pub emails: String,
@@ -62,7 +63,6 @@ pub struct DossierRowDto {
 }
 
 fn row(r: PortfolioRow, current: &Path) -> DossierRowDto {
-    let monies = |m: Vec<encaisse::money::Money>| m.into_iter().map(MoneyDto::from).collect();
     DossierRowDto {
         current: r.path == current || r.path.canonicalize().ok() == current.canonicalize().ok(),
         name: r.name,
@@ -70,9 +70,9 @@ fn row(r: PortfolioRow, current: &Path) -> DossierRowDto {
         problem: r.problem,
         company: r.company,
         siren: r.siren,
-        outstanding: monies(r.outstanding),
-        overdue: monies(r.overdue),
-        over_90_days: monies(r.over_90_days),
+        outstanding: r.outstanding,
+        overdue: r.overdue,
+        over_90_days: r.over_90_days,
         dso_days: r.dso_days.map(|d| d.to_string()),
         calls: r.calls.to_string(),
         emails: r.emails.to_string(),
@@ -90,9 +90,9 @@ fn row(r: PortfolioRow, current: &Path) -> DossierRowDto {
 pub struct PortfolioDto {
     pub rows: Vec<DossierRowDto>,
     /// Totals per currency.
-    pub outstanding: Vec<MoneyDto>,
-    pub overdue: Vec<MoneyDto>,
-    pub over_90_days: Vec<MoneyDto>,
+    pub outstanding: Vec<Money>,
+    pub overdue: Vec<Money>,
+    pub over_90_days: Vec<Money>,
 }
 
 /// Every dossier with its figures on `as_of` (the switcher, the portfolio).
@@ -102,11 +102,10 @@ pub fn portfolio(state: State<'_, App>, as_of: String) -> Res<PortfolioDto> {
     let current = state.ledger_path();
     let rows = read_portfolio(&registry, parse_date(&as_of)?);
     let totals = encaisse::dossiers::totals(&rows)?;
-    let monies = |m: Vec<encaisse::money::Money>| m.into_iter().map(MoneyDto::from).collect();
     Ok(PortfolioDto {
-        outstanding: monies(totals.outstanding),
-        overdue: monies(totals.overdue),
-        over_90_days: monies(totals.over_90_days),
+        outstanding: totals.outstanding,
+        overdue: totals.overdue,
+        over_90_days: totals.over_90_days,
         rows: rows.into_iter().map(|r| row(r, &current)).collect(),
     })
 }

@@ -1,6 +1,13 @@
 //! Transport types: what crosses IPC. Money, ids and dates travel as strings.
 //! TypeScript twins are generated into `ui/src/lib/bindings/` by ts-rs
 //! (`cargo test -p encaisse-app`), and the test command checks they are current.
+//!
+//! A core type whose JSON is already what the window needs crosses as it is:
+//! the core derives its binding behind its `ts` feature (`Money`, `Company`),
+//! and no twin is written here. What stays here differs: forms the user types
+//! into (text checked field by field, with French messages), answers put
+//! together from several core calls, and rows whose ids, counts and cents the
+//! window still receives as text.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -9,8 +16,8 @@ use encaisse::aging::{AgedBalance, AgedInvoice, AgingRow};
 use encaisse::dates;
 use encaisse::import::{ImportChanges, ImportIssue, ImportOutcome, ImportPreview};
 use encaisse::ledger::{ClientSummary, InvoicePage, MatchOutcome};
-use encaisse::model::{Allocation, Client, ClientKind, Company, Invoice, Payment};
-use encaisse::money::{plain_cents, Currency, Money};
+use encaisse::model::{Allocation, Client, ClientKind, Invoice, Payment};
+use encaisse::money::{plain_cents, Money};
 
 /// An error as the UI sees it: branch on `code`, show `message`.
 #[derive(Debug, Serialize, TS)]
@@ -38,27 +45,6 @@ impl IpcError {
     }
 }
 
-/// An amount: `"-1234.56"` and its ISO currency.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct MoneyDto {
-    pub amount: String,
-    pub currency: String,
-}
-
-impl From<Money> for MoneyDto {
-    fn from(m: Money) -> Self {
-        MoneyDto {
-            amount: m.to_plain(),
-            currency: m.currency.to_string(),
-        }
-    }
-}
-
-fn money(cents: i64, currency: encaisse::money::Currency) -> MoneyDto {
-    Money::new(cents, currency).into()
-}
-
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct AppInfoDto {
@@ -69,73 +55,6 @@ pub struct AppInfoDto {
     pub empty: bool,
     /// Today on this machine, `AAAA-MM-JJ` (the default "as of" date).
     pub today: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct CompanyDto {
-    pub legal_name: String,
-    pub legal_form: String,
-    pub capital: String,
-    pub siren: String,
-    pub siret: String,
-    pub rcs_city: String,
-    pub vat_number: String,
-    pub address: String,
-    pub postcode: String,
-    pub city: String,
-    pub email: String,
-    pub phone: String,
-    pub iban: String,
-    pub bic: String,
-    pub signature_name: String,
-    pub payment_other: String,
-}
-
-impl From<Company> for CompanyDto {
-    fn from(c: Company) -> Self {
-        CompanyDto {
-            legal_name: c.legal_name,
-            legal_form: c.legal_form,
-            capital: c.capital,
-            siren: c.siren,
-            siret: c.siret,
-            rcs_city: c.rcs_city,
-            vat_number: c.vat_number,
-            address: c.address,
-            postcode: c.postcode,
-            city: c.city,
-            email: c.email,
-            phone: c.phone,
-            iban: c.iban,
-            bic: c.bic,
-            signature_name: c.signature_name,
-            payment_other: c.payment_other,
-        }
-    }
-}
-
-impl From<CompanyDto> for Company {
-    fn from(c: CompanyDto) -> Self {
-        Company {
-            legal_name: c.legal_name,
-            legal_form: c.legal_form,
-            capital: c.capital,
-            siren: c.siren,
-            siret: c.siret,
-            rcs_city: c.rcs_city,
-            vat_number: c.vat_number,
-            address: c.address,
-            postcode: c.postcode,
-            city: c.city,
-            email: c.email,
-            phone: c.phone,
-            iban: c.iban,
-            bic: c.bic,
-            signature_name: c.signature_name,
-            payment_other: c.payment_other,
-        }
-    }
 }
 
 /// A client file. `id` is `""` for a new client.
@@ -261,7 +180,7 @@ pub struct ClientRowDto {
     pub kind: String,
     pub terms_days: String,
     pub open_invoices: String,
-    pub balance: Vec<MoneyDto>,
+    pub balance: Vec<Money>,
     pub overdue: String,
     pub do_not_remind: bool,
 }
@@ -278,7 +197,7 @@ impl From<ClientSummary> for ClientRowDto {
             kind: s.client.kind.as_str().into(),
             terms_days: s.client.terms_days.to_string(),
             open_invoices: s.open_invoices.to_string(),
-            balance: s.balance.into_iter().map(Into::into).collect(),
+            balance: s.balance,
             overdue: plain_cents(s.overdue_cents),
             do_not_remind: s.client.do_not_remind,
         }
@@ -297,8 +216,8 @@ pub struct InvoiceDto {
     pub kind: String,
     pub issue_date: String,
     pub due_date: String,
-    pub amount: MoneyDto,
-    pub open: MoneyDto,
+    pub amount: Money,
+    pub open: Money,
     /// `open`, `partly_paid`, `paid` or `credit`.
     pub status: String,
     pub label: String,
@@ -315,8 +234,8 @@ impl From<Invoice> for InvoiceDto {
             kind: i.kind.as_str().into(),
             issue_date: dates::iso(i.issue_date),
             due_date: dates::iso(i.due_date),
-            amount: money(i.amount_cents, i.currency),
-            open: money(i.open_cents, i.currency),
+            amount: Money::new(i.amount_cents, i.currency),
+            open: Money::new(i.open_cents, i.currency),
             status: i.status.as_str().into(),
             label: i.label,
         }
@@ -341,7 +260,7 @@ pub struct InvoiceFilterDto {
 pub struct InvoicePageDto {
     pub rows: Vec<InvoiceDto>,
     pub total_count: String,
-    pub total_open: Vec<MoneyDto>,
+    pub total_open: Vec<Money>,
 }
 
 impl From<InvoicePage> for InvoicePageDto {
@@ -349,7 +268,7 @@ impl From<InvoicePage> for InvoicePageDto {
         InvoicePageDto {
             rows: p.rows.into_iter().map(Into::into).collect(),
             total_count: p.total_count.to_string(),
-            total_open: p.total_open.into_iter().map(Into::into).collect(),
+            total_open: p.total_open,
         }
     }
 }
@@ -362,8 +281,8 @@ pub struct PaymentDto {
     pub client_code: String,
     pub client_name: String,
     pub date: String,
-    pub amount: MoneyDto,
-    pub unallocated: MoneyDto,
+    pub amount: Money,
+    pub unallocated: Money,
     pub method: String,
     pub reference: String,
 }
@@ -376,8 +295,8 @@ impl From<Payment> for PaymentDto {
             client_code: p.client_code,
             client_name: p.client_name,
             date: dates::iso(p.date),
-            amount: money(p.amount_cents, p.currency),
-            unallocated: money(p.unallocated_cents, p.currency),
+            amount: Money::new(p.amount_cents, p.currency),
+            unallocated: Money::new(p.unallocated_cents, p.currency),
             method: p.method,
             reference: p.reference,
         }
@@ -526,8 +445,8 @@ pub struct AgedInvoiceDto {
     pub due_date: String,
     pub days_late: String,
     pub bucket: String,
-    pub amount: MoneyDto,
-    pub open: MoneyDto,
+    pub amount: Money,
+    pub open: Money,
 }
 
 impl From<AgedInvoice> for AgedInvoiceDto {
@@ -539,8 +458,8 @@ impl From<AgedInvoice> for AgedInvoiceDto {
             due_date: dates::iso(i.due_date),
             days_late: i.days_late.to_string(),
             bucket: i.bucket.to_string(),
-            amount: money(i.amount_cents, i.currency),
-            open: money(i.open_cents, i.currency),
+            amount: Money::new(i.amount_cents, i.currency),
+            open: Money::new(i.open_cents, i.currency),
         }
     }
 }
@@ -549,20 +468,20 @@ impl From<AgedInvoice> for AgedInvoiceDto {
 #[ts(export)]
 pub struct DashboardDto {
     pub as_of: String,
-    pub outstanding: MoneyDto,
-    pub overdue: MoneyDto,
+    pub outstanding: Money,
+    pub overdue: Money,
     pub dso_days: Option<String>,
-    pub collected_this_month: MoneyDto,
+    pub collected_this_month: Money,
     pub clients_with_overdue: String,
     pub open_invoices: String,
     pub aging: AgedBalanceDto,
     /// Handed to an agency or an insurer and still there.
     pub in_collection_files: String,
-    pub in_collection: MoneyDto,
+    pub in_collection: Money,
     /// Hand-overs ended: recovered meanwhile, still open when given back.
     pub came_back_files: String,
-    pub came_back_recovered: MoneyDto,
-    pub came_back_open: MoneyDto,
+    pub came_back_recovered: Money,
+    pub came_back_open: Money,
     /// Saved settings that do not read, each said in French.
     pub setting_problems: Vec<String>,
     /// What the company profile lacks for a reminder to go (empty: ready).
@@ -612,7 +531,7 @@ pub struct ImportPreviewDto {
     pub credit_notes: String,
     pub openings: String,
     pub payments: String,
-    pub net_total: Vec<MoneyDto>,
+    pub net_total: Vec<Money>,
     pub already_present: String,
     pub already_imported: bool,
     /// First and last entry dates of a FEC (`AAAA-MM-JJ`), empty otherwise.
@@ -651,7 +570,7 @@ impl From<ImportPreview> for ImportPreviewDto {
             credit_notes: p.credit_notes.to_string(),
             openings: p.openings.to_string(),
             payments: p.payments.to_string(),
-            net_total: p.net_total.into_iter().map(Into::into).collect(),
+            net_total: p.net_total,
             already_present: p.already_present.to_string(),
             already_imported: p.already_imported,
             period_start: p.period_start.map(|d| d.to_string()).unwrap_or_default(),
@@ -685,9 +604,9 @@ pub struct OpeningCheckDto {
     pub direction: String,
     /// `carried` or `gap`.
     pub state: String,
-    pub opening: MoneyDto,
-    pub ledger: MoneyDto,
-    pub gap: MoneyDto,
+    pub opening: Money,
+    pub ledger: Money,
+    pub gap: Money,
     pub items: String,
     pub detailed: bool,
 }
@@ -698,8 +617,8 @@ pub struct OpeningCheckDto {
 pub struct InvoiceChangeDto {
     pub number: String,
     pub client_code: String,
-    pub open_before: MoneyDto,
-    pub open_after: MoneyDto,
+    pub open_before: Money,
+    pub open_after: Money,
     pub note: String,
 }
 
@@ -724,23 +643,24 @@ pub struct ImportChangesDto {
     pub carried_forward: String,
     pub openings: Vec<OpeningCheckDto>,
     pub adjustments: Vec<InvoiceChangeDto>,
-    pub open_before: Vec<MoneyDto>,
-    pub open_after: Vec<MoneyDto>,
+    pub open_before: Vec<Money>,
+    pub open_after: Vec<Money>,
 }
 
 impl From<ImportChanges> for ImportChangesDto {
     fn from(c: ImportChanges) -> Self {
-        let money = |cents: i64, currency: Currency| MoneyDto::from(Money::new(cents, currency));
         let totals = |t: Vec<encaisse::import::books::Total>| {
-            t.into_iter().map(|t| money(t.cents, t.currency)).collect()
+            t.into_iter()
+                .map(|t| Money::new(t.cents, t.currency))
+                .collect()
         };
         let list = |l: Vec<encaisse::import::books::InvoiceChange>| {
             l.into_iter()
                 .map(|i| InvoiceChangeDto {
                     number: i.number,
                     client_code: i.client_code,
-                    open_before: money(i.open_before, i.currency),
-                    open_after: money(i.open_after, i.currency),
+                    open_before: Money::new(i.open_before, i.currency),
+                    open_after: Money::new(i.open_after, i.currency),
                     note: i.note,
                 })
                 .collect()
@@ -770,9 +690,9 @@ impl From<ImportChanges> for ImportChangesDto {
                     client_name: o.client_name,
                     direction: word(serde_json::to_value(o.direction).unwrap_or_default()),
                     state: word(serde_json::to_value(o.state).unwrap_or_default()),
-                    opening: money(o.opening_cents, o.currency),
-                    ledger: money(o.ledger_cents, o.currency),
-                    gap: money(o.gap_cents, o.currency),
+                    opening: Money::new(o.opening_cents, o.currency),
+                    ledger: Money::new(o.ledger_cents, o.currency),
+                    gap: Money::new(o.gap_cents, o.currency),
                     items: o.items.to_string(),
                     detailed: o.detailed,
                 })
@@ -923,9 +843,9 @@ pub struct FollowUpRowDto {
     pub issue_date: String,
     pub due_date: String,
     pub days_late: String,
-    pub amount: MoneyDto,
-    pub open: MoneyDto,
-    pub disputed: MoneyDto,
+    pub amount: Money,
+    pub open: Money,
+    pub disputed: Money,
     pub last_step: String,
     pub last_step_name: String,
     pub last_date: Option<String>,
@@ -953,9 +873,9 @@ impl From<encaisse::reminders::FollowUpRow> for FollowUpRowDto {
             issue_date: iso(r.issue_date),
             due_date: iso(r.due_date),
             days_late: r.days_late.to_string(),
-            disputed: money(r.disputed_cents, r.open.currency),
-            amount: r.amount.into(),
-            open: r.open.into(),
+            disputed: Money::new(r.disputed_cents, r.open.currency),
+            amount: r.amount,
+            open: r.open,
             last_step: r.last_step.to_string(),
             last_step_name: r.last_step_name,
             last_date: r.last_date.map(iso),
@@ -986,7 +906,7 @@ pub struct FollowUpPageDto {
     pub as_of: String,
     pub rows: Vec<FollowUpRowDto>,
     pub total_count: String,
-    pub total_open: Vec<MoneyDto>,
+    pub total_open: Vec<Money>,
     pub levels: Vec<LevelDto>,
     pub buckets: Vec<String>,
 }
@@ -997,7 +917,7 @@ impl From<encaisse::reminders::FollowUpPage> for FollowUpPageDto {
             as_of: iso(p.as_of),
             rows: p.rows.into_iter().map(Into::into).collect(),
             total_count: p.total_count.to_string(),
-            total_open: p.total_open.into_iter().map(Into::into).collect(),
+            total_open: p.total_open,
             levels: p
                 .levels
                 .into_iter()
@@ -1018,7 +938,7 @@ pub struct WorkInvoiceDto {
     pub number: String,
     pub due_date: String,
     pub days_late: String,
-    pub remindable: MoneyDto,
+    pub remindable: Money,
 }
 
 /// One communication to make.
@@ -1034,7 +954,7 @@ pub struct WorkRowDto {
     pub step_name: String,
     pub channel: String,
     pub template: String,
-    pub total: MoneyDto,
+    pub total: Money,
     pub invoices: Vec<WorkInvoiceDto>,
     pub due_since: String,
     pub pay_by: String,
@@ -1056,11 +976,11 @@ pub struct PromiseDto {
     pub id: String,
     pub client_id: String,
     pub client_name: String,
-    pub amount: MoneyDto,
+    pub amount: Money,
     pub made_on: String,
     pub due: String,
     pub note: String,
-    pub paid: MoneyDto,
+    pub paid: Money,
     /// `running`, `kept`, `broken`, `cancelled`.
     pub status: String,
 }
@@ -1071,8 +991,8 @@ impl From<encaisse::reminders::PromiseView> for PromiseDto {
             id: p.id.to_string(),
             client_id: p.client_id.to_string(),
             client_name: p.client_name,
-            paid: money(p.paid_cents, p.amount.currency),
-            amount: p.amount.into(),
+            paid: Money::new(p.paid_cents, p.amount.currency),
+            amount: p.amount,
             made_on: iso(p.made_on),
             due: iso(p.due),
             note: p.note,
@@ -1097,7 +1017,7 @@ pub struct DayWorkDto {
     pub next_session: Option<String>,
     /// Communications and amount of the next session.
     pub next_session_count: String,
-    pub next_session_total: Vec<MoneyDto>,
+    pub next_session_total: Vec<Money>,
     pub reminder_days: String,
 }
 
@@ -1122,7 +1042,7 @@ impl DayWorkDto {
                     step_name: r.step_name,
                     channel: r.channel.as_str().to_string(),
                     template: r.template,
-                    total: r.total.into(),
+                    total: r.total,
                     invoices: r
                         .invoices
                         .into_iter()
@@ -1131,7 +1051,7 @@ impl DayWorkDto {
                             number: i.number,
                             due_date: iso(i.due_date),
                             days_late: i.days_late.to_string(),
-                            remindable: money(i.remindable_cents, r.total.currency),
+                            remindable: Money::new(i.remindable_cents, r.total.currency),
                         })
                         .collect(),
                     due_since: iso(r.due_since),
@@ -1158,9 +1078,7 @@ impl DayWorkDto {
                 .map(|n| n.communications)
                 .unwrap_or(0)
                 .to_string(),
-            next_session_total: next
-                .map(|n| n.total.into_iter().map(Into::into).collect())
-                .unwrap_or_default(),
+            next_session_total: next.map(|n| n.total).unwrap_or_default(),
             reminder_days: days
                 .iter()
                 .map(u32::to_string)
@@ -1213,7 +1131,7 @@ pub struct TimelineEventDto {
     pub kind: String,
     pub title: String,
     pub detail: String,
-    pub amount: Option<MoneyDto>,
+    pub amount: Option<Money>,
     /// Registered letter: reminder id, LRAR number, acknowledgement day.
     pub reminder_id: Option<String>,
     pub lrar_number: String,
@@ -1227,7 +1145,7 @@ impl From<encaisse::reliability::TimelineEvent> for TimelineEventDto {
             kind: e.kind,
             title: e.title,
             detail: e.detail,
-            amount: e.amount.map(Into::into),
+            amount: e.amount,
             reminder_id: e.registered.as_ref().map(|r| r.reminder_id.to_string()),
             lrar_number: e
                 .registered

@@ -9,9 +9,10 @@ use tauri::{AppHandle, Emitter, State};
 use ts_rs::TS;
 
 use crate::commands::{choose_destination, save_as_titled};
-use crate::dto::{parse_date, parse_id, IpcError, MoneyDto, ProgressDto};
+use crate::dto::{parse_date, parse_id, IpcError, ProgressDto};
 use crate::state::App;
 use encaisse::handover::{HandoverKind, HandoverOutcome, NewHandover};
+use encaisse::money::Money;
 use encaisse::Ledger;
 
 type Res<T> = Result<T, IpcError>;
@@ -85,7 +86,7 @@ pub struct DossierDto {
     pub entries: String,
     pub documents: String,
     /// Per currency.
-    pub total_due: Vec<MoneyDto>,
+    pub total_due: Vec<Money>,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -99,13 +100,13 @@ pub struct HandoverDto {
     pub kind: String,
     pub handed_on: String,
     pub fee_terms: String,
-    pub amount: MoneyDto,
+    pub amount: Money,
     pub invoices: Vec<String>,
     pub ended_on: Option<String>,
     /// `recovered`, `returned` or empty.
     pub outcome: String,
-    pub open_now: MoneyDto,
-    pub recovered: MoneyDto,
+    pub open_now: Money,
+    pub recovered: Money,
 }
 
 fn path_text(p: &std::path::Path) -> String {
@@ -293,7 +294,7 @@ pub fn litigation_file(
         invoices: summary.invoices.to_string(),
         entries: summary.reminders.to_string(),
         documents: summary.documents.to_string(),
-        total_due: summary.total_due.into_iter().map(Into::into).collect(),
+        total_due: summary.total_due,
     }))
 }
 
@@ -354,15 +355,15 @@ pub fn handovers(
             kind: h.kind.as_str().into(),
             handed_on: encaisse::dates::iso(h.handed_on),
             fee_terms: h.fee_terms,
-            amount: h.amount.into(),
+            amount: h.amount,
             invoices: h.invoices,
             ended_on: h.ended_on.map(encaisse::dates::iso),
             outcome: h
                 .outcome
                 .map(|o| o.as_str().to_string())
                 .unwrap_or_default(),
-            open_now: h.open_now.into(),
-            recovered: h.recovered.into(),
+            open_now: h.open_now,
+            recovered: h.recovered,
         })
         .collect())
 }

@@ -7,6 +7,7 @@ use crate::money::Currency;
 
 /// The user's own company, printed on every letter (art. R123-237 C. com.).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Company {
     pub legal_name: String,
     pub legal_form: String,

@@ -86,8 +86,14 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
-/// An amount of money in cents, with its currency.
+/// An amount of money in cents, with its currency. It crosses to the window
+/// and to JSON reports as text (see its `Serialize`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, type = "{ amount: string, currency: string }")
+)]
 pub struct Money {
     /// Signed amount in hundredths of the currency unit.
     pub cents: i64,

@@ -9,7 +9,7 @@ import type { AllocationDto } from './bindings/AllocationDto';
 import type { AppInfoDto } from './bindings/AppInfoDto';
 import type { ClientDto } from './bindings/ClientDto';
 import type { ClientRowDto } from './bindings/ClientRowDto';
-import type { CompanyDto } from './bindings/CompanyDto';
+import type { Company } from './bindings/Company';
 import type { CsvColumnDto } from './bindings/CsvColumnDto';
 import type { CsvSampleDto } from './bindings/CsvSampleDto';
 import type { DashboardDto } from './bindings/DashboardDto';
@@ -92,8 +92,8 @@ export const api = {
   undoAllocation: (allocationId: string, date: string) => call<string>('undo_allocation', { allocationId, date }),
   allocations: (invoiceId: string | null, paymentId: string | null) =>
     call<AllocationDto[]>('allocations', { invoiceId, paymentId }),
-  company: () => call<CompanyDto>('company'),
-  saveCompany: (company: CompanyDto) => call<null>('save_company', { company }),
+  company: () => call<Company>('company'),
+  saveCompany: (company: Company) => call<null>('save_company', { company }),
   loadDemo: (asOf: string) => call<null>('load_demo', { asOf }),
   pickImportFile: () => call<string | null>('pick_import_file'),
   pickBankFiles: () => call<string[]>('pick_bank_files'),

@@ -1,7 +1,7 @@
 // Presentation only: French number and date formats. Amounts arrive as exact
 // decimal strings ("-1234.56"); they are never turned into floats.
 
-import type { MoneyDto } from './bindings/MoneyDto';
+import type { Money as Amount } from './bindings/Money';
 
 const SYMBOLS: Record<string, string> = { EUR: '€', GBP: '£', USD: '$' };
 
@@ -17,7 +17,7 @@ export function formatAmount(amount: string): string {
 }
 
 /** An amount with its currency: "1 234,56 €". */
-export function formatMoney(m: MoneyDto | undefined | null): string {
+export function formatMoney(m: Amount | undefined | null): string {
   if (!m) return '';
   return `${formatAmount(m.amount)}\u00A0${SYMBOLS[m.currency] ?? m.currency}`;
 }
@@ -28,7 +28,7 @@ export function formatEuros(amount: string): string {
 }
 
 /** Several currencies: "1 200,00 € + 300,00 $". */
-export function formatMonies(list: MoneyDto[]): string {
+export function formatMonies(list: Amount[]): string {
   if (list.length === 0) return formatEuros('0.00');
   return list.map(formatMoney).join(' + ');
 }
