@@ -115,6 +115,76 @@ async fn the_demo_ledger_fills_the_dashboard_and_the_aged_balance() {
         !clients.is_empty() && clients.iter().all(|c| c.as_str() == Some(name.as_str())),
         "only {name}'s invoices: {clients:?}"
     );
+    // Amounts cross as the core's cents and show as the core writes them.
+    let first: serde_json::Value = app
+        .client
+        .execute(
+            "const r = document.querySelector('[data-testid=invoice-rows] [role=row]');
+             return [r.children[1].innerText, r.children[6].innerText, r.children[7].innerText];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let search = encaisse::ledger::InvoiceFilter {
+        search: Some(first[0].as_str().unwrap().to_string()),
+        ..Default::default()
+    };
+    let invoice = core.invoices(&search).unwrap().rows.remove(0);
+    let plain = |t: &serde_json::Value| t.as_str().unwrap().replace('\u{a0}', " ");
+    assert_eq!(plain(&first[1]), euros(invoice.amount_cents));
+    assert_eq!(plain(&first[2]), euros(invoice.open_cents));
+    // Paiements: each payment's amount, and the first one's allocations.
+    app.click("[data-nav=payments]").await;
+    app.wait("[data-testid=payments-table] tbody tr.clickable")
+        .await;
+    let shown: serde_json::Value = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=payments-table] tbody tr.clickable')]
+                 .map(r => r.children[4].innerText);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let payments = core.payments(None).unwrap();
+    let want: Vec<String> = payments.iter().map(|p| euros(p.amount_cents)).collect();
+    let shown: Vec<String> = shown.as_array().unwrap().iter().map(plain).collect();
+    assert_eq!(shown, want);
+    app.client
+        .execute(
+            "document.querySelector('[data-testid=payments-table] tbody tr.clickable').click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let allocations = core.allocations(None, Some(payments[0].id)).unwrap();
+    let want: Vec<String> = allocations
+        .iter()
+        .map(|a| euros(a.amount_cents).trim_end_matches(" €").to_string())
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let listed: serde_json::Value = app
+            .client
+            .execute(
+                "return [...document.querySelectorAll('td.r.num')].map(c => c.innerText);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let listed: Vec<String> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| plain(t).trim_end_matches(" €").to_string())
+            .collect();
+        if listed == want {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{listed:?} / {want:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.shot("payments").await;
     app.close().await;
 }
 
@@ -169,10 +239,14 @@ async fn a_fec_imported_through_the_wizard_shows_its_aged_balance() {
     assert_eq!(typed().await, "15/08/2022");
     app.text_until("[data-testid=aging-grand-total]", |t| t != total)
         .await;
-    assert!(
-        app.client.find(Locator::Css(".calendar")).await.is_err(),
-        "a day picked closes the calendar"
-    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app.client.find(Locator::Css(".calendar")).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "a day picked closes the calendar"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let input = app
         .client
         .find(Locator::Css("[data-testid=as-of]"))

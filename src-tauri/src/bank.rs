@@ -28,7 +28,7 @@ pub struct BankFileDto {
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct BankInvoiceDto {
-    pub id: String,
+    pub id: i64,
     pub number: String,
     pub open: Money,
 }
@@ -157,7 +157,7 @@ fn proposal_dto(ledger: &Ledger, p: &bank::Proposal) -> Res<BankProposalDto> {
         .map(|&id| {
             let i = ledger.invoice(id)?;
             Ok(BankInvoiceDto {
-                id: id.to_string(),
+                id,
                 number: i.number,
                 open: encaisse::money::Money::new(i.open_cents, i.currency),
             })
@@ -237,15 +237,11 @@ pub fn bank_confirm(
     state: State<'_, App>,
     line_id: String,
     client_id: String,
-    invoice_ids: Vec<String>,
+    invoice_ids: Vec<i64>,
 ) -> Res<String> {
-    let invoices = invoice_ids
-        .iter()
-        .map(|s| parse_id(s))
-        .collect::<Res<Vec<i64>>>()?;
     Ok(state
         .ledger()?
-        .confirm_bank_line(parse_id(&line_id)?, parse_id(&client_id)?, &invoices)?
+        .confirm_bank_line(parse_id(&line_id)?, parse_id(&client_id)?, &invoice_ids)?
         .to_string())
 }
 

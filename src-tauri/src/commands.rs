@@ -10,7 +10,8 @@ use tauri::{AppHandle, Emitter, State};
 use crate::dto::*;
 use crate::state::App;
 use encaisse::import::{self, csv::Field};
-use encaisse::ledger::{InvoiceFilter, NewPayment};
+use encaisse::ledger::{InvoiceFilter, InvoicePage, NewPayment};
+use encaisse::model::{Allocation, Payment};
 use encaisse::money::{parse_money, Currency};
 
 type Res<T> = Result<T, IpcError>;
@@ -220,7 +221,7 @@ pub fn save_client(state: State<'_, App>, client: ClientDto) -> Res<String> {
 }
 
 #[tauri::command(async)]
-pub fn invoices(state: State<'_, App>, filter: InvoiceFilterDto) -> Res<InvoicePageDto> {
+pub fn invoices(state: State<'_, App>, filter: InvoiceFilterDto) -> Res<InvoicePage> {
     let f = InvoiceFilter {
         client_id: filter
             .client_id
@@ -236,22 +237,17 @@ pub fn invoices(state: State<'_, App>, filter: InvoiceFilterDto) -> Res<InvoiceP
         offset: filter.offset.parse().unwrap_or(0),
         limit: Some(filter.limit.parse().unwrap_or(200).min(1000)),
     };
-    Ok(state.ledger()?.invoices(&f)?.into())
+    Ok(state.ledger()?.invoices(&f)?)
 }
 
 #[tauri::command(async)]
-pub fn payments(state: State<'_, App>, client_id: Option<String>) -> Res<Vec<PaymentDto>> {
+pub fn payments(state: State<'_, App>, client_id: Option<String>) -> Res<Vec<Payment>> {
     let id = client_id
         .as_deref()
         .filter(|s| !s.is_empty())
         .map(parse_id)
         .transpose()?;
-    Ok(state
-        .ledger()?
-        .payments(id)?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+    Ok(state.ledger()?.payments(id)?)
 }
 
 /// Records a payment, matched automatically if asked.
@@ -283,68 +279,40 @@ pub fn record_payment(state: State<'_, App>, payment: NewPaymentDto) -> Res<Matc
 
 /// "Marquer payée": a payment of what is open, matched to the invoice.
 #[tauri::command(async)]
-pub fn mark_paid(
-    state: State<'_, App>,
-    invoice_id: String,
-    date: String,
-    method: String,
-) -> Res<String> {
+pub fn mark_paid(state: State<'_, App>, invoice_id: i64, date: String, method: String) -> Res<i64> {
     Ok(state
         .ledger()?
-        .mark_paid(parse_id(&invoice_id)?, parse_date(&date)?, &method)?
-        .to_string())
+        .mark_paid(invoice_id, parse_date(&date)?, &method)?)
 }
 
 #[tauri::command(async)]
 pub fn allocate(
     state: State<'_, App>,
-    payment_id: String,
-    invoice_id: String,
+    payment_id: i64,
+    invoice_id: i64,
     amount: String,
     date: String,
-) -> Res<String> {
+) -> Res<i64> {
     let cents = encaisse::money::parse_amount(&amount).map_err(|m| IpcError::new("invalid", m))?;
     Ok(state
         .ledger()?
-        .allocate(
-            parse_id(&payment_id)?,
-            parse_id(&invoice_id)?,
-            cents,
-            parse_date(&date)?,
-        )?
-        .to_string())
+        .allocate(payment_id, invoice_id, cents, parse_date(&date)?)?)
 }
 
 #[tauri::command(async)]
-pub fn undo_allocation(state: State<'_, App>, allocation_id: String, date: String) -> Res<String> {
+pub fn undo_allocation(state: State<'_, App>, allocation_id: i64, date: String) -> Res<i64> {
     Ok(state
         .ledger()?
-        .undo_allocation(parse_id(&allocation_id)?, parse_date(&date)?)?
-        .to_string())
+        .undo_allocation(allocation_id, parse_date(&date)?)?)
 }
 
 #[tauri::command(async)]
 pub fn allocations(
     state: State<'_, App>,
-    invoice_id: Option<String>,
-    payment_id: Option<String>,
-) -> Res<Vec<AllocationDto>> {
-    let i = invoice_id
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(parse_id)
-        .transpose()?;
-    let p = payment_id
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(parse_id)
-        .transpose()?;
-    Ok(state
-        .ledger()?
-        .allocations(i, p)?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+    invoice_id: Option<i64>,
+    payment_id: Option<i64>,
+) -> Res<Vec<Allocation>> {
+    Ok(state.ledger()?.allocations(invoice_id, payment_id)?)
 }
 
 #[tauri::command(async)]

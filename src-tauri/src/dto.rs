@@ -15,8 +15,8 @@ use ts_rs::TS;
 use encaisse::aging::{AgedBalance, AgedInvoice, AgingRow};
 use encaisse::dates;
 use encaisse::import::{ImportChanges, ImportIssue, ImportOutcome, ImportPreview};
-use encaisse::ledger::{ClientSummary, InvoicePage, MatchOutcome};
-use encaisse::model::{Allocation, Client, ClientKind, Invoice, Payment};
+use encaisse::ledger::{ClientSummary, MatchOutcome};
+use encaisse::model::{Client, ClientKind};
 use encaisse::money::{plain_cents, Money};
 
 /// An error as the UI sees it: branch on `code`, show `message`.
@@ -204,44 +204,6 @@ impl From<ClientSummary> for ClientRowDto {
     }
 }
 
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct InvoiceDto {
-    pub id: String,
-    pub client_id: String,
-    pub client_code: String,
-    pub client_name: String,
-    pub number: String,
-    /// `invoice`, `credit_note` or `opening`.
-    pub kind: String,
-    pub issue_date: String,
-    pub due_date: String,
-    pub amount: Money,
-    pub open: Money,
-    /// `open`, `partly_paid`, `paid` or `credit`.
-    pub status: String,
-    pub label: String,
-}
-
-impl From<Invoice> for InvoiceDto {
-    fn from(i: Invoice) -> Self {
-        InvoiceDto {
-            id: i.id.to_string(),
-            client_id: i.client_id.to_string(),
-            client_code: i.client_code,
-            client_name: i.client_name,
-            number: i.number,
-            kind: i.kind.as_str().into(),
-            issue_date: dates::iso(i.issue_date),
-            due_date: dates::iso(i.due_date),
-            amount: Money::new(i.amount_cents, i.currency),
-            open: Money::new(i.open_cents, i.currency),
-            status: i.status.as_str().into(),
-            label: i.label,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, TS)]
 #[ts(export)]
 pub struct InvoiceFilterDto {
@@ -253,54 +215,6 @@ pub struct InvoiceFilterDto {
     pub sort: Option<String>,
     pub offset: String,
     pub limit: String,
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct InvoicePageDto {
-    pub rows: Vec<InvoiceDto>,
-    pub total_count: String,
-    pub total_open: Vec<Money>,
-}
-
-impl From<InvoicePage> for InvoicePageDto {
-    fn from(p: InvoicePage) -> Self {
-        InvoicePageDto {
-            rows: p.rows.into_iter().map(Into::into).collect(),
-            total_count: p.total_count.to_string(),
-            total_open: p.total_open,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct PaymentDto {
-    pub id: String,
-    pub client_id: String,
-    pub client_code: String,
-    pub client_name: String,
-    pub date: String,
-    pub amount: Money,
-    pub unallocated: Money,
-    pub method: String,
-    pub reference: String,
-}
-
-impl From<Payment> for PaymentDto {
-    fn from(p: Payment) -> Self {
-        PaymentDto {
-            id: p.id.to_string(),
-            client_id: p.client_id.to_string(),
-            client_code: p.client_code,
-            client_name: p.client_name,
-            date: dates::iso(p.date),
-            amount: Money::new(p.amount_cents, p.currency),
-            unallocated: Money::new(p.unallocated_cents, p.currency),
-            method: p.method,
-            reference: p.reference,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, TS)]
@@ -344,36 +258,6 @@ impl MatchOutcomeDto {
                 invoices: vec![],
                 unallocated: String::new(),
             },
-        }
-    }
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct AllocationDto {
-    pub id: String,
-    pub invoice_id: String,
-    pub invoice_number: String,
-    pub payment_id: Option<String>,
-    pub credit_note_id: Option<String>,
-    pub amount: String,
-    pub date: String,
-    pub reverses: Option<String>,
-    pub reversed: bool,
-}
-
-impl From<Allocation> for AllocationDto {
-    fn from(a: Allocation) -> Self {
-        AllocationDto {
-            id: a.id.to_string(),
-            invoice_id: a.invoice_id.to_string(),
-            invoice_number: a.invoice_number,
-            payment_id: a.payment_id.map(|v| v.to_string()),
-            credit_note_id: a.credit_note_id.map(|v| v.to_string()),
-            amount: plain_cents(a.amount_cents),
-            date: dates::iso(a.date),
-            reverses: a.reverses.map(|v| v.to_string()),
-            reversed: a.reversed,
         }
     }
 }

@@ -43,6 +43,7 @@ pub struct InvoiceFilter {
 
 /// One page of invoices with the count and total of the whole filtered set.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct InvoicePage {
     pub rows: Vec<Invoice>,
     pub total_count: usize,

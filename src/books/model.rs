@@ -192,6 +192,7 @@ impl Client {
 /// What an invoice row is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum InvoiceKind {
     Invoice,
     CreditNote,
@@ -219,6 +220,7 @@ impl InvoiceKind {
 /// Derived state of an invoice (never stored).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum InvoiceStatus {
     Open,
     PartlyPaid,
@@ -257,6 +259,7 @@ impl InvoiceStatus {
 
 /// An invoice (or credit note) with its derived open amount.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Invoice {
     pub id: i64,
     pub client_id: i64,
@@ -277,6 +280,7 @@ pub struct Invoice {
 
 /// A payment received.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Payment {
     pub id: i64,
     pub client_id: i64,
@@ -293,6 +297,7 @@ pub struct Payment {
 
 /// One matching row (payment or credit note → invoice).
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Allocation {
     pub id: i64,
     pub invoice_id: i64,

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 
 /// An ISO 4217 currency code (three upper-case ASCII letters).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, type = "string"))]
 pub struct Currency([u8; 3]);
 
 impl Currency {

@@ -5,7 +5,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { AgedBalanceDto } from './bindings/AgedBalanceDto';
 import type { AgedInvoiceDto } from './bindings/AgedInvoiceDto';
-import type { AllocationDto } from './bindings/AllocationDto';
+import type { Allocation } from './bindings/Allocation';
 import type { AppInfoDto } from './bindings/AppInfoDto';
 import type { ClientDto } from './bindings/ClientDto';
 import type { ClientRowDto } from './bindings/ClientRowDto';
@@ -32,11 +32,11 @@ import type { ImportRecordDto } from './bindings/ImportRecordDto';
 import type { FreshnessDto } from './bindings/FreshnessDto';
 import type { OpeningDecisionDto } from './bindings/OpeningDecisionDto';
 import type { InvoiceFilterDto } from './bindings/InvoiceFilterDto';
-import type { InvoicePageDto } from './bindings/InvoicePageDto';
+import type { InvoicePage } from './bindings/InvoicePage';
 import type { IpcError } from './bindings/IpcError';
 import type { MatchOutcomeDto } from './bindings/MatchOutcomeDto';
 import type { NewPaymentDto } from './bindings/NewPaymentDto';
-import type { PaymentDto } from './bindings/PaymentDto';
+import type { Payment } from './bindings/Payment';
 import type { ProgressDto } from './bindings/ProgressDto';
 import type { TermsDto } from './bindings/TermsDto';
 import type { SmtpSettingsDto } from './bindings/SmtpSettingsDto';
@@ -83,15 +83,15 @@ export const api = {
   clients: (asOf: string, search: string | null) => call<ClientRowDto[]>('clients', { asOf, search }),
   client: (id: string) => call<ClientDto>('client', { id }),
   saveClient: (client: ClientDto) => call<string>('save_client', { client }),
-  invoices: (filter: InvoiceFilterDto) => call<InvoicePageDto>('invoices', { filter }),
-  payments: (clientId: string | null) => call<PaymentDto[]>('payments', { clientId }),
+  invoices: (filter: InvoiceFilterDto) => call<InvoicePage>('invoices', { filter }),
+  payments: (clientId: string | null) => call<Payment[]>('payments', { clientId }),
   recordPayment: (payment: NewPaymentDto) => call<MatchOutcomeDto>('record_payment', { payment }),
-  markPaid: (invoiceId: string, date: string, method: string) => call<string>('mark_paid', { invoiceId, date, method }),
-  allocate: (paymentId: string, invoiceId: string, amount: string, date: string) =>
-    call<string>('allocate', { paymentId, invoiceId, amount, date }),
-  undoAllocation: (allocationId: string, date: string) => call<string>('undo_allocation', { allocationId, date }),
-  allocations: (invoiceId: string | null, paymentId: string | null) =>
-    call<AllocationDto[]>('allocations', { invoiceId, paymentId }),
+  markPaid: (invoiceId: number, date: string, method: string) => call<number>('mark_paid', { invoiceId, date, method }),
+  allocate: (paymentId: number, invoiceId: number, amount: string, date: string) =>
+    call<number>('allocate', { paymentId, invoiceId, amount, date }),
+  undoAllocation: (allocationId: number, date: string) => call<number>('undo_allocation', { allocationId, date }),
+  allocations: (invoiceId: number | null, paymentId: number | null) =>
+    call<Allocation[]>('allocations', { invoiceId, paymentId }),
   company: () => call<Company>('company'),
   saveCompany: (company: Company) => call<null>('save_company', { company }),
   loadDemo: (asOf: string) => call<null>('load_demo', { asOf }),
@@ -100,7 +100,7 @@ export const api = {
   bankImport: (paths: string[]) => call<BankFileDto[]>('bank_import', { paths }),
   bankPending: () => call<BankPendingDto>('bank_pending'),
   bankConfirmSure: () => call<BankConfirmedDto>('bank_confirm_sure'),
-  bankConfirm: (lineId: string, clientId: string, invoiceIds: string[]) =>
+  bankConfirm: (lineId: string, clientId: string, invoiceIds: number[]) =>
     call<string>('bank_confirm', { lineId, clientId, invoiceIds }),
   bankSetAside: (lineId: string) => call<null>('bank_set_aside', { lineId }),
   pickEinvoiceFiles: () => call<string[]>('pick_einvoice_files'),

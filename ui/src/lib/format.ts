@@ -1,5 +1,7 @@
 // Presentation only: French number and date formats. Amounts arrive as exact
-// decimal strings ("-1234.56"); they are never turned into floats.
+// decimal strings ("-1234.56") or as whole cents (the core's `*_cents`
+// fields, integers exact far beyond any ledger); they are never turned into
+// floats with decimals.
 
 import type { Money as Amount } from './bindings/Money';
 
@@ -14,6 +16,17 @@ export function formatAmount(amount: string): string {
   const cents = (decimals + '00').slice(0, 2);
   const isZero = /^0+$/.test(units) && /^0*$/.test(decimals);
   return `${isZero ? '' : sign}${grouped},${cents}`;
+}
+
+/** Whole cents as the plain decimal text of an amount: -123456 → "-1234.56". */
+export function plainCents(cents: number): string {
+  const abs = Math.abs(cents);
+  return `${cents < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+/** Cents and a currency, as an amount to show. */
+export function money(cents: number, currency: string): Amount {
+  return { amount: plainCents(cents), currency };
 }
 
 /** An amount with its currency: "1 234,56 €". */
