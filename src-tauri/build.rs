@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "dashboard",
     "aged_balance",
     "aged_invoices",
+    "aging_policy",
     "set_aging_bounds",
     "export_aging_csv",
     "export_aging_pdf",

@@ -94,6 +94,56 @@ async fn the_demo_ledger_fills_the_dashboard_and_the_aged_balance() {
     app.click("[data-testid=aging-table] tbody tr:first-child button.link")
         .await;
     app.wait("[data-testid=aging-drill] tbody tr").await;
+    // The buckets cross as the core's cents and show as it writes them.
+    let cells: serde_json::Value = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=aging-table] tbody tr:first-child td.num')]
+                 .map(c => c.innerText);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let first = &want.aging.rows[0];
+    let mut expected: Vec<i64> = first.buckets.clone();
+    expected.push(first.unapplied);
+    let expected: Vec<String> = expected
+        .into_iter()
+        .map(|c| {
+            if c == 0 {
+                String::new()
+            } else {
+                format_cents_fr(c)
+            }
+        })
+        .collect();
+    let cells: Vec<String> = cells
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(cells, expected);
+    // The bounds the buckets are cut at, as Paramètres shows them.
+    app.click("[data-nav=settings]").await;
+    app.click("[data-tab=reminders]").await;
+    app.wait("[data-testid=aging-bounds]").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let bounds = app
+            .client
+            .execute(
+                "return document.querySelector('[data-testid=aging-bounds]').value",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if bounds == "30,60,90" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "bounds shown: {bounds}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // From a client file to that client's invoices only.
     app.click("[data-nav=clients]").await;
     app.click("[data-testid=client-name]").await;

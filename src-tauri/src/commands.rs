@@ -9,6 +9,7 @@ use tauri::{AppHandle, Emitter, State};
 
 use crate::dto::*;
 use crate::state::App;
+use encaisse::aging::{AgedBalance, AgedInvoice, AgingPolicy};
 use encaisse::import::{self, csv::Field};
 use encaisse::ledger::{InvoiceFilter, InvoicePage, NewPayment};
 use encaisse::model::{Allocation, Payment};
@@ -55,7 +56,7 @@ pub fn dashboard(state: State<'_, App>, as_of: String) -> Res<DashboardDto> {
         collected_this_month: d.collected_this_month,
         clients_with_overdue: d.clients_with_overdue.to_string(),
         open_invoices: d.open_invoices.to_string(),
-        aging: AgedBalanceDto::new(d.aging, &policy.bounds),
+        aging: d.aging,
         in_collection_files: d.collection.in_collection_files.to_string(),
         in_collection: d.collection.in_collection,
         came_back_files: d.collection.came_back_files.to_string(),
@@ -76,29 +77,28 @@ pub fn dashboard(state: State<'_, App>, as_of: String) -> Res<DashboardDto> {
 }
 
 #[tauri::command(async)]
-pub fn aged_balance(state: State<'_, App>, as_of: String) -> Res<AgedBalanceDto> {
+pub fn aged_balance(state: State<'_, App>, as_of: String) -> Res<AgedBalance> {
     let as_of = parse_date(&as_of)?;
     let ledger = state.ledger()?;
     let policy = ledger.aging_policy()?;
-    Ok(AgedBalanceDto::new(
-        ledger.aged_balance(as_of, &policy)?,
-        &policy.bounds,
-    ))
+    Ok(ledger.aged_balance(as_of, &policy)?)
+}
+
+/// How the aged balance is cut (its bucket bounds in days).
+#[tauri::command(async)]
+pub fn aging_policy(state: State<'_, App>) -> Res<AgingPolicy> {
+    Ok(state.ledger()?.aging_policy()?)
 }
 
 #[tauri::command(async)]
 pub fn aged_invoices(
     state: State<'_, App>,
-    client_id: String,
+    client_id: i64,
     as_of: String,
-) -> Res<Vec<AgedInvoiceDto>> {
+) -> Res<Vec<AgedInvoice>> {
     let ledger = state.ledger()?;
     let policy = ledger.aging_policy()?;
-    Ok(ledger
-        .aged_invoices(parse_id(&client_id)?, parse_date(&as_of)?, &policy)?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+    Ok(ledger.aged_invoices(client_id, parse_date(&as_of)?, &policy)?)
 }
 
 /// Saves the aging bucket bounds (`30,60,90`).

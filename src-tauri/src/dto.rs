@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use encaisse::aging::{AgedBalance, AgedInvoice, AgingRow};
+use encaisse::aging::AgedBalance;
 use encaisse::dates;
 use encaisse::import::{ImportChanges, ImportIssue, ImportOutcome, ImportPreview};
 use encaisse::ledger::{ClientSummary, MatchOutcome};
@@ -264,92 +264,6 @@ impl MatchOutcomeDto {
 
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
-pub struct AgingRowDto {
-    pub client_id: Option<String>,
-    pub client_code: String,
-    pub client_name: String,
-    pub segment: String,
-    pub currency: String,
-    /// One amount per label.
-    pub buckets: Vec<String>,
-    pub unapplied: String,
-    pub total: String,
-    pub invoices: String,
-}
-
-impl From<AgingRow> for AgingRowDto {
-    fn from(r: AgingRow) -> Self {
-        AgingRowDto {
-            client_id: r.client_id.map(|v| v.to_string()),
-            client_code: r.client_code,
-            client_name: r.client_name,
-            segment: r.segment,
-            currency: r.currency.to_string(),
-            buckets: r.buckets.iter().map(|&c| plain_cents(c)).collect(),
-            unapplied: plain_cents(r.unapplied),
-            total: r.total.to_plain(),
-            invoices: r.invoices.to_string(),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct AgedBalanceDto {
-    pub as_of: String,
-    pub labels: Vec<String>,
-    pub rows: Vec<AgingRowDto>,
-    pub totals: Vec<AgingRowDto>,
-    /// The bucket bounds in days (`30,60,90`).
-    pub bounds: String,
-}
-
-impl AgedBalanceDto {
-    pub fn new(a: AgedBalance, bounds: &[u32]) -> Self {
-        AgedBalanceDto {
-            as_of: dates::iso(a.as_of),
-            labels: a.labels,
-            rows: a.rows.into_iter().map(Into::into).collect(),
-            totals: a.totals.into_iter().map(Into::into).collect(),
-            bounds: bounds
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct AgedInvoiceDto {
-    pub invoice_id: String,
-    pub number: String,
-    pub issue_date: String,
-    pub due_date: String,
-    pub days_late: String,
-    pub bucket: String,
-    pub amount: Money,
-    pub open: Money,
-}
-
-impl From<AgedInvoice> for AgedInvoiceDto {
-    fn from(i: AgedInvoice) -> Self {
-        AgedInvoiceDto {
-            invoice_id: i.invoice_id.to_string(),
-            number: i.number,
-            issue_date: dates::iso(i.issue_date),
-            due_date: dates::iso(i.due_date),
-            days_late: i.days_late.to_string(),
-            bucket: i.bucket.to_string(),
-            amount: Money::new(i.amount_cents, i.currency),
-            open: Money::new(i.open_cents, i.currency),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
 pub struct DashboardDto {
     pub as_of: String,
     pub outstanding: Money,
@@ -358,7 +272,7 @@ pub struct DashboardDto {
     pub collected_this_month: Money,
     pub clients_with_overdue: String,
     pub open_invoices: String,
-    pub aging: AgedBalanceDto,
+    pub aging: AgedBalance,
     /// Handed to an agency or an insurer and still there.
     pub in_collection_files: String,
     pub in_collection: Money,

@@ -66,6 +66,7 @@ fn main() {
             commands::dashboard,
             commands::aged_balance,
             commands::aged_invoices,
+            commands::aging_policy,
             commands::set_aging_bounds,
             commands::export_aging_csv,
             commands::export_aging_pdf,

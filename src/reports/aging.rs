@@ -26,6 +26,7 @@ pub const MAX_BOUND_DAYS: u32 = 3_650;
 
 /// How to cut the buckets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct AgingPolicy {
     /// Upper bounds in days past due of the middle buckets, strictly increasing.
     pub bounds: Vec<u32>,
@@ -99,6 +100,7 @@ impl AgingPolicy {
 
 /// One client's line (or the total line) in one currency.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct AgingRow {
     pub client_id: Option<i64>,
     pub client_code: String,
@@ -147,6 +149,7 @@ impl AgingRow {
 
 /// The whole report.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct AgedBalance {
     pub as_of: Date,
     pub labels: Vec<String>,
@@ -158,6 +161,7 @@ pub struct AgedBalance {
 
 /// An open invoice on the date, for the drill-down.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct AgedInvoice {
     pub invoice_id: i64,
     pub number: String,

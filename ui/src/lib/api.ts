@@ -3,8 +3,9 @@
 
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
-import type { AgedBalanceDto } from './bindings/AgedBalanceDto';
-import type { AgedInvoiceDto } from './bindings/AgedInvoiceDto';
+import type { AgedBalance } from './bindings/AgedBalance';
+import type { AgedInvoice } from './bindings/AgedInvoice';
+import type { AgingPolicy } from './bindings/AgingPolicy';
 import type { Allocation } from './bindings/Allocation';
 import type { AppInfoDto } from './bindings/AppInfoDto';
 import type { ClientDto } from './bindings/ClientDto';
@@ -75,8 +76,9 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export const api = {
   appInfo: () => call<AppInfoDto>('app_info'),
   dashboard: (asOf: string) => call<DashboardDto>('dashboard', { asOf }),
-  agedBalance: (asOf: string) => call<AgedBalanceDto>('aged_balance', { asOf }),
-  agedInvoices: (clientId: string, asOf: string) => call<AgedInvoiceDto[]>('aged_invoices', { clientId, asOf }),
+  agedBalance: (asOf: string) => call<AgedBalance>('aged_balance', { asOf }),
+  agingPolicy: () => call<AgingPolicy>('aging_policy'),
+  agedInvoices: (clientId: number, asOf: string) => call<AgedInvoice[]>('aged_invoices', { clientId, asOf }),
   setAgingBounds: (bounds: string) => call<null>('set_aging_bounds', { bounds }),
   exportAgingCsv: (asOf: string) => call<string | null>('export_aging_csv', { asOf }),
   exportAgingPdf: (asOf: string) => call<string | null>('export_aging_pdf', { asOf }),
