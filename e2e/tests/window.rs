@@ -448,7 +448,7 @@ async fn the_invoice_list_scrolls_thousands_of_rows_and_selects_by_keyboard_and_
     assert!(in_page < 60, "only the rows that show exist: {in_page}");
     // Arrow keys move the focus and the list follows it; Space selects.
     let grid = app.wait("[data-testid=invoice-grid]").await;
-    grid.click().await.unwrap();
+    script("document.querySelector('[data-testid=invoice-grid]').focus();").await;
     for _ in 0..30 {
         grid.send_keys(&Key::Down.to_string()).await.unwrap();
     }
@@ -459,20 +459,29 @@ async fn the_invoice_list_scrolls_thousands_of_rows_and_selects_by_keyboard_and_
         .unwrap();
     assert!(scrolled > 0.0, "the list scrolled to the focused row");
     app.shot("list-keys").await;
-    let focused = script(
-        "const r = document.querySelector('[data-testid=invoice-rows] .vrow.focus'); \
-         const b = document.querySelector('[data-testid=invoice-rows]').getBoundingClientRect(); \
-         const q = r.getBoundingClientRect(); return q.top >= b.top && q.bottom <= b.bottom + 1;",
-    )
-    .await;
-    assert_eq!(focused, serde_json::json!(true), "the focused row shows");
+    // The list draws the rows of its new place at the next frame.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let focused = script(
+            "const r = document.querySelector('[data-testid=invoice-rows] .vrow.focus'); \
+             if (!r) return false; \
+             const b = document.querySelector('[data-testid=invoice-rows]').getBoundingClientRect(); \
+             const q = r.getBoundingClientRect(); return q.top >= b.top && q.bottom <= b.bottom + 1;",
+        )
+        .await;
+        if focused == serde_json::json!(true) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the focused row shows");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     app.text_until(".selection-bar .sel", |t| t.starts_with("1 facture,"))
         .await;
-    // A shift-click on the third row below selects the range.
+    // A shift-click on the third row above selects the range.
     app.client
         .execute(
             "const r = document.querySelector('[data-testid=invoice-rows] .vrow.focus'); \
-             const top = parseFloat(r.style.top) + 3 * 34; \
+             const top = parseFloat(r.style.top) - 3 * 34; \
              const target = [...document.querySelectorAll('[data-testid=invoice-rows] .vrow')] \
                  .find(x => parseFloat(x.style.top) === top); \
              target.querySelector('input').dispatchEvent(new MouseEvent('click', { bubbles: true, shiftKey: true }));",
@@ -596,6 +605,54 @@ async fn reminders_recorded_from_the_relances_table_move_invoices_to_the_next_le
     let page = core.follow_up(today, &Default::default()).unwrap();
     let level = |n: &str| page.rows.iter().find(|r| r.number == n).unwrap().last_step;
     assert_eq!((level("F-A1"), level("F-B2")), (1, 0));
+    // Bêta: a level set by hand, a promise and a dispute, from the window,
+    // with every unpaid invoice listed (not only what is due today).
+    app.click("[data-testid=due-now]").await;
+    app.text_until("[data-testid=reminder-count]", |t| {
+        t.starts_with("2 facture")
+    })
+    .await;
+    app.click("[data-testid=reminder-row]:first-child input[type=checkbox]")
+        .await;
+    app.set_value("[data-testid=level-select]", "2").await;
+    app.click("[data-testid=set-level]").await;
+    app.text_until("[data-testid=notice]", |t| t.contains("Niveau fixé"))
+        .await;
+    app.text_until(
+        "[data-testid=reminder-row]:first-child td:nth-child(7)",
+        |t| t.starts_with("2."),
+    )
+    .await;
+    app.click("[data-testid=reminder-row]:first-child td:nth-child(3)")
+        .await;
+    let promised = (today + chrono::Days::new(10))
+        .format("%d/%m/%Y")
+        .to_string();
+    app.set_value("[data-testid=promise-due]", &promised).await;
+    app.click("[data-testid=promise-save]").await;
+    app.text_until("[data-testid=notice]", |t| t.contains("Promesse"))
+        .await;
+    app.set_value("[data-testid=dispute-reason]", "Livraison incomplète")
+        .await;
+    app.click("[data-testid=dispute-save]").await;
+    app.text_until("[data-testid=notice]", |t| t.contains("Litige"))
+        .await;
+    let page = core.follow_up(today, &Default::default()).unwrap();
+    let beta = page.rows.iter().find(|r| r.number == "F-B2").unwrap();
+    assert_eq!(beta.last_step, 2, "the level set by hand");
+    assert!(beta.promise && beta.dispute, "{beta:?}");
+    // The filter on the last level reached.
+    app.set_value("[data-testid=filter-level]", "2").await;
+    app.text_until("[data-testid=reminder-count]", |t| {
+        t.starts_with("1 facture")
+    })
+    .await;
+    let names: serde_json::Value = app
+        .client
+        .execute("return [...document.querySelectorAll('[data-testid=reminder-row] td:nth-child(2)')].map(e => e.textContent)", vec![])
+        .await
+        .unwrap();
+    assert_eq!(names, serde_json::json!(["Bêta & Fils"]));
     app.close().await;
 }
 

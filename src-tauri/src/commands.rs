@@ -14,6 +14,7 @@ use encaisse::import::{self, csv::Field};
 use encaisse::ledger::{InvoiceFilter, InvoicePage, NewPayment};
 use encaisse::model::{Allocation, Payment};
 use encaisse::money::{parse_money, Currency};
+use encaisse::reminders::FollowUpPage;
 
 type Res<T> = Result<T, IpcError>;
 
@@ -557,10 +558,6 @@ pub fn cancel_work(state: State<'_, App>) {
 
 // ---- Follow-up ----
 
-fn ids(list: &[String]) -> Res<Vec<i64>> {
-    list.iter().map(|s| parse_id(s)).collect()
-}
-
 fn non_empty(text: &str) -> Option<&str> {
     Some(text.trim()).filter(|t| !t.is_empty())
 }
@@ -571,7 +568,7 @@ pub fn follow_up(
     state: State<'_, App>,
     as_of: String,
     filter: FollowUpFilterDto,
-) -> Res<FollowUpPageDto> {
+) -> Res<FollowUpPage> {
     let as_of = parse_date(&as_of)?;
     let number = |field: &str, text: &str| -> Res<Option<usize>> {
         non_empty(text)
@@ -597,7 +594,7 @@ pub fn follow_up(
         due_now_only: filter.due_now_only,
         limit: Some(5_000),
     };
-    Ok(state.ledger()?.follow_up(as_of, &core)?.into())
+    Ok(state.ledger()?.follow_up(as_of, &core)?)
 }
 
 /// The day's work and what the next reminder session will hold.
@@ -614,55 +611,47 @@ pub fn day_work(state: State<'_, App>, as_of: String) -> Res<DayWorkDto> {
 #[tauri::command(async)]
 pub fn record_selection(
     state: State<'_, App>,
-    invoice_ids: Vec<String>,
+    invoice_ids: Vec<i64>,
     date: String,
     note: String,
-) -> Res<Vec<String>> {
-    let created =
-        state
-            .ledger()?
-            .record_selection(&ids(&invoice_ids)?, parse_date(&date)?, &note)?;
-    Ok(created.into_iter().map(|i| i.to_string()).collect())
+) -> Res<Vec<i64>> {
+    Ok(state
+        .ledger()?
+        .record_selection(&invoice_ids, parse_date(&date)?, &note)?)
 }
 
 /// Sets the level of the selected invoices by hand.
 #[tauri::command(async)]
 pub fn set_level(
     state: State<'_, App>,
-    invoice_ids: Vec<String>,
+    invoice_ids: Vec<i64>,
     step: String,
     date: String,
     note: String,
-) -> Res<Vec<String>> {
+) -> Res<Vec<i64>> {
     let step: usize = step
         .trim()
         .parse()
         .map_err(|_| IpcError::new("invalid", format!("niveau « {step} » invalide")))?;
-    let created =
-        state
-            .ledger()?
-            .set_level(&ids(&invoice_ids)?, step, parse_date(&date)?, &note)?;
-    Ok(created.into_iter().map(|i| i.to_string()).collect())
+    Ok(state
+        .ledger()?
+        .set_level(&invoice_ids, step, parse_date(&date)?, &note)?)
 }
 
 /// Records a call (or any contact) with its outcome and note.
 #[tauri::command(async)]
 pub fn record_call(
     state: State<'_, App>,
-    client_id: String,
-    step: String,
+    client_id: i64,
+    step: usize,
     date: String,
     outcome: String,
     note: String,
-) -> Res<String> {
-    let step: usize = step
-        .trim()
-        .parse()
-        .map_err(|_| IpcError::new("invalid", format!("niveau « {step} » invalide")))?;
-    let id = state
+) -> Res<i64> {
+    Ok(state
         .ledger()?
         .record_reminder(&encaisse::reminders::NewReminder {
-            client_id: parse_id(&client_id)?,
+            client_id,
             step,
             channel: encaisse::engine::Channel::Call,
             date: parse_date(&date)?,
@@ -670,49 +659,44 @@ pub fn record_call(
             outcome,
             note,
             manual: false,
-        })?;
-    Ok(id.to_string())
+        })?)
 }
 
 #[tauri::command(async)]
 pub fn add_promise(
     state: State<'_, App>,
-    client_id: String,
+    client_id: i64,
     amount: String,
     made_on: String,
     due: String,
     note: String,
-) -> Res<String> {
+) -> Res<i64> {
     let amount = parse_money(&amount, Currency::EUR)?;
-    Ok(state
-        .ledger()?
-        .add_promise(
-            parse_id(&client_id)?,
-            amount,
-            parse_date(&made_on)?,
-            parse_date(&due)?,
-            &note,
-        )?
-        .to_string())
+    Ok(state.ledger()?.add_promise(
+        client_id,
+        amount,
+        parse_date(&made_on)?,
+        parse_date(&due)?,
+        &note,
+    )?)
 }
 
 /// A dispute on an invoice: `amount` empty = the whole invoice.
 #[tauri::command(async)]
 pub fn add_dispute(
     state: State<'_, App>,
-    invoice_id: String,
+    invoice_id: i64,
     amount: String,
     reason: String,
     date: String,
-) -> Res<String> {
+) -> Res<i64> {
     let cents = match non_empty(&amount) {
         Some(a) => Some(encaisse::money::parse_amount(a).map_err(|m| IpcError::new("invalid", m))?),
         None => None,
     };
     Ok(state
         .ledger()?
-        .add_dispute(parse_id(&invoice_id)?, cents, &reason, parse_date(&date)?)?
-        .to_string())
+        .add_dispute(invoice_id, cents, &reason, parse_date(&date)?)?)
 }
 
 /// Holds reminders: `scope` is `invoice`, `client` or `all`.
@@ -720,14 +704,15 @@ pub fn add_dispute(
 pub fn add_pause(
     state: State<'_, App>,
     scope: String,
-    id: String,
+    id: Option<i64>,
     until: String,
     reason: String,
-) -> Res<String> {
+) -> Res<i64> {
     use encaisse::reminders::PauseScope;
+    let id = || id.ok_or_else(|| IpcError::new("invalid", "identifiant manquant"));
     let scope = match scope.as_str() {
-        "invoice" => PauseScope::Invoice(parse_id(&id)?),
-        "client" => PauseScope::Client(parse_id(&id)?),
+        "invoice" => PauseScope::Invoice(id()?),
+        "client" => PauseScope::Client(id()?),
         "all" => PauseScope::All,
         other => {
             return Err(IpcError::new(
@@ -738,8 +723,7 @@ pub fn add_pause(
     };
     Ok(state
         .ledger()?
-        .add_pause(scope, parse_date(&until)?, &reason)?
-        .to_string())
+        .add_pause(scope, parse_date(&until)?, &reason)?)
 }
 
 /// Sets the reminder days of the month (`1, 15`).
@@ -884,12 +868,12 @@ pub fn client_waivers(state: State<'_, App>, client_id: String) -> Res<WaiversDt
 #[tauri::command(async)]
 pub fn save_letters(
     state: State<'_, App>,
-    invoice_ids: Vec<String>,
+    invoice_ids: Vec<i64>,
     as_of: String,
     merged: bool,
 ) -> Res<Option<LettersSavedDto>> {
     let as_of = parse_date(&as_of)?;
-    let ids = ids(&invoice_ids)?;
+    let ids = invoice_ids;
     let (letters, held) = {
         let ledger = state.ledger()?;
         let rows = ledger.work_rows_for_invoices(&ids, as_of)?;

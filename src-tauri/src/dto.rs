@@ -18,6 +18,7 @@ use encaisse::import::{ImportChanges, ImportIssue, ImportOutcome, ImportPreview}
 use encaisse::ledger::{ClientSummary, MatchOutcome};
 use encaisse::model::{Client, ClientKind};
 use encaisse::money::{plain_cents, Money};
+use encaisse::reminders::{DayWork, SessionOutlook};
 
 /// An error as the UI sees it: branch on `code`, show `message`.
 #[derive(Debug, Serialize, TS)]
@@ -629,254 +630,23 @@ pub struct FollowUpFilterDto {
     pub due_now_only: bool,
 }
 
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct FollowUpRowDto {
-    pub invoice_id: String,
-    pub client_id: String,
-    pub client_code: String,
-    pub client_name: String,
-    pub segment: String,
-    pub number: String,
-    pub issue_date: String,
-    pub due_date: String,
-    pub days_late: String,
-    pub amount: Money,
-    pub open: Money,
-    pub disputed: Money,
-    pub last_step: String,
-    pub last_step_name: String,
-    pub last_date: Option<String>,
-    pub next_step: Option<String>,
-    pub next_step_name: String,
-    pub next_channel: Option<String>,
-    pub next_date: Option<String>,
-    pub due_now: bool,
-    pub held: Option<String>,
-    pub promise: bool,
-    pub dispute: bool,
-    pub paused: bool,
-    pub collection: bool,
-}
-
-impl From<encaisse::reminders::FollowUpRow> for FollowUpRowDto {
-    fn from(r: encaisse::reminders::FollowUpRow) -> Self {
-        FollowUpRowDto {
-            invoice_id: r.invoice_id.to_string(),
-            client_id: r.client_id.to_string(),
-            client_code: r.client_code,
-            client_name: r.client_name,
-            segment: r.segment,
-            number: r.number,
-            issue_date: iso(r.issue_date),
-            due_date: iso(r.due_date),
-            days_late: r.days_late.to_string(),
-            disputed: Money::new(r.disputed_cents, r.open.currency),
-            amount: r.amount,
-            open: r.open,
-            last_step: r.last_step.to_string(),
-            last_step_name: r.last_step_name,
-            last_date: r.last_date.map(iso),
-            next_step: r.next_step.map(|s| s.to_string()),
-            next_step_name: r.next_step_name,
-            next_channel: r.next_channel.map(|c| c.as_str().to_string()),
-            next_date: r.next_date.map(iso),
-            due_now: r.due_now,
-            held: r.held,
-            promise: r.promise,
-            dispute: r.dispute,
-            paused: r.paused,
-            collection: r.collection,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct LevelDto {
-    pub step: String,
-    pub name: String,
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct FollowUpPageDto {
-    pub as_of: String,
-    pub rows: Vec<FollowUpRowDto>,
-    pub total_count: String,
-    pub total_open: Vec<Money>,
-    pub levels: Vec<LevelDto>,
-    pub buckets: Vec<String>,
-}
-
-impl From<encaisse::reminders::FollowUpPage> for FollowUpPageDto {
-    fn from(p: encaisse::reminders::FollowUpPage) -> Self {
-        FollowUpPageDto {
-            as_of: iso(p.as_of),
-            rows: p.rows.into_iter().map(Into::into).collect(),
-            total_count: p.total_count.to_string(),
-            total_open: p.total_open,
-            levels: p
-                .levels
-                .into_iter()
-                .map(|(step, name)| LevelDto {
-                    step: step.to_string(),
-                    name,
-                })
-                .collect(),
-            buckets: p.buckets,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct WorkInvoiceDto {
-    pub id: String,
-    pub number: String,
-    pub due_date: String,
-    pub days_late: String,
-    pub remindable: Money,
-}
-
-/// One communication to make.
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct WorkRowDto {
-    pub client_id: String,
-    pub client_code: String,
-    pub client_name: String,
-    pub email: String,
-    pub phone: String,
-    pub step: String,
-    pub step_name: String,
-    pub channel: String,
-    pub template: String,
-    pub total: Money,
-    pub invoices: Vec<WorkInvoiceDto>,
-    pub due_since: String,
-    pub pay_by: String,
-    pub last_step: String,
-    pub last_date: Option<String>,
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct HeldDto {
-    pub client_id: String,
-    pub client_name: String,
-    pub reason: String,
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct PromiseDto {
-    pub id: String,
-    pub client_id: String,
-    pub client_name: String,
-    pub amount: Money,
-    pub made_on: String,
-    pub due: String,
-    pub note: String,
-    pub paid: Money,
-    /// `running`, `kept`, `broken`, `cancelled`.
-    pub status: String,
-}
-
-impl From<encaisse::reminders::PromiseView> for PromiseDto {
-    fn from(p: encaisse::reminders::PromiseView) -> Self {
-        PromiseDto {
-            id: p.id.to_string(),
-            client_id: p.client_id.to_string(),
-            client_name: p.client_name,
-            paid: Money::new(p.paid_cents, p.amount.currency),
-            amount: p.amount,
-            made_on: iso(p.made_on),
-            due: iso(p.due),
-            note: p.note,
-            status: serde_json::to_value(p.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-        }
-    }
-}
-
 /// The day's work, and what the next reminder session will hold.
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct DayWorkDto {
-    pub as_of: String,
-    pub rows: Vec<WorkRowDto>,
-    pub held: Vec<HeldDto>,
-    pub promises_due: Vec<PromiseDto>,
-    pub broken_promises: Vec<PromiseDto>,
-    pub global_pause: Option<String>,
-    pub next_session: Option<String>,
-    /// Communications and amount of the next session.
-    pub next_session_count: String,
-    pub next_session_total: Vec<Money>,
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub work: DayWork,
+    pub next_session: Option<SessionOutlook>,
+    /// The reminder days, as set in Paramètres (`1, 15`).
     pub reminder_days: String,
 }
 
 impl DayWorkDto {
-    pub fn new(
-        w: encaisse::reminders::DayWork,
-        next: Option<encaisse::reminders::SessionOutlook>,
-        days: &[u32],
-    ) -> Self {
+    pub fn new(work: DayWork, next_session: Option<SessionOutlook>, days: &[u32]) -> Self {
         DayWorkDto {
-            as_of: iso(w.as_of),
-            rows: w
-                .rows
-                .into_iter()
-                .map(|r| WorkRowDto {
-                    client_id: r.client_id.to_string(),
-                    client_code: r.client_code,
-                    client_name: r.client_name,
-                    email: r.email,
-                    phone: r.phone,
-                    step: r.step.to_string(),
-                    step_name: r.step_name,
-                    channel: r.channel.as_str().to_string(),
-                    template: r.template,
-                    total: r.total,
-                    invoices: r
-                        .invoices
-                        .into_iter()
-                        .map(|i| WorkInvoiceDto {
-                            id: i.id.to_string(),
-                            number: i.number,
-                            due_date: iso(i.due_date),
-                            days_late: i.days_late.to_string(),
-                            remindable: Money::new(i.remindable_cents, r.total.currency),
-                        })
-                        .collect(),
-                    due_since: iso(r.due_since),
-                    pay_by: iso(r.pay_by),
-                    last_step: r.last_step.to_string(),
-                    last_date: r.last_date.map(iso),
-                })
-                .collect(),
-            held: w
-                .held
-                .into_iter()
-                .map(|h| HeldDto {
-                    client_id: h.client_id.to_string(),
-                    client_name: h.client_name,
-                    reason: h.reason,
-                })
-                .collect(),
-            promises_due: w.promises_due.into_iter().map(Into::into).collect(),
-            broken_promises: w.broken_promises.into_iter().map(Into::into).collect(),
-            global_pause: w.global_pause.map(iso),
-            next_session: next.as_ref().map(|n| iso(n.date)),
-            next_session_count: next
-                .as_ref()
-                .map(|n| n.communications)
-                .unwrap_or(0)
-                .to_string(),
-            next_session_total: next.map(|n| n.total).unwrap_or_default(),
+            work,
+            next_session,
             reminder_days: days
                 .iter()
                 .map(u32::to_string)

@@ -147,18 +147,14 @@ pub struct EmailBatchDto {
     pub smtp_ready: bool,
 }
 
-fn ids(list: &[String]) -> Res<Vec<i64>> {
-    list.iter().map(|s| parse_id(s)).collect()
-}
-
 #[tauri::command(async)]
 pub fn email_preview(
     state: State<'_, App>,
-    invoice_ids: Vec<String>,
+    invoice_ids: Vec<i64>,
     as_of: String,
 ) -> Res<EmailBatchDto> {
     let ledger = state.ledger()?;
-    let emails = ledger.emails_for_invoices(&ids(&invoice_ids)?, parse_date(&as_of)?)?;
+    let emails = ledger.emails_for_invoices(&invoice_ids, parse_date(&as_of)?)?;
     Ok(EmailBatchDto {
         smtp_ready: ledger.smtp_settings()?.is_some(),
         emails: emails
@@ -232,7 +228,7 @@ fn send_round(
 pub fn send_emails(
     app: AppHandle,
     state: State<'_, App>,
-    invoice_ids: Vec<String>,
+    invoice_ids: Vec<i64>,
     as_of: String,
 ) -> Res<SendOutcomeDto> {
     let as_of = parse_date(&as_of)?;
@@ -244,7 +240,7 @@ pub fn send_emails(
                 "aucun serveur d'envoi : réglez-le dans Paramètres › E-mail, ou enregistrez les e-mails (.eml)",
             )
         })?;
-        let emails = ledger.emails_for_invoices(&ids(&invoice_ids)?, as_of)?;
+        let emails = ledger.emails_for_invoices(&invoice_ids, as_of)?;
         if emails.is_empty() {
             return Err(IpcError::new(
                 "invalid",
@@ -267,14 +263,14 @@ pub fn send_emails(
 #[tauri::command(async)]
 pub fn save_emails(
     state: State<'_, App>,
-    invoice_ids: Vec<String>,
+    invoice_ids: Vec<i64>,
     as_of: String,
 ) -> Res<Option<LettersSavedDto>> {
     let as_of = parse_date(&as_of)?;
     let (emails, identity) = {
         let ledger = state.ledger()?;
         (
-            ledger.emails_for_invoices(&ids(&invoice_ids)?, as_of)?,
+            ledger.emails_for_invoices(&invoice_ids, as_of)?,
             ledger.mail_identity()?,
         )
     };

@@ -21,6 +21,7 @@ use crate::money::Currency;
 /// How a step reaches the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Channel {
     /// A phone call to make (a task for the user).
     Call,

@@ -263,6 +263,7 @@ impl std::ops::Index<usize> for Numbers {
 
 /// One invoice in a communication to make.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct WorkInvoice {
     pub id: i64,
     pub number: String,
@@ -275,6 +276,7 @@ pub struct WorkInvoice {
 
 /// A communication to make today, with what the user needs to see.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct WorkRow {
     pub client_id: i64,
     pub client_code: String,
@@ -299,6 +301,7 @@ pub struct WorkRow {
 
 /// A client with something overdue but nothing to do today, and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct HeldRow {
     pub client_id: i64,
     pub client_code: String,
@@ -309,6 +312,7 @@ pub struct HeldRow {
 /// The state of a promise on a day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum PromiseStatus {
     Running,
     Kept,
@@ -318,6 +322,7 @@ pub enum PromiseStatus {
 
 /// A payment promise as of a day.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct PromiseView {
     pub id: i64,
     pub client_id: i64,
@@ -333,6 +338,7 @@ pub struct PromiseView {
 
 /// The day's work.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct DayWork {
     pub as_of: Date,
     pub rows: Vec<WorkRow>,
@@ -1280,6 +1286,7 @@ pub struct FollowUpFilter {
 
 /// One unpaid invoice in the Relances table.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct FollowUpRow {
     pub invoice_id: i64,
     pub client_id: i64,
@@ -1315,6 +1322,7 @@ pub struct FollowUpRow {
 
 /// A filtered page of the Relances table.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct FollowUpPage {
     pub as_of: Date,
     pub rows: Vec<FollowUpRow>,
@@ -1712,6 +1720,7 @@ pub fn parse_reminder_days(text: &str) -> Result<Vec<u32>> {
 
 /// What the next reminder session will hold (C8).
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SessionOutlook {
     pub date: Date,
     /// Communications to make that day.

@@ -26,7 +26,7 @@ import type { ScenarioDto } from './bindings/ScenarioDto';
 import type { TimelineEventDto } from './bindings/TimelineEventDto';
 import type { WaiversDto } from './bindings/WaiversDto';
 import type { FollowUpFilterDto } from './bindings/FollowUpFilterDto';
-import type { FollowUpPageDto } from './bindings/FollowUpPageDto';
+import type { FollowUpPage } from './bindings/FollowUpPage';
 import type { ImportOutcomeDto } from './bindings/ImportOutcomeDto';
 import type { ImportPreviewDto } from './bindings/ImportPreviewDto';
 import type { ImportRecordDto } from './bindings/ImportRecordDto';
@@ -121,21 +121,21 @@ export const api = {
   importHistory: () => call<ImportRecordDto[]>('import_history'),
   freshness: (asOf: string) => call<FreshnessDto>('freshness', { asOf }),
   cancelWork: () => call<null>('cancel_work'),
-  followUp: (asOf: string, filter: FollowUpFilterDto) => call<FollowUpPageDto>('follow_up', { asOf, filter }),
+  followUp: (asOf: string, filter: FollowUpFilterDto) => call<FollowUpPage>('follow_up', { asOf, filter }),
   dayWork: (asOf: string) => call<DayWorkDto>('day_work', { asOf }),
-  recordSelection: (invoiceIds: string[], date: string, note: string) =>
-    call<string[]>('record_selection', { invoiceIds, date, note }),
-  setLevel: (invoiceIds: string[], step: string, date: string, note: string) =>
-    call<string[]>('set_level', { invoiceIds, step, date, note }),
-  recordCall: (clientId: string, step: string, date: string, outcome: string, note: string) =>
-    call<string>('record_call', { clientId, step, date, outcome, note }),
-  addPromise: (clientId: string, amount: string, madeOn: string, due: string, note: string) =>
-    call<string>('add_promise', { clientId, amount, madeOn, due, note }),
-  addDispute: (invoiceId: string, amount: string, reason: string, date: string) =>
-    call<string>('add_dispute', { invoiceId, amount, reason, date }),
-  addPause: (scope: 'invoice' | 'client' | 'all', id: string, until: string, reason: string) =>
-    call<string>('add_pause', { scope, id, until, reason }),
-  saveLetters: (invoiceIds: string[], asOf: string, merged: boolean) =>
+  recordSelection: (invoiceIds: number[], date: string, note: string) =>
+    call<number[]>('record_selection', { invoiceIds, date, note }),
+  setLevel: (invoiceIds: number[], step: string, date: string, note: string) =>
+    call<number[]>('set_level', { invoiceIds, step, date, note }),
+  recordCall: (clientId: number, step: number, date: string, outcome: string, note: string) =>
+    call<number>('record_call', { clientId, step, date, outcome, note }),
+  addPromise: (clientId: number, amount: string, madeOn: string, due: string, note: string) =>
+    call<number>('add_promise', { clientId, amount, madeOn, due, note }),
+  addDispute: (invoiceId: number, amount: string, reason: string, date: string) =>
+    call<number>('add_dispute', { invoiceId, amount, reason, date }),
+  addPause: (scope: 'invoice' | 'client' | 'all', id: number | null, until: string, reason: string) =>
+    call<number>('add_pause', { scope, id, until, reason }),
+  saveLetters: (invoiceIds: number[], asOf: string, merged: boolean) =>
     call<LettersSavedDto | null>('save_letters', { invoiceIds, asOf, merged }),
   templates: () => call<TemplateInfoDto[]>('templates'),
   templateSource: (language: string, key: string, kind: string) => call<string>('template_source', { language, key, kind }),
@@ -166,9 +166,9 @@ export const api = {
   smtpSettings: () => call<SmtpStatusDto>('smtp_settings'),
   saveSmtpSettings: (settings: SmtpSettingsDto, password: string) => call<string>('save_smtp_settings', { settings, password }),
   testSmtp: (settings: SmtpSettingsDto, password: string) => call<string>('test_smtp', { settings, password }),
-  emailPreview: (invoiceIds: string[], asOf: string) => call<EmailBatchDto>('email_preview', { invoiceIds, asOf }),
-  sendEmails: (invoiceIds: string[], asOf: string) => call<SendOutcomeDto>('send_emails', { invoiceIds, asOf }),
-  saveEmails: (invoiceIds: string[], asOf: string) => call<LettersSavedDto | null>('save_emails', { invoiceIds, asOf }),
+  emailPreview: (invoiceIds: number[], asOf: string) => call<EmailBatchDto>('email_preview', { invoiceIds, asOf }),
+  sendEmails: (invoiceIds: number[], asOf: string) => call<SendOutcomeDto>('send_emails', { invoiceIds, asOf }),
+  saveEmails: (invoiceIds: number[], asOf: string) => call<LettersSavedDto | null>('save_emails', { invoiceIds, asOf }),
   outbox: () => call<OutboxEntryDto[]>('outbox'),
   outboxDecide: (id: string, decision: 'retry' | 'cancel' | 'confirm') => call<null>('outbox_decide', { id, decision }),
   outboxSendNow: () => call<SendOutcomeDto>('outbox_send_now'),
