@@ -10,7 +10,7 @@ use tauri::{AppHandle, Emitter, State};
 use crate::dto::*;
 use crate::state::App;
 use encaisse::aging::{AgedBalance, AgedInvoice, AgingPolicy};
-use encaisse::import::{self, csv::Field};
+use encaisse::import::{self, csv::Field, Freshness, ImportOutcome, ImportPreview, ImportRecord};
 use encaisse::ledger::{InvoiceFilter, InvoicePage, NewPayment};
 use encaisse::model::{Allocation, Payment};
 use encaisse::money::{parse_money, Currency};
@@ -402,7 +402,7 @@ pub fn import_analyze(
     path: String,
     kind: String,
     mapping: Vec<CsvColumnDto>,
-) -> Res<ImportPreviewDto> {
+) -> Res<ImportPreview> {
     // Three steps, each announced: reading, the lines, the ledger.
     let step = |done: usize| {
         let _ = app.emit(
@@ -460,7 +460,7 @@ pub fn import_analyze(
         .pending_import
         .lock()
         .map_err(|_| IpcError::new("internal", "import indisponible"))? = Some(plan);
-    Ok(preview.into())
+    Ok(preview)
 }
 
 /// Writes the analysed file in one transaction, with the payment terms the
@@ -472,7 +472,7 @@ pub fn import_commit(
     state: State<'_, App>,
     terms: Vec<TermsDto>,
     openings: Vec<OpeningDecisionDto>,
-) -> Res<ImportOutcomeDto> {
+) -> Res<ImportOutcome> {
     let plan = state
         .pending_import
         .lock()
@@ -529,25 +529,20 @@ pub fn import_commit(
         .commit_import_with(&plan, &options, &mut progress);
     drop(plan);
     encaisse::store::release_freed_memory();
-    Ok(outcome?.into())
+    Ok(outcome?)
 }
 
 /// The imports, newest first, each with what it changed.
 #[tauri::command(async)]
-pub fn import_history(state: State<'_, App>) -> Res<Vec<ImportRecordDto>> {
-    Ok(state
-        .ledger()?
-        .import_history()?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+pub fn import_history(state: State<'_, App>) -> Res<Vec<ImportRecord>> {
+    Ok(state.ledger()?.import_history()?)
 }
 
 /// Whether the ledger's data is current enough for a session on `as_of`.
 #[tauri::command(async)]
-pub fn freshness(state: State<'_, App>, as_of: String) -> Res<FreshnessDto> {
+pub fn freshness(state: State<'_, App>, as_of: String) -> Res<Freshness> {
     let day = parse_date(&as_of)?;
-    Ok(state.ledger()?.freshness(day)?.into())
+    Ok(state.ledger()?.freshness(day)?)
 }
 
 /// Asks the running long task to stop (it rolls back).

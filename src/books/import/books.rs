@@ -88,6 +88,7 @@ impl OpeningChoices {
 /// Which way opening entries meet the ledger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Direction {
     /// The file's opening lines meet items of an earlier period.
     Forward,
@@ -98,6 +99,7 @@ pub enum Direction {
 /// How a customer's opening entries stand against the ledger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum OpeningState {
     /// The amounts agree: the opening lines carry the ledger's items.
     Carried,
@@ -107,6 +109,7 @@ pub enum OpeningState {
 
 /// One customer's opening entries against the ledger, for the preview.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct OpeningCheck {
     pub client_code: String,
     pub client_name: String,
@@ -127,6 +130,7 @@ pub struct OpeningCheck {
 
 /// An amount per currency, as kept in an import's summary.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Total {
     pub currency: Currency,
     pub cents: i64,
@@ -134,6 +138,7 @@ pub struct Total {
 
 /// An invoice an import changed, for the summary.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct InvoiceChange {
     pub number: String,
     pub client_code: String,
@@ -155,6 +160,7 @@ const LISTED: usize = 500;
 /// What an import changed in the ledger. Kept with the import.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ImportChanges {
     /// The period of the FEC, as `AAAA-MM-JJ`.
     pub period_start: Option<String>,
@@ -1447,6 +1453,7 @@ pub(crate) const STALE_AFTER_SETTING: &str = "stale_after_days";
 
 /// How current the ledger is, for a reminder session on a given day.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Freshness {
     /// The date the ledger's data runs to: the last entry date of the
     /// newest FEC, the day of a CSV import, a payment recorded by hand.

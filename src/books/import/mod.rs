@@ -30,6 +30,7 @@ use crate::store::Ledger;
 
 /// A problem found in a file, with where it is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ImportIssue {
     /// 1-based line number; 0 for the whole file.
     pub line: usize,
@@ -95,6 +96,7 @@ pub(crate) fn cap_issues(issues: &mut Vec<ImportIssue>, beyond: &mut usize) {
 /// Which importer produced a plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum ImportKind {
     Fec,
     Csv,
@@ -207,6 +209,7 @@ pub struct ImportPlan {
 
 /// One client in the preview, with the terms that will set its due dates.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct PreviewClient {
     pub code: String,
     pub name: String,
@@ -219,6 +222,7 @@ pub struct PreviewClient {
 
 /// What the user sees before accepting an import.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ImportPreview {
     pub kind: ImportKind,
     pub file_name: String,
@@ -247,6 +251,7 @@ pub struct ImportPreview {
 /// What a committed import wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ImportOutcome {
     pub clients_created: usize,
     /// Existing client files completed or updated by the file's details.
@@ -271,6 +276,7 @@ pub struct ImportOptions {
 
 /// One import of the ledger's history, with what it changed.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ImportRecord {
     pub id: i64,
     pub kind: String,

@@ -27,10 +27,10 @@ import type { TimelineEventDto } from './bindings/TimelineEventDto';
 import type { WaiversDto } from './bindings/WaiversDto';
 import type { FollowUpFilterDto } from './bindings/FollowUpFilterDto';
 import type { FollowUpPage } from './bindings/FollowUpPage';
-import type { ImportOutcomeDto } from './bindings/ImportOutcomeDto';
-import type { ImportPreviewDto } from './bindings/ImportPreviewDto';
-import type { ImportRecordDto } from './bindings/ImportRecordDto';
-import type { FreshnessDto } from './bindings/FreshnessDto';
+import type { ImportOutcome } from './bindings/ImportOutcome';
+import type { ImportPreview } from './bindings/ImportPreview';
+import type { ImportRecord } from './bindings/ImportRecord';
+import type { Freshness } from './bindings/Freshness';
 import type { OpeningDecisionDto } from './bindings/OpeningDecisionDto';
 import type { InvoiceFilterDto } from './bindings/InvoiceFilterDto';
 import type { InvoicePage } from './bindings/InvoicePage';
@@ -115,11 +115,11 @@ export const api = {
   dossierRemove: (name: string) => call<null>('dossier_remove', { name }),
   csvSample: (path: string) => call<CsvSampleDto>('csv_sample', { path }),
   importAnalyze: (path: string, kind: 'fec' | 'csv', mapping: CsvColumnDto[]) =>
-    call<ImportPreviewDto>('import_analyze', { path, kind, mapping }),
+    call<ImportPreview>('import_analyze', { path, kind, mapping }),
   importCommit: (terms: TermsDto[], openings: OpeningDecisionDto[]) =>
-    call<ImportOutcomeDto>('import_commit', { terms, openings }),
-  importHistory: () => call<ImportRecordDto[]>('import_history'),
-  freshness: (asOf: string) => call<FreshnessDto>('freshness', { asOf }),
+    call<ImportOutcome>('import_commit', { terms, openings }),
+  importHistory: () => call<ImportRecord[]>('import_history'),
+  freshness: (asOf: string) => call<Freshness>('freshness', { asOf }),
   cancelWork: () => call<null>('cancel_work'),
   followUp: (asOf: string, filter: FollowUpFilterDto) => call<FollowUpPage>('follow_up', { asOf, filter }),
   dayWork: (asOf: string) => call<DayWorkDto>('day_work', { asOf }),
