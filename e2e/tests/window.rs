@@ -775,6 +775,44 @@ async fn letters_downloaded_from_the_relances_screen_are_zipped_and_recorded() {
         page.rows.iter().all(|r| r.last_step == 5),
         "both moved to the formal notice"
     );
+    // In the client file: the formal notice's tracking number, and a score
+    // set by hand.
+    app.click("[data-nav=clients]").await;
+    app.click("[data-testid=client-name]").await;
+    app.wait("[data-testid=lrar-number]").await;
+    // The formal notice's tracking number and a score set by hand.
+    app.set_value("[data-testid=lrar-number]", "1A 123 456 7890 1")
+        .await;
+    app.click("[data-testid=lrar-save]").await;
+    app.text_until("[data-testid=notice]", |t| t.contains("Enregistré"))
+        .await;
+    app.set_value("[data-testid=score-input]", "35").await;
+    app.client
+        .execute(
+            "document.querySelector('[data-testid=score-save]').click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let core = encaisse::Ledger::open(&ledger).unwrap();
+        let l1 = core.client_by_code("L1").unwrap().id;
+        let number = core
+            .timeline(l1, today)
+            .unwrap()
+            .into_iter()
+            .find_map(|e| e.registered)
+            .map(|r| r.number);
+        let manual = core.reliability(l1, today).unwrap().manual;
+        if number.as_deref() == Some("1A 123 456 7890 1")
+            && manual.as_ref().map(|m| m.0) == Some(35)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{number:?} {manual:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     app.close().await;
 }
 

@@ -14,6 +14,7 @@ use encaisse::import::{self, csv::Field, Freshness, ImportOutcome, ImportPreview
 use encaisse::ledger::{InvoiceFilter, InvoicePage, NewPayment};
 use encaisse::model::{Allocation, Payment};
 use encaisse::money::{parse_money, Currency};
+use encaisse::reliability::{Reliability, TimelineEvent};
 use encaisse::reminders::FollowUpPage;
 
 type Res<T> = Result<T, IpcError>;
@@ -735,11 +736,10 @@ pub fn set_reminder_days(state: State<'_, App>, days: String) -> Res<String> {
 // ---- Reliability, timeline, scenarios, rates, waivers ----
 
 #[tauri::command(async)]
-pub fn reliability(state: State<'_, App>, client_id: String, as_of: String) -> Res<ReliabilityDto> {
+pub fn reliability(state: State<'_, App>, client_id: String, as_of: String) -> Res<Reliability> {
     Ok(state
         .ledger()?
-        .reliability(parse_id(&client_id)?, parse_date(&as_of)?)?
-        .into())
+        .reliability(parse_id(&client_id)?, parse_date(&as_of)?)?)
 }
 
 /// Sets the score by hand; an empty score removes it.
@@ -761,13 +761,10 @@ pub fn timeline(
     state: State<'_, App>,
     client_id: String,
     as_of: String,
-) -> Res<Vec<TimelineEventDto>> {
+) -> Res<Vec<TimelineEvent>> {
     Ok(state
         .ledger()?
-        .timeline(parse_id(&client_id)?, parse_date(&as_of)?)?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+        .timeline(parse_id(&client_id)?, parse_date(&as_of)?)?)
 }
 
 #[tauri::command(async)]
@@ -1078,12 +1075,12 @@ pub fn window_test_print(state: State<'_, App>) -> Res<Option<String>> {
 #[tauri::command(async)]
 pub fn set_registered_post(
     state: State<'_, App>,
-    reminder_id: String,
+    reminder_id: i64,
     number: String,
     acknowledged_on: String,
 ) -> Res<()> {
     Ok(state.ledger()?.set_registered_post(
-        parse_id(&reminder_id)?,
+        reminder_id,
         &number,
         optional_date(&Some(acknowledged_on))?,
     )?)

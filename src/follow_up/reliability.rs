@@ -18,6 +18,7 @@ use crate::store::Ledger;
 
 /// A client's payment behaviour and its score.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Reliability {
     pub client_id: i64,
     /// Invoices fully paid, and how many of them after their due date.
@@ -41,6 +42,7 @@ pub struct Reliability {
 
 /// One event of a client's history.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct TimelineEvent {
     pub date: Date,
     /// `invoice`, `credit_note`, `payment`, `reminder`, `call`, `level`,
@@ -56,6 +58,7 @@ pub struct TimelineEvent {
 
 /// A registered letter's tracking.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RegisteredPost {
     pub reminder_id: i64,
     pub number: String,

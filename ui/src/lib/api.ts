@@ -21,9 +21,9 @@ import type { TemplatePreviewDto } from './bindings/TemplatePreviewDto';
 import type { PortfolioDto } from './bindings/PortfolioDto';
 import type { RatesImportDto } from './bindings/RatesImportDto';
 import type { RateTablesDto } from './bindings/RateTablesDto';
-import type { ReliabilityDto } from './bindings/ReliabilityDto';
+import type { Reliability } from './bindings/Reliability';
 import type { ScenarioDto } from './bindings/ScenarioDto';
-import type { TimelineEventDto } from './bindings/TimelineEventDto';
+import type { TimelineEvent } from './bindings/TimelineEvent';
 import type { WaiversDto } from './bindings/WaiversDto';
 import type { FollowUpFilterDto } from './bindings/FollowUpFilterDto';
 import type { FollowUpPage } from './bindings/FollowUpPage';
@@ -144,15 +144,15 @@ export const api = {
   saveTemplate: (language: string, key: string, kind: string, source: string) =>
     call<null>('save_template', { language, key, kind, source }),
   resetTemplate: (language: string, key: string, kind: string) => call<null>('reset_template', { language, key, kind }),
-  setRegisteredPost: (reminderId: string, number: string, acknowledgedOn: string) =>
+  setRegisteredPost: (reminderId: number, number: string, acknowledgedOn: string) =>
     call<null>('set_registered_post', { reminderId, number, acknowledgedOn }),
   windowOffsets: () => call<string[]>('window_offsets'),
   setWindowOffsets: (dx: string, dy: string) => call<null>('set_window_offsets', { dx, dy }),
   windowTestPrint: () => call<string | null>('window_test_print'),
   setReminderDays: (days: string) => call<string>('set_reminder_days', { days }),
-  reliability: (clientId: string, asOf: string) => call<ReliabilityDto>('reliability', { clientId, asOf }),
+  reliability: (clientId: string, asOf: string) => call<Reliability>('reliability', { clientId, asOf }),
   setScore: (clientId: string, score: string, note: string) => call<null>('set_score', { clientId, score, note }),
-  timeline: (clientId: string, asOf: string) => call<TimelineEventDto[]>('timeline', { clientId, asOf }),
+  timeline: (clientId: string, asOf: string) => call<TimelineEvent[]>('timeline', { clientId, asOf }),
   scenarios: () => call<ScenarioDto[]>('scenarios'),
   saveScenarios: (scenarios: ScenarioDto[]) => call<null>('save_scenarios', { scenarios }),
   resetScenarios: () => call<null>('reset_scenarios'),
