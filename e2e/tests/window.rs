@@ -235,6 +235,36 @@ async fn the_demo_ledger_fills_the_dashboard_and_the_aged_balance() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     app.shot("payments").await;
+    // A payment recorded by hand, matched to the client's invoice of the
+    // same amount.
+    let open = core
+        .invoices(&encaisse::ledger::InvoiceFilter {
+            status: Some("open".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .rows
+        .remove(0);
+    let before = core.payments(Some(open.client_id)).unwrap().len();
+    app.set_value("[data-testid=payment-client]", &open.client_id.to_string())
+        .await;
+    app.set_value(
+        "[data-testid=payment-amount]",
+        &format_cents_fr(open.open_cents),
+    )
+    .await;
+    app.client
+        .execute(
+            "document.querySelector('[data-testid=payment-record]').click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.text_until("[data-testid=notice]", |t| t.contains("Lettré"))
+        .await;
+    let payments = core.payments(Some(open.client_id)).unwrap();
+    assert_eq!(payments.len(), before + 1);
+    assert_eq!(core.invoice(open.id).unwrap().open_cents, 0, "matched");
     app.close().await;
 }
 

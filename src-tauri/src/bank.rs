@@ -36,7 +36,7 @@ pub struct BankInvoiceDto {
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct BankProposalDto {
-    pub client_id: String,
+    pub client_id: i64,
     pub client_code: String,
     pub client_name: String,
     pub invoices: Vec<BankInvoiceDto>,
@@ -164,7 +164,7 @@ fn proposal_dto(ledger: &Ledger, p: &bank::Proposal) -> Res<BankProposalDto> {
         })
         .collect::<Res<Vec<_>>>()?;
     Ok(BankProposalDto {
-        client_id: p.client_id.to_string(),
+        client_id: p.client_id,
         client_code: client.code,
         client_name: client.name,
         invoices,
@@ -236,12 +236,12 @@ pub fn bank_confirm_sure(state: State<'_, App>) -> Res<BankConfirmedDto> {
 pub fn bank_confirm(
     state: State<'_, App>,
     line_id: String,
-    client_id: String,
+    client_id: i64,
     invoice_ids: Vec<i64>,
 ) -> Res<String> {
     Ok(state
         .ledger()?
-        .confirm_bank_line(parse_id(&line_id)?, parse_id(&client_id)?, &invoice_ids)?
+        .confirm_bank_line(parse_id(&line_id)?, client_id, &invoice_ids)?
         .to_string())
 }
 

@@ -11,7 +11,7 @@ use crate::dto::*;
 use crate::state::App;
 use encaisse::aging::{AgedBalance, AgedInvoice, AgingPolicy};
 use encaisse::import::{self, csv::Field, Freshness, ImportOutcome, ImportPreview, ImportRecord};
-use encaisse::ledger::{InvoiceFilter, InvoicePage, NewPayment};
+use encaisse::ledger::{ClientSummary, InvoiceFilter, InvoicePage, NewPayment};
 use encaisse::model::{Allocation, Payment};
 use encaisse::money::{parse_money, Currency};
 use encaisse::reliability::{Reliability, TimelineEvent};
@@ -193,24 +193,19 @@ pub fn clients(
     state: State<'_, App>,
     as_of: String,
     search: Option<String>,
-) -> Res<Vec<ClientRowDto>> {
+) -> Res<Vec<ClientSummary>> {
     let as_of = parse_date(&as_of)?;
-    Ok(state
-        .ledger()?
-        .clients(as_of, search.as_deref())?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+    Ok(state.ledger()?.clients(as_of, search.as_deref())?)
 }
 
 #[tauri::command(async)]
-pub fn client(state: State<'_, App>, id: String) -> Res<ClientDto> {
-    Ok(state.ledger()?.client(parse_id(&id)?)?.into())
+pub fn client(state: State<'_, App>, id: i64) -> Res<ClientDto> {
+    Ok(state.ledger()?.client(id)?.into())
 }
 
 /// Creates or updates a client file; returns its id.
 #[tauri::command(async)]
-pub fn save_client(state: State<'_, App>, client: ClientDto) -> Res<String> {
+pub fn save_client(state: State<'_, App>, client: ClientDto) -> Res<i64> {
     let client = encaisse::model::Client::try_from(client)?;
     let ledger = state.ledger()?;
     if client.id != 0 {
@@ -219,18 +214,13 @@ pub fn save_client(state: State<'_, App>, client: ClientDto) -> Res<String> {
             return Err(IpcError::new("invalid", "le code client ne se modifie pas : il relie le client à ses factures et à la comptabilité"));
         }
     }
-    Ok(ledger.upsert_client(&client)?.to_string())
+    Ok(ledger.upsert_client(&client)?)
 }
 
 #[tauri::command(async)]
 pub fn invoices(state: State<'_, App>, filter: InvoiceFilterDto) -> Res<InvoicePage> {
     let f = InvoiceFilter {
-        client_id: filter
-            .client_id
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .map(parse_id)
-            .transpose()?,
+        client_id: filter.client_id,
         status: filter.status,
         due_from: optional_date(&filter.due_from)?,
         due_to: optional_date(&filter.due_to)?,
@@ -243,13 +233,8 @@ pub fn invoices(state: State<'_, App>, filter: InvoiceFilterDto) -> Res<InvoiceP
 }
 
 #[tauri::command(async)]
-pub fn payments(state: State<'_, App>, client_id: Option<String>) -> Res<Vec<Payment>> {
-    let id = client_id
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(parse_id)
-        .transpose()?;
-    Ok(state.ledger()?.payments(id)?)
+pub fn payments(state: State<'_, App>, client_id: Option<i64>) -> Res<Vec<Payment>> {
+    Ok(state.ledger()?.payments(client_id)?)
 }
 
 /// Records a payment, matched automatically if asked.
@@ -261,7 +246,9 @@ pub fn record_payment(state: State<'_, App>, payment: NewPaymentDto) -> Res<Matc
         &payment.currency
     })?;
     let new = NewPayment {
-        client_id: parse_id(&payment.client_id)?,
+        client_id: payment
+            .client_id
+            .ok_or_else(|| IpcError::new("invalid", "choisissez le client qui a payé"))?,
         date: parse_date(&payment.date)?,
         amount: parse_money(&payment.amount, currency)?,
         method: payment.method,
@@ -736,35 +723,27 @@ pub fn set_reminder_days(state: State<'_, App>, days: String) -> Res<String> {
 // ---- Reliability, timeline, scenarios, rates, waivers ----
 
 #[tauri::command(async)]
-pub fn reliability(state: State<'_, App>, client_id: String, as_of: String) -> Res<Reliability> {
+pub fn reliability(state: State<'_, App>, client_id: i64, as_of: String) -> Res<Reliability> {
     Ok(state
         .ledger()?
-        .reliability(parse_id(&client_id)?, parse_date(&as_of)?)?)
+        .reliability(client_id, parse_date(&as_of)?)?)
 }
 
 /// Sets the score by hand; an empty score removes it.
 #[tauri::command(async)]
-pub fn set_score(state: State<'_, App>, client_id: String, score: String, note: String) -> Res<()> {
+pub fn set_score(state: State<'_, App>, client_id: i64, score: String, note: String) -> Res<()> {
     let score = match non_empty(&score) {
         Some(s) => Some(s.parse::<u8>().map_err(|_| {
             IpcError::new("invalid", format!("note « {s} » : un nombre de 0 à 100"))
         })?),
         None => None,
     };
-    Ok(state
-        .ledger()?
-        .set_score(parse_id(&client_id)?, score, &note)?)
+    Ok(state.ledger()?.set_score(client_id, score, &note)?)
 }
 
 #[tauri::command(async)]
-pub fn timeline(
-    state: State<'_, App>,
-    client_id: String,
-    as_of: String,
-) -> Res<Vec<TimelineEvent>> {
-    Ok(state
-        .ledger()?
-        .timeline(parse_id(&client_id)?, parse_date(&as_of)?)?)
+pub fn timeline(state: State<'_, App>, client_id: i64, as_of: String) -> Res<Vec<TimelineEvent>> {
+    Ok(state.ledger()?.timeline(client_id, parse_date(&as_of)?)?)
 }
 
 #[tauri::command(async)]
@@ -829,12 +808,12 @@ pub fn reset_rate_tables(state: State<'_, App>) -> Res<()> {
 #[tauri::command(async)]
 pub fn set_client_waivers(
     state: State<'_, App>,
-    client_id: String,
+    client_id: i64,
     waive_interest: bool,
     waive_indemnity: bool,
 ) -> Res<()> {
     Ok(state.ledger()?.set_charge_terms(
-        Some(parse_id(&client_id)?),
+        Some(client_id),
         None,
         &encaisse::charges::ChargeTerms {
             waive_interest,
@@ -845,8 +824,8 @@ pub fn set_client_waivers(
 }
 
 #[tauri::command(async)]
-pub fn client_waivers(state: State<'_, App>, client_id: String) -> Res<WaiversDto> {
-    let t = state.ledger()?.client_charge_terms(parse_id(&client_id)?)?;
+pub fn client_waivers(state: State<'_, App>, client_id: i64) -> Res<WaiversDto> {
+    let t = state.ledger()?.client_charge_terms(client_id)?;
     Ok(WaiversDto {
         waive_interest: t.waive_interest,
         waive_indemnity: t.waive_indemnity,

@@ -14,7 +14,7 @@ use ts_rs::TS;
 
 use encaisse::aging::AgedBalance;
 use encaisse::dates;
-use encaisse::ledger::{ClientSummary, MatchOutcome};
+use encaisse::ledger::MatchOutcome;
 use encaisse::model::{Client, ClientKind};
 use encaisse::money::{plain_cents, Money};
 use encaisse::reminders::{DayWork, SessionOutlook};
@@ -57,11 +57,11 @@ pub struct AppInfoDto {
     pub today: String,
 }
 
-/// A client file. `id` is `""` for a new client.
+/// A client file as edited in its form. `id` is `null` for a new client.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct ClientDto {
-    pub id: String,
+    pub id: Option<i64>,
     pub code: String,
     pub name: String,
     pub contact: String,
@@ -89,7 +89,7 @@ pub struct ClientDto {
 impl From<Client> for ClientDto {
     fn from(c: Client) -> Self {
         ClientDto {
-            id: c.id.to_string(),
+            id: Some(c.id),
             code: c.code,
             name: c.name,
             contact: c.contact,
@@ -133,7 +133,7 @@ impl TryFrom<ClientDto> for Client {
             ),
         };
         Ok(Client {
-            id: if d.id.is_empty() { 0 } else { parse_id(&d.id)? },
+            id: d.id.unwrap_or(0),
             code: d.code,
             name: d.name,
             contact: d.contact,
@@ -168,46 +168,10 @@ pub fn parse_date(text: &str) -> Result<dates::Date, IpcError> {
     dates::parse_date(text).map_err(|m| IpcError::new("invalid", m))
 }
 
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct ClientRowDto {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-    pub city: String,
-    pub email: String,
-    pub segment: String,
-    pub kind: String,
-    pub terms_days: String,
-    pub open_invoices: String,
-    pub balance: Vec<Money>,
-    pub overdue: String,
-    pub do_not_remind: bool,
-}
-
-impl From<ClientSummary> for ClientRowDto {
-    fn from(s: ClientSummary) -> Self {
-        ClientRowDto {
-            id: s.client.id.to_string(),
-            code: s.client.code,
-            name: s.client.name,
-            city: s.client.city,
-            email: s.client.email,
-            segment: s.client.segment,
-            kind: s.client.kind.as_str().into(),
-            terms_days: s.client.terms_days.to_string(),
-            open_invoices: s.open_invoices.to_string(),
-            balance: s.balance,
-            overdue: plain_cents(s.overdue_cents),
-            do_not_remind: s.client.do_not_remind,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, TS)]
 #[ts(export)]
 pub struct InvoiceFilterDto {
-    pub client_id: Option<String>,
+    pub client_id: Option<i64>,
     pub status: Option<String>,
     pub due_from: Option<String>,
     pub due_to: Option<String>,
@@ -220,7 +184,8 @@ pub struct InvoiceFilterDto {
 #[derive(Debug, Deserialize, TS)]
 #[ts(export)]
 pub struct NewPaymentDto {
-    pub client_id: String,
+    /// `null` until a client is chosen.
+    pub client_id: Option<i64>,
     pub date: String,
     pub amount: String,
     pub currency: String,

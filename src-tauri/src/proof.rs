@@ -127,8 +127,8 @@ fn progress_to<'a>(app: &'a AppHandle, task: &'static str) -> impl Fn(u64, u64) 
 }
 
 #[tauri::command(async)]
-pub fn evidence_log(state: State<'_, App>, client_id: Option<String>) -> Res<Vec<EvidenceDto>> {
-    let client = client_id.as_deref().map(parse_id).transpose()?;
+pub fn evidence_log(state: State<'_, App>, client_id: Option<i64>) -> Res<Vec<EvidenceDto>> {
+    let client = client_id;
     let mut list = state.ledger()?.evidence(client)?;
     list.reverse();
     Ok(list
@@ -278,12 +278,12 @@ pub fn export_tables(state: State<'_, App>, as_of: String) -> Res<Option<String>
 #[tauri::command(async)]
 pub fn litigation_file(
     state: State<'_, App>,
-    client_id: String,
+    client_id: i64,
     as_of: String,
 ) -> Res<Option<DossierDto>> {
     let (zip, summary) = state
         .ledger()?
-        .litigation_file(parse_id(&client_id)?, parse_date(&as_of)?)?;
+        .litigation_file(client_id, parse_date(&as_of)?)?;
     let name = summary.file_name.trim_end_matches(".zip").to_string();
     let Some(path) = save_as_titled("Enregistrer le dossier contentieux", &name, "zip", &zip)?
     else {
@@ -302,20 +302,16 @@ pub fn litigation_file(
 #[allow(clippy::too_many_arguments)]
 pub fn hand_over(
     state: State<'_, App>,
-    client_id: String,
-    invoice_ids: Vec<String>,
+    client_id: i64,
+    invoice_ids: Vec<i64>,
     agency: String,
     kind: String,
     date: String,
     fee_terms: String,
     note: String,
 ) -> Res<String> {
-    let invoice_ids = invoice_ids
-        .iter()
-        .map(|s| parse_id(s))
-        .collect::<Res<Vec<i64>>>()?;
     let id = state.ledger()?.hand_over(&NewHandover {
-        client_id: parse_id(&client_id)?,
+        client_id,
         invoice_ids,
         agency,
         kind: HandoverKind::parse(&kind)?,
@@ -339,10 +335,10 @@ pub fn end_handover(state: State<'_, App>, id: String, date: String, outcome: St
 #[tauri::command(async)]
 pub fn handovers(
     state: State<'_, App>,
-    client_id: Option<String>,
+    client_id: Option<i64>,
     as_of: String,
 ) -> Res<Vec<HandoverDto>> {
-    let client = client_id.as_deref().map(parse_id).transpose()?;
+    let client = client_id;
     Ok(state
         .ledger()?
         .handovers(client, parse_date(&as_of)?)?

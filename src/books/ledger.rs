@@ -95,6 +95,7 @@ pub struct MatchOutcome {
 
 /// A client with its balance, for the list.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ClientSummary {
     pub client: Client,
     pub open_invoices: usize,

@@ -111,6 +111,7 @@ pub fn siren_is_valid(siren: &str) -> bool {
 /// Business or consumer customer: the late-payment rules differ (L441-10 vs. Code civil).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum ClientKind {
     #[default]
     B2b,
@@ -135,6 +136,7 @@ impl ClientKind {
 
 /// A client file ("fiche client").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Client {
     pub id: i64,
     pub code: String,

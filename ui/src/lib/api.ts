@@ -9,7 +9,7 @@ import type { AgingPolicy } from './bindings/AgingPolicy';
 import type { Allocation } from './bindings/Allocation';
 import type { AppInfoDto } from './bindings/AppInfoDto';
 import type { ClientDto } from './bindings/ClientDto';
-import type { ClientRowDto } from './bindings/ClientRowDto';
+import type { ClientSummary } from './bindings/ClientSummary';
 import type { Company } from './bindings/Company';
 import type { CsvColumnDto } from './bindings/CsvColumnDto';
 import type { CsvSampleDto } from './bindings/CsvSampleDto';
@@ -82,11 +82,11 @@ export const api = {
   setAgingBounds: (bounds: string) => call<null>('set_aging_bounds', { bounds }),
   exportAgingCsv: (asOf: string) => call<string | null>('export_aging_csv', { asOf }),
   exportAgingPdf: (asOf: string) => call<string | null>('export_aging_pdf', { asOf }),
-  clients: (asOf: string, search: string | null) => call<ClientRowDto[]>('clients', { asOf, search }),
-  client: (id: string) => call<ClientDto>('client', { id }),
-  saveClient: (client: ClientDto) => call<string>('save_client', { client }),
+  clients: (asOf: string, search: string | null) => call<ClientSummary[]>('clients', { asOf, search }),
+  client: (id: number) => call<ClientDto>('client', { id }),
+  saveClient: (client: ClientDto) => call<number>('save_client', { client }),
   invoices: (filter: InvoiceFilterDto) => call<InvoicePage>('invoices', { filter }),
-  payments: (clientId: string | null) => call<Payment[]>('payments', { clientId }),
+  payments: (clientId: number | null) => call<Payment[]>('payments', { clientId }),
   recordPayment: (payment: NewPaymentDto) => call<MatchOutcomeDto>('record_payment', { payment }),
   markPaid: (invoiceId: number, date: string, method: string) => call<number>('mark_paid', { invoiceId, date, method }),
   allocate: (paymentId: number, invoiceId: number, amount: string, date: string) =>
@@ -102,7 +102,7 @@ export const api = {
   bankImport: (paths: string[]) => call<BankFileDto[]>('bank_import', { paths }),
   bankPending: () => call<BankPendingDto>('bank_pending'),
   bankConfirmSure: () => call<BankConfirmedDto>('bank_confirm_sure'),
-  bankConfirm: (lineId: string, clientId: string, invoiceIds: number[]) =>
+  bankConfirm: (lineId: string, clientId: number, invoiceIds: number[]) =>
     call<string>('bank_confirm', { lineId, clientId, invoiceIds }),
   bankSetAside: (lineId: string) => call<null>('bank_set_aside', { lineId }),
   pickEinvoiceFiles: () => call<string[]>('pick_einvoice_files'),
@@ -150,9 +150,9 @@ export const api = {
   setWindowOffsets: (dx: string, dy: string) => call<null>('set_window_offsets', { dx, dy }),
   windowTestPrint: () => call<string | null>('window_test_print'),
   setReminderDays: (days: string) => call<string>('set_reminder_days', { days }),
-  reliability: (clientId: string, asOf: string) => call<Reliability>('reliability', { clientId, asOf }),
-  setScore: (clientId: string, score: string, note: string) => call<null>('set_score', { clientId, score, note }),
-  timeline: (clientId: string, asOf: string) => call<TimelineEvent[]>('timeline', { clientId, asOf }),
+  reliability: (clientId: number, asOf: string) => call<Reliability>('reliability', { clientId, asOf }),
+  setScore: (clientId: number, score: string, note: string) => call<null>('set_score', { clientId, score, note }),
+  timeline: (clientId: number, asOf: string) => call<TimelineEvent[]>('timeline', { clientId, asOf }),
   scenarios: () => call<ScenarioDto[]>('scenarios'),
   saveScenarios: (scenarios: ScenarioDto[]) => call<null>('save_scenarios', { scenarios }),
   resetScenarios: () => call<null>('reset_scenarios'),
@@ -160,8 +160,8 @@ export const api = {
   saveRateTables: (rates: RateTablesDto) => call<null>('save_rate_tables', { rates }),
   resetRateTables: () => call<null>('reset_rate_tables'),
   ratesImportPreview: (table: string, path: string) => call<RatesImportDto>('rates_import_preview', { table, path }),
-  clientWaivers: (clientId: string) => call<WaiversDto>('client_waivers', { clientId }),
-  setClientWaivers: (clientId: string, waiveInterest: boolean, waiveIndemnity: boolean) =>
+  clientWaivers: (clientId: number) => call<WaiversDto>('client_waivers', { clientId }),
+  setClientWaivers: (clientId: number, waiveInterest: boolean, waiveIndemnity: boolean) =>
     call<null>('set_client_waivers', { clientId, waiveInterest, waiveIndemnity }),
   smtpSettings: () => call<SmtpStatusDto>('smtp_settings'),
   saveSmtpSettings: (settings: SmtpSettingsDto, password: string) => call<string>('save_smtp_settings', { settings, password }),
@@ -172,7 +172,7 @@ export const api = {
   outbox: () => call<OutboxEntryDto[]>('outbox'),
   outboxDecide: (id: string, decision: 'retry' | 'cancel' | 'confirm') => call<null>('outbox_decide', { id, decision }),
   outboxSendNow: () => call<SendOutcomeDto>('outbox_send_now'),
-  evidenceLog: (clientId: string | null) => call<EvidenceDto[]>('evidence_log', { clientId }),
+  evidenceLog: (clientId: number | null) => call<EvidenceDto[]>('evidence_log', { clientId }),
   verifyLedger: () => call<ChainReportDto>('verify_ledger'),
   saveHeadReceipt: () => call<string | null>('save_head_receipt'),
   backupStatus: () => call<BackupStatusDto>('backup_status'),
@@ -180,11 +180,11 @@ export const api = {
   backupNow: (asOf: string) => call<BackupDoneDto | null>('backup_now', { asOf }),
   restoreBackup: () => call<RestoreDoneDto | null>('restore_backup'),
   exportTables: (asOf: string) => call<string | null>('export_tables', { asOf }),
-  litigationFile: (clientId: string, asOf: string) => call<DossierDto | null>('litigation_file', { clientId, asOf }),
-  handOver: (clientId: string, invoiceIds: string[], agency: string, kind: string, date: string, feeTerms: string, note: string) =>
+  litigationFile: (clientId: number, asOf: string) => call<DossierDto | null>('litigation_file', { clientId, asOf }),
+  handOver: (clientId: number, invoiceIds: number[], agency: string, kind: string, date: string, feeTerms: string, note: string) =>
     call<string>('hand_over', { clientId, invoiceIds, agency, kind, date, feeTerms, note }),
   endHandover: (id: string, date: string, outcome: 'recovered' | 'returned') => call<null>('end_handover', { id, date, outcome }),
-  handovers: (clientId: string | null, asOf: string) => call<HandoverDto[]>('handovers', { clientId, asOf }),
+  handovers: (clientId: number | null, asOf: string) => call<HandoverDto[]>('handovers', { clientId, asOf }),
   onOutbox: (handler: () => void): Promise<UnlistenFn> => listen('outbox', () => handler()),
   onBackup: (handler: () => void): Promise<UnlistenFn> => listen('backup', () => handler()),
   onProgress: (handler: (p: ProgressDto) => void): Promise<UnlistenFn> =>

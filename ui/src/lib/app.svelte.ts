@@ -21,7 +21,8 @@ export const ui = $state({
   /** The day the figures are computed for (AAAA-MM-JJ). */
   asOf: '',
   today: '',
-  clientId: null as string | null,
+  /** The client file shown; `null` for a new client. */
+  clientId: null as number | null,
   invoiceSearch: '',
   info: null as AppInfoDto | null,
   /** Bumped after any change to the ledger so screens reload. */
@@ -32,7 +33,7 @@ export const ui = $state({
   errorCode: '' as string,
 });
 
-export function go(screen: Screen, params: { clientId?: string; invoiceSearch?: string } = {}) {
+export function go(screen: Screen, params: { clientId?: number | null; invoiceSearch?: string } = {}) {
   if (params.clientId !== undefined) ui.clientId = params.clientId;
   if (params.invoiceSearch !== undefined) ui.invoiceSearch = params.invoiceSearch;
   ui.screen = screen;

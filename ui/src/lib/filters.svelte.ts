@@ -6,6 +6,6 @@ export const invoiceFilters = $state({
   dueTo: '',
   sort: 'due_date',
   /** Restricts the list to one client (set from the client file). */
-  clientId: '',
+  clientId: null as number | null,
   clientName: '',
 });
