@@ -49,21 +49,8 @@ pub fn dashboard(state: State<'_, App>, as_of: String) -> Res<DashboardDto> {
     let as_of = parse_date(&as_of)?;
     let ledger = state.ledger()?;
     let policy = ledger.aging_policy()?;
-    let d = ledger.dashboard(as_of, &policy)?;
     Ok(DashboardDto {
-        as_of: encaisse::dates::iso(d.as_of),
-        outstanding: d.outstanding,
-        overdue: d.overdue,
-        dso_days: d.dso_days.map(|v| v.to_string()),
-        collected_this_month: d.collected_this_month,
-        clients_with_overdue: d.clients_with_overdue.to_string(),
-        open_invoices: d.open_invoices.to_string(),
-        aging: d.aging,
-        in_collection_files: d.collection.in_collection_files.to_string(),
-        in_collection: d.collection.in_collection,
-        came_back_files: d.collection.came_back_files.to_string(),
-        came_back_recovered: d.collection.came_back_recovered,
-        came_back_open: d.collection.came_back_open,
+        dashboard: ledger.dashboard(as_of, &policy)?,
         setting_problems: ledger
             .setting_problems()?
             .iter()

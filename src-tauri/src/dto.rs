@@ -12,11 +12,11 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use encaisse::aging::AgedBalance;
+use encaisse::dashboard::Dashboard;
 use encaisse::dates;
 use encaisse::ledger::MatchOutcome;
 use encaisse::model::{Client, ClientKind};
-use encaisse::money::{plain_cents, Money};
+use encaisse::money::plain_cents;
 use encaisse::reminders::{DayWork, SessionOutlook};
 
 /// An error as the UI sees it: branch on `code`, show `message`.
@@ -227,24 +227,14 @@ impl MatchOutcomeDto {
     }
 }
 
+/// The dashboard, and what the window adds to it: the saved settings that
+/// do not read and what the company profile lacks for a reminder to go.
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct DashboardDto {
-    pub as_of: String,
-    pub outstanding: Money,
-    pub overdue: Money,
-    pub dso_days: Option<String>,
-    pub collected_this_month: Money,
-    pub clients_with_overdue: String,
-    pub open_invoices: String,
-    pub aging: AgedBalance,
-    /// Handed to an agency or an insurer and still there.
-    pub in_collection_files: String,
-    pub in_collection: Money,
-    /// Hand-overs ended: recovered meanwhile, still open when given back.
-    pub came_back_files: String,
-    pub came_back_recovered: Money,
-    pub came_back_open: Money,
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub dashboard: Dashboard,
     /// Saved settings that do not read, each said in French.
     pub setting_problems: Vec<String>,
     /// What the company profile lacks for a reminder to go (empty: ready).

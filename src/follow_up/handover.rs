@@ -120,6 +120,7 @@ pub struct HandoverView {
 
 /// What the dashboard shows of collection.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CollectionSummary {
     /// Hand-overs in force: clients and what is still open on their invoices.
     pub in_collection_files: usize,

@@ -11,6 +11,7 @@ use chrono::Datelike;
 
 /// Headline figures in euros (other currencies appear in the aged balance).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Dashboard {
     pub as_of: Date,
     /// Everything still owed (open invoices less unmatched credits).
