@@ -1,13 +1,17 @@
-//! Transport types: what crosses IPC. Money, ids and dates travel as strings.
-//! TypeScript twins are generated into `ui/src/lib/bindings/` by ts-rs
-//! (`cargo test -p encaisse-app`), and the test command checks they are current.
+//! What crosses IPC and differs from the core's own types.
 //!
-//! A core type whose JSON is already what the window needs crosses as it is:
-//! the core derives its binding behind its `ts` feature (`Money`, `Company`),
-//! and no twin is written here. What stays here differs: forms the user types
-//! into (text checked field by field, with French messages), answers put
-//! together from several core calls, and rows whose ids, counts and cents the
-//! window still receives as text.
+//! The window receives the core's types as they are, in the JSON the command
+//! line's reports print: ids, counts and cents as whole numbers, amounts as
+//! `{amount, currency}` text, dates `AAAA-MM-JJ`. The core derives their
+//! TypeScript bindings behind its `ts` feature (enabled by this crate) into
+//! `ui/src/lib/bindings/`, and no twin is written here.
+//!
+//! What stays here differs: the forms the user types into (text checked
+//! field by field, with French messages: a client file, a scenario, the rate
+//! tables, the filters), answers that join several core calls (the
+//! dashboard, the day's work), and the shell's own types (errors, progress).
+//! Their bindings are generated too (`cargo test -p encaisse-app`); the test
+//! command rewrites every binding and fails if one changed or went.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
