@@ -1060,6 +1060,41 @@ async fn the_litigation_file_the_hand_over_the_integrity_check_and_a_backup_rest
     })
     .await;
     app.shot("settings-backup").await;
+    // The evidence log's entries, each with its amount and document.
+    let amounts: serde_json::Value = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=evidence] tbody tr')]
+                 .map(r => [r.children[4].innerText, r.children[6].innerText]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let core = encaisse::Ledger::open(&ledger).unwrap();
+    let mut log = core.evidence(None).unwrap();
+    log.reverse();
+    let want: Vec<serde_json::Value> = log
+        .iter()
+        .map(|e| {
+            let sha = e.document_sha256.clone().unwrap_or_default();
+            serde_json::json!([
+                euros(e.amount_cents.unwrap()),
+                sha.chars().take(12).collect::<String>()
+            ])
+        })
+        .collect();
+    let shown: Vec<serde_json::Value> = amounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            serde_json::json!([
+                r[0].as_str().unwrap().replace('\u{a0}', " "),
+                r[1].as_str().unwrap()
+            ])
+        })
+        .collect();
+    assert_eq!(shown, want);
     app.click("[data-testid=backup-now]").await;
     app.text_until("[data-testid=notice]", |t| {
         t.contains("Sauvegarde vérifiée")

@@ -11,28 +11,12 @@ use ts_rs::TS;
 use crate::commands::{choose_destination, save_as_titled};
 use crate::dto::{parse_date, parse_id, IpcError, ProgressDto};
 use crate::state::App;
+use encaisse::evidence::Evidence;
 use encaisse::handover::{HandoverKind, HandoverOutcome, NewHandover};
 use encaisse::money::Money;
 use encaisse::Ledger;
 
 type Res<T> = Result<T, IpcError>;
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct EvidenceDto {
-    pub id: String,
-    pub date: String,
-    pub recorded_at: String,
-    pub kind: String,
-    pub channel: String,
-    pub client: String,
-    pub recipient: String,
-    pub invoices: String,
-    pub amount: String,
-    pub detail: String,
-    pub document_sha256: String,
-    pub result: String,
-}
 
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
@@ -127,30 +111,10 @@ fn progress_to<'a>(app: &'a AppHandle, task: &'static str) -> impl Fn(u64, u64) 
 }
 
 #[tauri::command(async)]
-pub fn evidence_log(state: State<'_, App>, client_id: Option<i64>) -> Res<Vec<EvidenceDto>> {
-    let client = client_id;
-    let mut list = state.ledger()?.evidence(client)?;
+pub fn evidence_log(state: State<'_, App>, client_id: Option<i64>) -> Res<Vec<Evidence>> {
+    let mut list = state.ledger()?.evidence(client_id)?;
     list.reverse();
-    Ok(list
-        .into_iter()
-        .map(|e| EvidenceDto {
-            id: e.id.to_string(),
-            date: encaisse::dates::iso(e.date),
-            recorded_at: e.recorded_at,
-            kind: e.kind,
-            channel: e.channel,
-            client: e.client,
-            recipient: e.recipient,
-            invoices: e.invoices,
-            amount: e
-                .amount_cents
-                .map(encaisse::money::plain_cents)
-                .unwrap_or_default(),
-            detail: e.detail,
-            document_sha256: e.document_sha256.unwrap_or_default(),
-            result: e.result,
-        })
-        .collect())
+    Ok(list)
 }
 
 /// "Vérifier l'intégrité": the evidence chain and SQLite's own checks.

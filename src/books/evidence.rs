@@ -85,6 +85,7 @@ pub struct NewEvidence<'a> {
 
 /// A stored entry.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Evidence {
     pub id: i64,
     pub recorded_at: String,

@@ -45,7 +45,7 @@ import type { SmtpStatusDto } from './bindings/SmtpStatusDto';
 import type { EmailBatchDto } from './bindings/EmailBatchDto';
 import type { SendOutcomeDto } from './bindings/SendOutcomeDto';
 import type { OutboxEntryDto } from './bindings/OutboxEntryDto';
-import type { EvidenceDto } from './bindings/EvidenceDto';
+import type { Evidence } from './bindings/Evidence';
 import type { ChainReportDto } from './bindings/ChainReportDto';
 import type { BackupStatusDto } from './bindings/BackupStatusDto';
 import type { BackupDoneDto } from './bindings/BackupDoneDto';
@@ -172,7 +172,7 @@ export const api = {
   outbox: () => call<OutboxEntryDto[]>('outbox'),
   outboxDecide: (id: string, decision: 'retry' | 'cancel' | 'confirm') => call<null>('outbox_decide', { id, decision }),
   outboxSendNow: () => call<SendOutcomeDto>('outbox_send_now'),
-  evidenceLog: (clientId: number | null) => call<EvidenceDto[]>('evidence_log', { clientId }),
+  evidenceLog: (clientId: number | null) => call<Evidence[]>('evidence_log', { clientId }),
   verifyLedger: () => call<ChainReportDto>('verify_ledger'),
   saveHeadReceipt: () => call<string | null>('save_head_receipt'),
   backupStatus: () => call<BackupStatusDto>('backup_status'),
