@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use encaisse::dossiers::{portfolio as read_portfolio, PortfolioRow, Registry};
+use encaisse::dossiers::{portfolio as read_portfolio, PortfolioRow, PortfolioTotals, Registry};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 use ts_rs::TS;
@@ -12,7 +12,6 @@ use ts_rs::TS;
 use crate::dto::{parse_date, IpcError};
 use crate::single::{self, Instance, Listener};
 use crate::state::App;
-use encaisse::money::Money;
 
 type Res<T> = Result<T, IpcError>;
 
@@ -37,51 +36,15 @@ pub fn keep_claim(app: &AppHandle, mut listener: Listener) {
     app.state::<App>().hold_claim(listener);
 }
 
-/// One dossier in the switcher and on the portfolio.
+/// One dossier in the switcher and on the portfolio, and whether the window
+/// works on it.
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct DossierRowDto {
-    pub name: String,
-    pub path: String,
-    /// The window works on it.
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub row: PortfolioRow,
     pub current: bool,
-    /// Why its figures are missing (moved, damaged, newer version).
-    pub problem: Option<String>,
-    pub company: String,
-    pub siren: String,
-    pub outstanding: Vec<Money>,
-    pub overdue: Vec<Money>,
-    pub over_90_days: Vec<Money>,
-    pub dso_days: Option<String>,
-    pub calls: String,
-    pub emails: String,
-    pub letters: String,
-    pub formal_notices: String,
-    pub broken_promises: String,
-    pub data_runs_to: Option<String>,
-    pub next_session: Option<String>,
-}
-
-fn row(r: PortfolioRow, current: &Path) -> DossierRowDto {
-    DossierRowDto {
-        current: r.path == current || r.path.canonicalize().ok() == current.canonicalize().ok(),
-        name: r.name,
-        path: r.path.display().to_string(),
-        problem: r.problem,
-        company: r.company,
-        siren: r.siren,
-        outstanding: r.outstanding,
-        overdue: r.overdue,
-        over_90_days: r.over_90_days,
-        dso_days: r.dso_days.map(|d| d.to_string()),
-        calls: r.calls.to_string(),
-        emails: r.emails.to_string(),
-        letters: r.letters.to_string(),
-        formal_notices: r.formal_notices.to_string(),
-        broken_promises: r.broken_promises.to_string(),
-        data_runs_to: r.data_runs_to.map(encaisse::dates::iso),
-        next_session: r.next_session.map(encaisse::dates::iso),
-    }
 }
 
 /// The portfolio: every dossier and what they add up to.
@@ -89,10 +52,9 @@ fn row(r: PortfolioRow, current: &Path) -> DossierRowDto {
 #[ts(export)]
 pub struct PortfolioDto {
     pub rows: Vec<DossierRowDto>,
-    /// Totals per currency.
-    pub outstanding: Vec<Money>,
-    pub overdue: Vec<Money>,
-    pub over_90_days: Vec<Money>,
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub totals: PortfolioTotals,
 }
 
 /// Every dossier with its figures on `as_of` (the switcher, the portfolio).
@@ -103,10 +65,15 @@ pub fn portfolio(state: State<'_, App>, as_of: String) -> Res<PortfolioDto> {
     let rows = read_portfolio(&registry, parse_date(&as_of)?);
     let totals = encaisse::dossiers::totals(&rows)?;
     Ok(PortfolioDto {
-        outstanding: totals.outstanding,
-        overdue: totals.overdue,
-        over_90_days: totals.over_90_days,
-        rows: rows.into_iter().map(|r| row(r, &current)).collect(),
+        totals,
+        rows: rows
+            .into_iter()
+            .map(|row| DossierRowDto {
+                current: row.path == current
+                    || row.path.canonicalize().ok() == current.canonicalize().ok(),
+                row,
+            })
+            .collect(),
     })
 }
 

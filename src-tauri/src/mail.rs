@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Manager, State};
 use ts_rs::TS;
 
-use crate::dto::{parse_date, parse_id, IpcError, LettersSavedDto, ProgressDto};
+use crate::dto::{parse_date, IpcError, LettersSavedDto, ProgressDto};
 use crate::state::App;
 use encaisse::mail::{self, Identity, OutboxEntry, Security, SmtpSettings};
 use encaisse::secrets::SecretStore;
@@ -301,67 +301,15 @@ pub fn save_emails(
     }))
 }
 
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct OutboxEntryDto {
-    pub id: String,
-    pub client_id: String,
-    pub client_name: String,
-    pub step: String,
-    pub step_name: String,
-    pub to: Vec<String>,
-    pub subject: String,
-    pub message_id: String,
-    /// `queued`, `held`, `sending`, `sent`, `failed`, `cancelled`.
-    pub state: String,
-    /// Held because a payment changed its amounts: it can only be cancelled.
-    pub amounts_changed: bool,
-    pub attempts: String,
-    pub next_attempt: String,
-    pub last_error: String,
-    pub queued_at: String,
-    pub sent_at: Option<String>,
-    pub sha256: String,
-}
-
-impl From<OutboxEntry> for OutboxEntryDto {
-    fn from(e: OutboxEntry) -> Self {
-        OutboxEntryDto {
-            id: e.id.to_string(),
-            client_id: e.client_id.to_string(),
-            client_name: e.client_name,
-            step: e.step.to_string(),
-            step_name: e.step_name,
-            to: e.to,
-            subject: e.subject,
-            message_id: e.message_id,
-            state: e.state.as_str().into(),
-            amounts_changed: e.amounts_changed,
-            attempts: e.attempts.to_string(),
-            next_attempt: e.next_attempt,
-            last_error: e.last_error,
-            queued_at: e.queued_at,
-            sent_at: e.sent_at,
-            sha256: e.sha256,
-        }
-    }
-}
-
 #[tauri::command(async)]
-pub fn outbox(state: State<'_, App>) -> Res<Vec<OutboxEntryDto>> {
-    Ok(state
-        .ledger()?
-        .outbox(None)?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+pub fn outbox(state: State<'_, App>) -> Res<Vec<OutboxEntry>> {
+    Ok(state.ledger()?.outbox(None)?)
 }
 
 /// The user's decision on one message: `retry`, `cancel` or `confirm`
 /// (it did arrive: record it as sent).
 #[tauri::command(async)]
-pub fn outbox_decide(state: State<'_, App>, id: String, decision: String) -> Res<()> {
-    let id = parse_id(&id)?;
+pub fn outbox_decide(state: State<'_, App>, id: i64, decision: String) -> Res<()> {
     let mut ledger = state.ledger()?;
     match decision.as_str() {
         "retry" => ledger.outbox_retry(id, now())?,

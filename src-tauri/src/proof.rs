@@ -9,10 +9,10 @@ use tauri::{AppHandle, Emitter, State};
 use ts_rs::TS;
 
 use crate::commands::{choose_destination, save_as_titled};
-use crate::dto::{parse_date, parse_id, IpcError, ProgressDto};
+use crate::dto::{parse_date, IpcError, ProgressDto};
 use crate::state::App;
 use encaisse::evidence::Evidence;
-use encaisse::handover::{HandoverKind, HandoverOutcome, NewHandover};
+use encaisse::handover::{HandoverKind, HandoverOutcome, HandoverView, NewHandover};
 use encaisse::money::Money;
 use encaisse::Ledger;
 
@@ -71,26 +71,6 @@ pub struct DossierDto {
     pub documents: String,
     /// Per currency.
     pub total_due: Vec<Money>,
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct HandoverDto {
-    pub id: String,
-    pub client_id: String,
-    pub client_name: String,
-    pub agency: String,
-    /// `agency` or `insurer`.
-    pub kind: String,
-    pub handed_on: String,
-    pub fee_terms: String,
-    pub amount: Money,
-    pub invoices: Vec<String>,
-    pub ended_on: Option<String>,
-    /// `recovered`, `returned` or empty.
-    pub outcome: String,
-    pub open_now: Money,
-    pub recovered: Money,
 }
 
 fn path_text(p: &std::path::Path) -> String {
@@ -287,12 +267,10 @@ pub fn hand_over(
 }
 
 #[tauri::command(async)]
-pub fn end_handover(state: State<'_, App>, id: String, date: String, outcome: String) -> Res<()> {
-    state.ledger()?.end_handover(
-        parse_id(&id)?,
-        parse_date(&date)?,
-        HandoverOutcome::parse(&outcome)?,
-    )?;
+pub fn end_handover(state: State<'_, App>, id: i64, date: String, outcome: String) -> Res<()> {
+    state
+        .ledger()?
+        .end_handover(id, parse_date(&date)?, HandoverOutcome::parse(&outcome)?)?;
     Ok(())
 }
 
@@ -301,31 +279,8 @@ pub fn handovers(
     state: State<'_, App>,
     client_id: Option<i64>,
     as_of: String,
-) -> Res<Vec<HandoverDto>> {
-    let client = client_id;
-    Ok(state
-        .ledger()?
-        .handovers(client, parse_date(&as_of)?)?
-        .into_iter()
-        .map(|h| HandoverDto {
-            id: h.id.to_string(),
-            client_id: h.client_id.to_string(),
-            client_name: h.client_name,
-            agency: h.agency,
-            kind: h.kind.as_str().into(),
-            handed_on: encaisse::dates::iso(h.handed_on),
-            fee_terms: h.fee_terms,
-            amount: h.amount,
-            invoices: h.invoices,
-            ended_on: h.ended_on.map(encaisse::dates::iso),
-            outcome: h
-                .outcome
-                .map(|o| o.as_str().to_string())
-                .unwrap_or_default(),
-            open_now: h.open_now,
-            recovered: h.recovered,
-        })
-        .collect())
+) -> Res<Vec<HandoverView>> {
+    Ok(state.ledger()?.handovers(client_id, parse_date(&as_of)?)?)
 }
 
 /// The day's automatic backup, on its own connection, once the window is up;

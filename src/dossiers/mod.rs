@@ -156,6 +156,7 @@ impl Registry {
 
 /// One dossier on the portfolio.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct PortfolioRow {
     pub name: String,
     pub path: PathBuf,
@@ -180,6 +181,7 @@ pub struct PortfolioRow {
 
 /// The portfolio's totals, per currency (checked sums).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct PortfolioTotals {
     pub outstanding: Vec<Money>,
     pub overdue: Vec<Money>,

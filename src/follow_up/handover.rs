@@ -15,6 +15,7 @@ use crate::store::Ledger;
 /// Who takes the claim over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum HandoverKind {
     /// A collection agency (société de recouvrement).
     Agency,
@@ -54,6 +55,7 @@ impl HandoverKind {
 /// How a hand-over ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum HandoverOutcome {
     /// The agency recovered (all or part); the file is closed.
     Recovered,
@@ -97,6 +99,7 @@ pub struct NewHandover {
 
 /// A hand-over as of a day.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct HandoverView {
     pub id: i64,
     pub client_id: i64,

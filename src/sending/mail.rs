@@ -459,6 +459,7 @@ fn domain_of(address: &str) -> &str {
 /// The state of a message in the outbox.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum OutboxState {
     Queued,
     /// Queued, but waits for the user's decision before it may go: brought
@@ -505,6 +506,7 @@ impl OutboxState {
 
 /// A message of the outbox, as listed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct OutboxEntry {
     pub id: i64,
     pub client_id: i64,

@@ -44,14 +44,14 @@ import type { SmtpSettingsDto } from './bindings/SmtpSettingsDto';
 import type { SmtpStatusDto } from './bindings/SmtpStatusDto';
 import type { EmailBatchDto } from './bindings/EmailBatchDto';
 import type { SendOutcomeDto } from './bindings/SendOutcomeDto';
-import type { OutboxEntryDto } from './bindings/OutboxEntryDto';
+import type { OutboxEntry } from './bindings/OutboxEntry';
 import type { Evidence } from './bindings/Evidence';
 import type { ChainReportDto } from './bindings/ChainReportDto';
 import type { BackupStatusDto } from './bindings/BackupStatusDto';
 import type { BackupDoneDto } from './bindings/BackupDoneDto';
 import type { RestoreDoneDto } from './bindings/RestoreDoneDto';
 import type { DossierDto } from './bindings/DossierDto';
-import type { HandoverDto } from './bindings/HandoverDto';
+import type { HandoverView } from './bindings/HandoverView';
 import type { BankFileDto } from './bindings/BankFileDto';
 import type { BankPendingDto } from './bindings/BankPendingDto';
 import type { BankConfirmedDto } from './bindings/BankConfirmedDto';
@@ -169,8 +169,8 @@ export const api = {
   emailPreview: (invoiceIds: number[], asOf: string) => call<EmailBatchDto>('email_preview', { invoiceIds, asOf }),
   sendEmails: (invoiceIds: number[], asOf: string) => call<SendOutcomeDto>('send_emails', { invoiceIds, asOf }),
   saveEmails: (invoiceIds: number[], asOf: string) => call<LettersSavedDto | null>('save_emails', { invoiceIds, asOf }),
-  outbox: () => call<OutboxEntryDto[]>('outbox'),
-  outboxDecide: (id: string, decision: 'retry' | 'cancel' | 'confirm') => call<null>('outbox_decide', { id, decision }),
+  outbox: () => call<OutboxEntry[]>('outbox'),
+  outboxDecide: (id: number, decision: 'retry' | 'cancel' | 'confirm') => call<null>('outbox_decide', { id, decision }),
   outboxSendNow: () => call<SendOutcomeDto>('outbox_send_now'),
   evidenceLog: (clientId: number | null) => call<Evidence[]>('evidence_log', { clientId }),
   verifyLedger: () => call<ChainReportDto>('verify_ledger'),
@@ -183,8 +183,8 @@ export const api = {
   litigationFile: (clientId: number, asOf: string) => call<DossierDto | null>('litigation_file', { clientId, asOf }),
   handOver: (clientId: number, invoiceIds: number[], agency: string, kind: string, date: string, feeTerms: string, note: string) =>
     call<string>('hand_over', { clientId, invoiceIds, agency, kind, date, feeTerms, note }),
-  endHandover: (id: string, date: string, outcome: 'recovered' | 'returned') => call<null>('end_handover', { id, date, outcome }),
-  handovers: (clientId: number | null, asOf: string) => call<HandoverDto[]>('handovers', { clientId, asOf }),
+  endHandover: (id: number, date: string, outcome: 'recovered' | 'returned') => call<null>('end_handover', { id, date, outcome }),
+  handovers: (clientId: number | null, asOf: string) => call<HandoverView[]>('handovers', { clientId, asOf }),
   onOutbox: (handler: () => void): Promise<UnlistenFn> => listen('outbox', () => handler()),
   onBackup: (handler: () => void): Promise<UnlistenFn> => listen('backup', () => handler()),
   onProgress: (handler: (p: ProgressDto) => void): Promise<UnlistenFn> =>

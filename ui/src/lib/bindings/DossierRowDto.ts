@@ -2,14 +2,19 @@
 import type { Money } from "./Money";
 
 /**
- * One dossier in the switcher and on the portfolio.
+ * One dossier in the switcher and on the portfolio, and whether the window
+ * works on it.
  */
-export type DossierRowDto = { name: string, path: string, 
+export type DossierRowDto = { current: boolean, name: string, path: string, 
 /**
- * The window works on it.
+ * Why its figures are missing (file moved, damaged, newer version).
  */
-current: boolean, 
+problem: string | null, company: string, siren: string, outstanding: Array<Money>, overdue: Array<Money>, over_90_days: Array<Money>, dso_days: number | null, 
 /**
- * Why its figures are missing (moved, damaged, newer version).
+ * What today's session holds.
  */
-problem: string | null, company: string, siren: string, outstanding: Array<Money>, overdue: Array<Money>, over_90_days: Array<Money>, dso_days: string | null, calls: string, emails: string, letters: string, formal_notices: string, broken_promises: string, data_runs_to: string | null, next_session: string | null, };
+calls: number, emails: number, letters: number, formal_notices: number, broken_promises: number, 
+/**
+ * The last day its data covers, and the next session day.
+ */
+data_runs_to: string | null, next_session: string | null, };

@@ -5,8 +5,4 @@ import type { Money } from "./Money";
 /**
  * The portfolio: every dossier and what they add up to.
  */
-export type PortfolioDto = { rows: Array<DossierRowDto>, 
-/**
- * Totals per currency.
- */
-outstanding: Array<Money>, overdue: Array<Money>, over_90_days: Array<Money>, };
+export type PortfolioDto = { rows: Array<DossierRowDto>, outstanding: Array<Money>, overdue: Array<Money>, over_90_days: Array<Money>, };
