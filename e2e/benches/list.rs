@@ -16,7 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use encaisse_e2e::{answered, launch, workspace};
+use encaisse_e2e::{answered, launch, leading_count, workspace};
 
 /// Height of a row of the list, in pixels (`ROW` in `Invoices.svelte`).
 const ROW: u64 = 34;
@@ -128,16 +128,7 @@ async fn main() {
     let count = app
         .text_until("[data-testid=invoice-count]", |t| !t.is_empty())
         .await;
-    // "70 007 factures, …": the count, its digits grouped the French way.
-    let total: u64 = count
-        .split(" facture")
-        .next()
-        .unwrap()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .unwrap_or_else(|_| panic!("count: {count}"));
+    let total = leading_count(&count);
     println!("Factures: {count}");
     println!("list shown (first row drawn after the click): {open:.0} ms");
 

@@ -58,6 +58,21 @@ fn start_driver(env: &[(&str, &Path)]) -> Driver {
     Driver { child }
 }
 
+/// The count a sentence starts with, its digits grouped the French way:
+/// `70 007 factures, …` → 70 007.
+pub fn leading_count(text: &str) -> u64 {
+    let digits: String = text
+        .split(|c: char| !(c.is_ascii_digit() || c.is_whitespace()))
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no count at the start of {text:?}"))
+}
+
 /// A running window, driven through WebDriver.
 pub struct App {
     pub client: Client,
@@ -173,6 +188,69 @@ impl App {
         if let Some(dir) = std::env::var_os("ENCAISSE_E2E_SHOTS") {
             let png = answered(name, self.client.screenshot()).await.unwrap();
             std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    /// The text of every element matching `css`, in page order.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let texts = answered(
+            css,
+            self.client.execute(
+                "return [...document.querySelectorAll(arguments[0])].map(e => e.textContent)",
+                vec![css.into()],
+            ),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+        serde_json::from_value(texts).unwrap_or_else(|e| panic!("{css}: {e}"))
+    }
+
+    /// Clicks the element from the page itself: for an element that the
+    /// notice banner or the page's height keeps WebDriver from clicking.
+    pub async fn js_click(&self, css: &str) {
+        self.wait(css).await;
+        answered(
+            css,
+            self.client.execute(
+                "document.querySelector(arguments[0]).click();",
+                vec![css.into()],
+            ),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Runs `script` until `ok` holds of what it returns (15 s at most),
+    /// and returns that value; the failure names `what`.
+    pub async fn script_until(
+        &self,
+        what: &str,
+        script: &str,
+        args: Vec<serde_json::Value>,
+        ok: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let value = answered(what, self.client.execute(script, args.clone()))
+                .await
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            if ok(&value) {
+                return value;
+            }
+            assert!(Instant::now() < deadline, "{what}: {value}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until nothing matches `css` (a dialog or a popover closed).
+    pub async fn gone(&self, css: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while answered(css, self.client.find(Locator::Css(css)))
+            .await
+            .is_ok()
+        {
+            assert!(Instant::now() < deadline, "{css} is still there");
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 

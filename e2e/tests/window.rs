@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use encaisse::money::format_cents_fr;
-use encaisse_e2e::{answered, app_binary, launch, launch_with, workspace, App};
+use encaisse_e2e::{answered, app_binary, launch, launch_with, leading_count, workspace, App};
 use fantoccini::key::Key;
 use fantoccini::Locator;
 
@@ -128,22 +128,13 @@ async fn the_demo_ledger_fills_the_dashboard_and_the_aged_balance() {
     app.click("[data-nav=settings]").await;
     app.click("[data-tab=reminders]").await;
     app.wait("[data-testid=aging-bounds]").await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let bounds = app
-            .client
-            .execute(
-                "return document.querySelector('[data-testid=aging-bounds]').value",
-                vec![],
-            )
-            .await
-            .unwrap();
-        if bounds == "30,60,90" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "bounds shown: {bounds}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.script_until(
+        "bounds shown",
+        "return document.querySelector('[data-testid=aging-bounds]').value",
+        vec![],
+        |v| v == "30,60,90",
+    )
+    .await;
     // From a client file to that client's invoices only.
     app.click("[data-nav=clients]").await;
     app.click("[data-testid=client-name]").await;
@@ -155,14 +146,11 @@ async fn the_demo_ledger_fills_the_dashboard_and_the_aged_balance() {
     assert!(chip.contains(&name), "{chip}");
     app.wait("[data-testid=invoice-rows] [role=row] input")
         .await;
-    let clients: serde_json::Value = app
-        .client
-        .execute("return [...document.querySelectorAll('[data-testid=invoice-rows] [role=row] span:nth-child(3)')].map(e => e.textContent)", vec![])
-        .await
-        .unwrap();
-    let clients = clients.as_array().unwrap();
+    let clients = app
+        .texts("[data-testid=invoice-rows] [role=row] span:nth-child(3)")
+        .await;
     assert!(
-        !clients.is_empty() && clients.iter().all(|c| c.as_str() == Some(name.as_str())),
+        !clients.is_empty() && clients.iter().all(|c| *c == name),
         "only {name}'s invoices: {clients:?}"
     );
     // Amounts cross as the core's cents and show as the core writes them.
@@ -200,40 +188,28 @@ async fn the_demo_ledger_fills_the_dashboard_and_the_aged_balance() {
     let want: Vec<String> = payments.iter().map(|p| euros(p.amount_cents)).collect();
     let shown: Vec<String> = shown.as_array().unwrap().iter().map(plain).collect();
     assert_eq!(shown, want);
-    app.client
-        .execute(
-            "document.querySelector('[data-testid=payments-table] tbody tr.clickable').click();",
-            vec![],
-        )
-        .await
-        .unwrap();
+    app.js_click("[data-testid=payments-table] tbody tr.clickable")
+        .await;
     let allocations = core.allocations(None, Some(payments[0].id)).unwrap();
     let want: Vec<String> = allocations
         .iter()
         .map(|a| euros(a.amount_cents).trim_end_matches(" €").to_string())
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let listed: serde_json::Value = app
-            .client
-            .execute(
-                "return [...document.querySelectorAll('td.r.num')].map(c => c.innerText);",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let listed: Vec<String> = listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| plain(t).trim_end_matches(" €").to_string())
-            .collect();
-        if listed == want {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{listed:?} / {want:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.script_until(
+        "the payment's allocations",
+        "return [...document.querySelectorAll('td.r.num')].map(c => c.innerText);",
+        vec![],
+        |listed| {
+            let listed: Vec<String> = listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| plain(t).trim_end_matches(" €").to_string())
+                .collect();
+            listed == want
+        },
+    )
+    .await;
     app.shot("payments").await;
     // A payment recorded by hand, matched to the client's invoice of the
     // same amount.
@@ -253,13 +229,7 @@ async fn the_demo_ledger_fills_the_dashboard_and_the_aged_balance() {
         &format_cents_fr(open.open_cents),
     )
     .await;
-    app.client
-        .execute(
-            "document.querySelector('[data-testid=payment-record]').click();",
-            vec![],
-        )
-        .await
-        .unwrap();
+    app.js_click("[data-testid=payment-record]").await;
     app.text_until("[data-testid=notice]", |t| t.contains("Lettré"))
         .await;
     let payments = core.payments(Some(open.client_id)).unwrap();
@@ -319,14 +289,8 @@ async fn a_fec_imported_through_the_wizard_shows_its_aged_balance() {
     assert_eq!(typed().await, "15/08/2022");
     app.text_until("[data-testid=aging-grand-total]", |t| t != total)
         .await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while app.client.find(Locator::Css(".calendar")).await.is_ok() {
-        assert!(
-            Instant::now() < deadline,
-            "a day picked closes the calendar"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // A day picked closes the calendar.
+    app.gone(".calendar").await;
     let input = app
         .client
         .find(Locator::Css("[data-testid=as-of]"))
@@ -460,14 +424,7 @@ async fn the_invoice_list_scrolls_thousands_of_rows_and_selects_by_keyboard_and_
     let count = app
         .text_until("[data-testid=invoice-count]", |t| !t.starts_with("0 "))
         .await;
-    let shown: String = count
-        .split(" factures")
-        .next()
-        .unwrap()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
-    assert_eq!(shown, listed.to_string(), "{count}");
+    assert_eq!(leading_count(&count), listed as u64, "{count}");
     let script = |js: &'static str| {
         let client = app.client.clone();
         async move { client.execute(js, vec![]).await.unwrap() }
@@ -490,21 +447,16 @@ async fn the_invoice_list_scrolls_thousands_of_rows_and_selects_by_keyboard_and_
     assert!(scrolled > 0.0, "the list scrolled to the focused row");
     app.shot("list-keys").await;
     // The list draws the rows of its new place at the next frame.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let focused = script(
-            "const r = document.querySelector('[data-testid=invoice-rows] .vrow.focus'); \
-             if (!r) return false; \
-             const b = document.querySelector('[data-testid=invoice-rows]').getBoundingClientRect(); \
-             const q = r.getBoundingClientRect(); return q.top >= b.top && q.bottom <= b.bottom + 1;",
-        )
-        .await;
-        if focused == serde_json::json!(true) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the focused row shows");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.script_until(
+        "the focused row shows",
+        "const r = document.querySelector('[data-testid=invoice-rows] .vrow.focus'); \
+         if (!r) return false; \
+         const b = document.querySelector('[data-testid=invoice-rows]').getBoundingClientRect(); \
+         const q = r.getBoundingClientRect(); return q.top >= b.top && q.bottom <= b.bottom + 1;",
+        vec![],
+        |v| v == &serde_json::json!(true),
+    )
+    .await;
     app.text_until(".selection-bar .sel", |t| t.starts_with("1 facture,"))
         .await;
     // A shift-click on the third row above selects the range.
@@ -527,23 +479,14 @@ async fn the_invoice_list_scrolls_thousands_of_rows_and_selects_by_keyboard_and_
     )
     .await;
     let last_top = (listed - 1) * 34;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let drawn = app
-            .client
-            .execute(
-                "return [...document.querySelectorAll('[data-testid=invoice-rows] .vrow')] \
-                     .some(x => parseFloat(x.style.top) === arguments[0] && x.querySelector('input'));",
-                vec![last_top.into()],
-            )
-            .await
-            .unwrap();
-        if drawn == serde_json::json!(true) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the last row was never drawn");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.script_until(
+        "the last row drawn",
+        "return [...document.querySelectorAll('[data-testid=invoice-rows] .vrow')] \
+             .some(x => parseFloat(x.style.top) === arguments[0] && x.querySelector('input'));",
+        vec![last_top.into()],
+        |v| v == &serde_json::json!(true),
+    )
+    .await;
     let in_page = script(rows_in_page).await.as_u64().unwrap();
     assert!(in_page < 60, "still only the rows that show: {in_page}");
     app.close().await;
@@ -605,12 +548,10 @@ async fn reminders_recorded_from_the_relances_table_move_invoices_to_the_next_le
         .await;
     assert!(count.starts_with("2 facture"), "{count}");
     // Most overdue first: Bêta (20 days, second reminder), then Alpha (statement).
-    let names: serde_json::Value = app
-        .client
-        .execute("return [...document.querySelectorAll('[data-testid=reminder-row] td:nth-child(2)')].map(e => e.textContent)", vec![])
-        .await
-        .unwrap();
-    assert_eq!(names, serde_json::json!(["Bêta & Fils", "Alpha SARL"]));
+    let names = app
+        .texts("[data-testid=reminder-row] td:nth-child(2)")
+        .await;
+    assert_eq!(names, ["Bêta & Fils", "Alpha SARL"]);
     // The preview of Alpha's reminder.
     app.click("[data-testid=reminder-row]:nth-child(2) td:nth-child(3)")
         .await;
@@ -677,12 +618,10 @@ async fn reminders_recorded_from_the_relances_table_move_invoices_to_the_next_le
         t.starts_with("1 facture")
     })
     .await;
-    let names: serde_json::Value = app
-        .client
-        .execute("return [...document.querySelectorAll('[data-testid=reminder-row] td:nth-child(2)')].map(e => e.textContent)", vec![])
-        .await
-        .unwrap();
-    assert_eq!(names, serde_json::json!(["Bêta & Fils"]));
+    let names = app
+        .texts("[data-testid=reminder-row] td:nth-child(2)")
+        .await;
+    assert_eq!(names, ["Bêta & Fils"]);
     app.close().await;
 }
 
@@ -817,13 +756,7 @@ async fn letters_downloaded_from_the_relances_screen_are_zipped_and_recorded() {
     app.text_until("[data-testid=notice]", |t| t.contains("Enregistré"))
         .await;
     app.set_value("[data-testid=score-input]", "35").await;
-    app.client
-        .execute(
-            "document.querySelector('[data-testid=score-save]').click();",
-            vec![],
-        )
-        .await
-        .unwrap();
+    app.js_click("[data-testid=score-save]").await;
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let core = encaisse::Ledger::open(&ledger).unwrap();
@@ -907,16 +840,8 @@ async fn reminders_sent_by_email_from_the_relances_screen_reach_the_server_and_m
     }
     let focused = app.client.active_element().await.unwrap();
     focused.send_keys(&Key::Escape.to_string()).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while app
-        .client
-        .find(Locator::Css("[data-testid=email-dialog]"))
-        .await
-        .is_ok()
-    {
-        assert!(Instant::now() < deadline, "Escape closes the dialog");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Escape closes the dialog.
+    app.gone("[data-testid=email-dialog]").await;
     let back: serde_json::Value = app
         .client
         .execute("return document.activeElement.dataset.testid || ''", vec![])
@@ -1129,16 +1054,8 @@ async fn the_litigation_file_the_hand_over_the_integrity_check_and_a_backup_rest
     app.shot("restore-confirm").await;
     let focused = app.client.active_element().await.unwrap();
     focused.send_keys(&Key::Escape.to_string()).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while app
-        .client
-        .find(Locator::Css("[data-testid=restore-confirm]"))
-        .await
-        .is_ok()
-    {
-        assert!(Instant::now() < deadline, "Escape closes the question");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Escape closes the question.
+    app.gone("[data-testid=restore-confirm]").await;
     assert_eq!(entries(), before, "Escape restored nothing");
     // Asked again and answered: the ledger comes back as it was.
     app.click("[data-testid=backup-restore]").await;
