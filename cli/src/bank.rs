@@ -43,7 +43,7 @@ pub(crate) fn import(args: &Args, files: &[&str]) -> Result<(), Failure> {
                     line.payer,
                     line.remittance
                 );
-                print_proposals(&ledger, proposals)?;
+                print_proposals(proposals);
             }
             println!("Rien n'a été écrit (--dry-run).");
         }
@@ -92,27 +92,22 @@ pub(crate) fn pending(args: &Args, ledger: &Ledger) -> Result<(), Failure> {
             line.payer,
             line.remittance
         );
-        print_proposals(ledger, &line.proposals)?;
+        print_proposals(&line.proposals);
     }
     Ok(())
 }
 
-fn print_proposals(ledger: &Ledger, proposals: &[Proposal]) -> Result<(), Failure> {
+fn print_proposals(proposals: &[Proposal]) {
     if proposals.is_empty() {
         println!("    → inconnu : à attribuer à la main, ou à mettre de côté");
     }
     for p in proposals {
-        let client = ledger.client(p.client_id)?;
-        let numbers: Vec<String> = p
-            .invoice_ids
-            .iter()
-            .map(|&id| ledger.invoice(id).map(|i| i.number))
-            .collect::<Result<_, _>>()?;
+        let numbers: Vec<&str> = p.invoices.iter().map(|i| i.number.as_str()).collect();
         println!(
             "    → {} : {} {}{} ({})",
             p.confidence.label_fr(),
-            client.code,
-            client.name,
+            p.client_code,
+            p.client_name,
             if numbers.is_empty() {
                 String::new()
             } else {
@@ -121,7 +116,6 @@ fn print_proposals(ledger: &Ledger, proposals: &[Proposal]) -> Result<(), Failur
             p.reasons.join(" ; ")
         );
     }
-    Ok(())
 }
 
 pub(crate) fn confirm_sure(ledger: &mut Ledger) -> Result<(), Failure> {

@@ -7,11 +7,10 @@ use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
 
-use crate::dto::{parse_id, IpcError};
+use crate::dto::IpcError;
 use crate::state::App;
-use encaisse::bank::{self, Confidence, LineState};
+use encaisse::bank::{self, BankLine, LineState};
 use encaisse::money::Money;
-use encaisse::Ledger;
 
 type Res<T> = Result<T, IpcError>;
 
@@ -27,45 +26,11 @@ pub struct BankFileDto {
 
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
-pub struct BankInvoiceDto {
-    pub id: i64,
-    pub number: String,
-    pub open: Money,
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct BankProposalDto {
-    pub client_id: i64,
-    pub client_code: String,
-    pub client_name: String,
-    pub invoices: Vec<BankInvoiceDto>,
-    /// `sure`, `probable` or `doubtful`.
-    pub confidence: String,
-    pub confidence_label: String,
-    pub reasons: Vec<String>,
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct BankLineDto {
-    pub id: String,
-    pub date: String,
-    pub amount: Money,
-    pub payer: String,
-    pub remittance: String,
-    pub bank_ref: String,
-    pub file_name: String,
-    pub proposals: Vec<BankProposalDto>,
-}
-
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
 pub struct BankPendingDto {
-    pub lines: Vec<BankLineDto>,
+    pub lines: Vec<BankLine>,
     /// How many lines have a sure proposal, and what they add up to: the
     /// "Tout valider" button says it before it is pressed.
-    pub sure_count: String,
+    pub sure_count: usize,
     pub sure_total: Vec<Money>,
 }
 
@@ -149,74 +114,19 @@ pub fn bank_import(state: State<'_, App>, paths: Vec<String>) -> Res<Vec<BankFil
     Ok(out)
 }
 
-fn proposal_dto(ledger: &Ledger, p: &bank::Proposal) -> Res<BankProposalDto> {
-    let client = ledger.client(p.client_id)?;
-    let invoices = p
-        .invoice_ids
-        .iter()
-        .map(|&id| {
-            let i = ledger.invoice(id)?;
-            Ok(BankInvoiceDto {
-                id,
-                number: i.number,
-                open: encaisse::money::Money::new(i.open_cents, i.currency),
-            })
-        })
-        .collect::<Res<Vec<_>>>()?;
-    Ok(BankProposalDto {
-        client_id: p.client_id,
-        client_code: client.code,
-        client_name: client.name,
-        invoices,
-        confidence: match p.confidence {
-            Confidence::Sure => "sure",
-            Confidence::Probable => "probable",
-            Confidence::Doubtful => "doubtful",
-        }
-        .into(),
-        confidence_label: p.confidence.label_fr().into(),
-        reasons: p.reasons.clone(),
-    })
-}
-
 /// The lines waiting to be matched, with their proposals.
 #[tauri::command(async)]
 pub fn bank_pending(state: State<'_, App>) -> Res<BankPendingDto> {
-    let ledger = state.ledger()?;
-    let lines = ledger.bank_lines(Some(LineState::Pending))?;
+    let lines = state.ledger()?.bank_lines(Some(LineState::Pending))?;
     let mut sure_total = Vec::new();
     let mut sure_count = 0;
-    for line in &lines {
-        if line
-            .proposals
-            .first()
-            .is_some_and(|p| p.confidence == Confidence::Sure && !p.invoice_ids.is_empty())
-        {
-            sure_count += 1;
-            encaisse::ledger::add_to(&mut sure_total, line.amount)?;
-        }
+    for line in lines.iter().filter(|l| l.sure_proposal().is_some()) {
+        sure_count += 1;
+        encaisse::ledger::add_to(&mut sure_total, line.amount)?;
     }
     Ok(BankPendingDto {
-        lines: lines
-            .iter()
-            .map(|l| {
-                Ok(BankLineDto {
-                    id: l.id.to_string(),
-                    date: encaisse::dates::format_fr(l.date),
-                    amount: l.amount,
-                    payer: l.payer.clone(),
-                    remittance: l.remittance.clone(),
-                    bank_ref: l.bank_ref.clone(),
-                    file_name: l.file_name.clone(),
-                    proposals: l
-                        .proposals
-                        .iter()
-                        .map(|p| proposal_dto(&ledger, p))
-                        .collect::<Res<Vec<_>>>()?,
-                })
-            })
-            .collect::<Res<Vec<_>>>()?,
-        sure_count: sure_count.to_string(),
+        lines,
+        sure_count,
         sure_total,
     })
 }
@@ -235,20 +145,19 @@ pub fn bank_confirm_sure(state: State<'_, App>) -> Res<BankConfirmedDto> {
 #[tauri::command(async)]
 pub fn bank_confirm(
     state: State<'_, App>,
-    line_id: String,
+    line_id: i64,
     client_id: i64,
     invoice_ids: Vec<i64>,
-) -> Res<String> {
+) -> Res<i64> {
     Ok(state
         .ledger()?
-        .confirm_bank_line(parse_id(&line_id)?, client_id, &invoice_ids)?
-        .to_string())
+        .confirm_bank_line(line_id, client_id, &invoice_ids)?)
 }
 
 /// A line that is not a customer's payment, set aside for good.
 #[tauri::command(async)]
-pub fn bank_set_aside(state: State<'_, App>, line_id: String) -> Res<()> {
-    Ok(state.ledger()?.set_aside_bank_line(parse_id(&line_id)?)?)
+pub fn bank_set_aside(state: State<'_, App>, line_id: i64) -> Res<()> {
+    Ok(state.ledger()?.set_aside_bank_line(line_id)?)
 }
 
 #[derive(Debug, Serialize, TS)]

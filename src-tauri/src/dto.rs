@@ -161,12 +161,6 @@ impl TryFrom<ClientDto> for Client {
     }
 }
 
-/// Parses an id sent as text.
-pub fn parse_id(text: &str) -> Result<i64, IpcError> {
-    text.parse()
-        .map_err(|_| IpcError::new("invalid", format!("identifiant « {text} » invalide")))
-}
-
 /// Parses a date sent as `AAAA-MM-JJ` (or `jj/mm/aaaa`).
 pub fn parse_date(text: &str) -> Result<dates::Date, IpcError> {
     dates::parse_date(text).map_err(|m| IpcError::new("invalid", m))

@@ -16,6 +16,7 @@ use crate::books::store::Ledger;
 
 /// What became of a statement line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum LineState {
     Pending,
     Confirmed,
@@ -42,6 +43,7 @@ impl LineState {
 
 /// A credit line kept in the ledger.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct BankLine {
     pub id: i64,
     pub account: String,
@@ -55,6 +57,16 @@ pub struct BankLine {
     pub payment_id: Option<i64>,
     /// What the line may pay, strongest first (pending lines only).
     pub proposals: Vec<Proposal>,
+}
+
+impl BankLine {
+    /// The proposal "Tout valider" would record: the strongest, when it is
+    /// sure and names invoices.
+    pub fn sure_proposal(&self) -> Option<&Proposal> {
+        self.proposals
+            .first()
+            .filter(|p| p.confidence == Confidence::Sure && !p.invoice_ids.is_empty())
+    }
 }
 
 /// What importing a statement did.
@@ -341,9 +353,8 @@ impl Ledger {
             .bank_lines(Some(LineState::Pending))?
             .into_iter()
             .filter_map(|l| {
-                let p = l.proposals.first()?;
-                (p.confidence == Confidence::Sure && !p.invoice_ids.is_empty())
-                    .then(|| (l.id, p.client_id, p.invoice_ids.clone(), l.amount))
+                let p = l.sure_proposal()?;
+                Some((l.id, p.client_id, p.invoice_ids.clone(), l.amount))
             })
             .collect();
         let tx = self.conn.transaction()?;

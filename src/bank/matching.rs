@@ -24,12 +24,13 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::books::money::Currency;
+use crate::books::money::{Currency, Money};
 
 use super::reference::{self, Remembered};
 
 /// How sure a proposal is, strongest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Confidence {
     Sure,
     Probable,
@@ -75,16 +76,31 @@ pub struct Credit<'a> {
     pub remittance: &'a str,
 }
 
-/// One way to place a credit: a client and the invoices it pays.
+/// One way to place a credit: a client and the invoices it pays, named as
+/// the user knows them.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Proposal {
     pub client_id: i64,
+    pub client_code: String,
+    pub client_name: String,
     pub invoice_ids: Vec<i64>,
+    /// The same invoices, with their number and what each has open.
+    pub invoices: Vec<ProposedInvoice>,
     /// What the invoices have open together, in cents.
     pub open_cents: i64,
     pub confidence: Confidence,
     /// Why, in French, one reason per rule that found it.
     pub reasons: Vec<String>,
+}
+
+/// An invoice a proposal would pay.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ProposedInvoice {
+    pub id: i64,
+    pub number: String,
+    pub open: Money,
 }
 
 /// The clients and open invoices, indexed once for many lines.
@@ -415,9 +431,20 @@ impl<'a> Index<'a> {
         confidence: Confidence,
         why: String,
     ) -> Proposal {
+        let named = self.clients.get(&client);
         Proposal {
             client_id: client,
+            client_code: named.map(|c| c.code.clone()).unwrap_or_default(),
+            client_name: named.map(|c| c.name.clone()).unwrap_or_default(),
             invoice_ids: invoices.iter().map(|&i| self.open[i].id).collect(),
+            invoices: invoices
+                .iter()
+                .map(|&i| ProposedInvoice {
+                    id: self.open[i].id,
+                    number: self.open[i].number.clone(),
+                    open: Money::new(self.open[i].open_cents, self.open[i].currency),
+                })
+                .collect(),
             open_cents: invoices.iter().map(|&i| self.open[i].open_cents).sum(),
             confidence,
             reasons: vec![why],

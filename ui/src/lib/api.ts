@@ -102,9 +102,9 @@ export const api = {
   bankImport: (paths: string[]) => call<BankFileDto[]>('bank_import', { paths }),
   bankPending: () => call<BankPendingDto>('bank_pending'),
   bankConfirmSure: () => call<BankConfirmedDto>('bank_confirm_sure'),
-  bankConfirm: (lineId: string, clientId: number, invoiceIds: number[]) =>
+  bankConfirm: (lineId: number, clientId: number, invoiceIds: number[]) =>
     call<string>('bank_confirm', { lineId, clientId, invoiceIds }),
-  bankSetAside: (lineId: string) => call<null>('bank_set_aside', { lineId }),
+  bankSetAside: (lineId: number) => call<null>('bank_set_aside', { lineId }),
   pickEinvoiceFiles: () => call<string[]>('pick_einvoice_files'),
   einvoiceImport: (paths: string[]) => call<EInvoiceDoneDto[]>('einvoice_import', { paths }),
   portfolio: (asOf: string) => call<PortfolioDto>('portfolio', { asOf }),
