@@ -19,9 +19,9 @@ type Res<T> = Result<T, IpcError>;
 pub struct BankFileDto {
     pub file_name: String,
     pub format: String,
-    pub added: String,
-    pub known: String,
-    pub debits: String,
+    pub added: usize,
+    pub known: usize,
+    pub debits: usize,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -37,7 +37,7 @@ pub struct BankPendingDto {
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct BankConfirmedDto {
-    pub payments: String,
+    pub payments: usize,
     pub total: Vec<Money>,
 }
 
@@ -106,9 +106,9 @@ pub fn bank_import(state: State<'_, App>, paths: Vec<String>) -> Res<Vec<BankFil
         out.push(BankFileDto {
             file_name: s.file_name.clone(),
             format: s.format.map_or("", |f| f.label()).to_string(),
-            added: done.added.to_string(),
-            known: done.known.to_string(),
-            debits: done.debits.to_string(),
+            added: done.added,
+            known: done.known,
+            debits: done.debits,
         });
     }
     Ok(out)
@@ -136,7 +136,7 @@ pub fn bank_pending(state: State<'_, App>) -> Res<BankPendingDto> {
 pub fn bank_confirm_sure(state: State<'_, App>) -> Res<BankConfirmedDto> {
     let done = state.ledger()?.confirm_sure_bank_lines()?;
     Ok(BankConfirmedDto {
-        payments: done.payments.to_string(),
+        payments: done.payments,
         total: done.total,
     })
 }

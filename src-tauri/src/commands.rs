@@ -38,7 +38,7 @@ pub fn app_info(state: State<'_, App>) -> Res<AppInfoDto> {
     Ok(AppInfoDto {
         version: env!("CARGO_PKG_VERSION").into(),
         ledger_path: path,
-        schema_version: ledger.schema_version()?.to_string(),
+        schema_version: ledger.schema_version()?,
         empty,
         today,
     })
@@ -384,8 +384,8 @@ pub fn import_analyze(
             "progress",
             ProgressDto {
                 task: "analyze".into(),
-                done: done.to_string(),
-                total: "3".into(),
+                done: done as u64,
+                total: 3,
             },
         );
     };
@@ -479,8 +479,8 @@ pub fn import_commit(
             "progress",
             ProgressDto {
                 task: "import".into(),
-                done: done.to_string(),
-                total: total.to_string(),
+                done: done as u64,
+                total: total as u64,
             },
         );
         !cancel.load(Ordering::SeqCst)
@@ -891,7 +891,7 @@ pub fn save_letters(
     }
     Ok(Some(LettersSavedDto {
         path,
-        count: letters.len().to_string(),
+        count: letters.len(),
         held_back: (!held.is_empty()).then(|| encaisse::documents::held_back_summary(&held)),
     }))
 }

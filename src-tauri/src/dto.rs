@@ -54,7 +54,7 @@ impl IpcError {
 pub struct AppInfoDto {
     pub version: String,
     pub ledger_path: String,
-    pub schema_version: String,
+    pub schema_version: i64,
     /// No client and no invoice yet: the UI offers import or the demo.
     pub empty: bool,
     /// Today on this machine, `AAAA-MM-JJ` (the default "as of" date).
@@ -196,30 +196,30 @@ pub struct NewPaymentDto {
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct MatchOutcomeDto {
-    pub payment_id: String,
+    pub payment_id: i64,
     /// `exact_amount`, `oldest_first`, `left_for_user` or `none` (not asked).
     pub rule: String,
-    pub invoices: Vec<String>,
-    pub unallocated: String,
+    pub invoices: Vec<i64>,
+    pub unallocated_cents: i64,
 }
 
 impl MatchOutcomeDto {
     pub fn from_outcome(payment_id: i64, o: Option<MatchOutcome>) -> Self {
         match o {
             Some(o) => MatchOutcomeDto {
-                payment_id: payment_id.to_string(),
+                payment_id,
                 rule: serde_json::to_value(o.rule)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
-                invoices: o.allocations.iter().map(|(id, _)| id.to_string()).collect(),
-                unallocated: plain_cents(o.unallocated_cents),
+                invoices: o.allocations.iter().map(|&(id, _)| id).collect(),
+                unallocated_cents: o.unallocated_cents,
             },
             None => MatchOutcomeDto {
-                payment_id: payment_id.to_string(),
+                payment_id,
                 rule: "none".into(),
                 invoices: vec![],
-                unallocated: String::new(),
+                unallocated_cents: 0,
             },
         }
     }
@@ -264,8 +264,8 @@ pub struct CsvColumnDto {
 #[ts(export)]
 pub struct ProgressDto {
     pub task: String,
-    pub done: String,
-    pub total: String,
+    pub done: u64,
+    pub total: u64,
 }
 
 #[derive(Debug, Deserialize, TS)]
@@ -603,7 +603,7 @@ mod edit_tests {
 #[ts(export)]
 pub struct LettersSavedDto {
     pub path: String,
-    pub count: String,
+    pub count: usize,
     /// The letters not produced (address missing or too long), and why.
     pub held_back: Option<String>,
 }

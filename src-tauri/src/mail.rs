@@ -177,15 +177,15 @@ pub fn email_preview(
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct SendOutcomeDto {
-    pub queued: String,
+    pub queued: usize,
     /// Not queued: client and reason.
     pub skipped: Vec<Vec<String>>,
-    pub sent: String,
-    pub waiting: String,
-    pub failed: String,
-    pub cancelled: String,
+    pub sent: usize,
+    pub waiting: usize,
+    pub failed: usize,
+    pub cancelled: usize,
     /// Not sent: their amounts changed since written; held for the user.
-    pub held: String,
+    pub held: usize,
     pub stopped: Option<String>,
 }
 
@@ -296,7 +296,7 @@ pub fn save_emails(
         .record_emails_saved(&emails, &entries, as_of)?;
     Ok(Some(LettersSavedDto {
         path,
-        count: entries.len().to_string(),
+        count: entries.len(),
         held_back: None,
     }))
 }
@@ -347,24 +347,24 @@ fn send_and_report(
             "progress",
             ProgressDto {
                 task: "send".into(),
-                done: done.to_string(),
-                total: total.to_string(),
+                done: done as u64,
+                total: total as u64,
             },
         );
     };
     let sent = send_round(&state.ledger_path(), only, &state.cancel, &mut progress)?;
     let _ = app.emit("outbox", ());
     Ok(SendOutcomeDto {
-        queued: queued.to_string(),
+        queued,
         skipped: skipped
             .into_iter()
             .map(|(who, why)| vec![who, why])
             .collect(),
-        sent: sent.sent.to_string(),
-        waiting: sent.waiting.to_string(),
-        failed: sent.failed.to_string(),
-        cancelled: sent.cancelled.to_string(),
-        held: sent.held.to_string(),
+        sent: sent.sent,
+        waiting: sent.waiting,
+        failed: sent.failed,
+        cancelled: sent.cancelled,
+        held: sent.held,
         stopped: sent.stopped,
     })
 }

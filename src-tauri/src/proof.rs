@@ -21,7 +21,7 @@ type Res<T> = Result<T, IpcError>;
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct ChainReportDto {
-    pub entries: String,
+    pub entries: usize,
     pub head: String,
     /// Each problem, in French, naming the entry.
     pub problems: Vec<String>,
@@ -33,14 +33,15 @@ pub struct ChainReportDto {
 #[ts(export)]
 pub struct BackupFileDto {
     pub name: String,
-    pub size: String,
+    /// Bytes.
+    pub size: u64,
 }
 
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct BackupStatusDto {
     pub dir: String,
-    pub keep: String,
+    pub keep: usize,
     pub backups: Vec<BackupFileDto>,
 }
 
@@ -48,17 +49,17 @@ pub struct BackupStatusDto {
 #[ts(export)]
 pub struct BackupDoneDto {
     pub path: String,
-    pub clients: String,
-    pub invoices: String,
-    pub entries: String,
+    pub clients: i64,
+    pub invoices: i64,
+    pub entries: usize,
 }
 
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct RestoreDoneDto {
     pub from: String,
-    pub clients: String,
-    pub invoices: String,
+    pub clients: i64,
+    pub invoices: i64,
     pub kept_aside: String,
 }
 
@@ -66,9 +67,9 @@ pub struct RestoreDoneDto {
 #[ts(export)]
 pub struct DossierDto {
     pub path: String,
-    pub invoices: String,
-    pub entries: String,
-    pub documents: String,
+    pub invoices: usize,
+    pub entries: usize,
+    pub documents: usize,
     /// Per currency.
     pub total_due: Vec<Money>,
 }
@@ -83,8 +84,8 @@ fn progress_to<'a>(app: &'a AppHandle, task: &'static str) -> impl Fn(u64, u64) 
             "progress",
             ProgressDto {
                 task: task.into(),
-                done: done.to_string(),
-                total: total.to_string(),
+                done,
+                total,
             },
         );
     }
@@ -104,7 +105,7 @@ pub fn verify_ledger(state: State<'_, App>) -> Res<ChainReportDto> {
     let report = ledger.verify_evidence()?;
     let database = ledger.database_checks()?;
     Ok(ChainReportDto {
-        entries: report.entries.to_string(),
+        entries: report.entries,
         head: report.head,
         problems: report.problems.into_iter().map(|p| p.message).collect(),
         database,
@@ -132,14 +133,11 @@ pub fn backup_status(state: State<'_, App>) -> Res<BackupStatusDto> {
     let ledger = state.ledger()?;
     Ok(BackupStatusDto {
         dir: path_text(&ledger.backup_dir()?),
-        keep: ledger.backup_keep()?.to_string(),
+        keep: ledger.backup_keep()?,
         backups: ledger
             .backups()?
             .into_iter()
-            .map(|(name, size)| BackupFileDto {
-                name,
-                size: size.to_string(),
-            })
+            .map(|(name, size)| BackupFileDto { name, size })
             .collect(),
     })
 }
@@ -176,9 +174,9 @@ pub fn backup_now(
         .backup_to(&dest, &progress_to(&app, "backup"))?;
     Ok(Some(BackupDoneDto {
         path: path_text(&info.path),
-        clients: info.clients.to_string(),
-        invoices: info.invoices.to_string(),
-        entries: info.evidence_entries.to_string(),
+        clients: info.clients,
+        invoices: info.invoices,
+        entries: info.evidence_entries,
     }))
 }
 
@@ -199,8 +197,8 @@ pub fn restore_backup(app: AppHandle, state: State<'_, App>) -> Res<Option<Resto
     let report = state.restore(&source, &progress_to(&app, "restore"))?;
     Ok(Some(RestoreDoneDto {
         from: path_text(&report.restored.path),
-        clients: report.restored.clients.to_string(),
-        invoices: report.restored.invoices.to_string(),
+        clients: report.restored.clients,
+        invoices: report.restored.invoices,
         kept_aside: path_text(&report.kept_aside),
     }))
 }
@@ -235,9 +233,9 @@ pub fn litigation_file(
     };
     Ok(Some(DossierDto {
         path,
-        invoices: summary.invoices.to_string(),
-        entries: summary.reminders.to_string(),
-        documents: summary.documents.to_string(),
+        invoices: summary.invoices,
+        entries: summary.reminders,
+        documents: summary.documents,
         total_due: summary.total_due,
     }))
 }
@@ -253,7 +251,7 @@ pub fn hand_over(
     date: String,
     fee_terms: String,
     note: String,
-) -> Res<String> {
+) -> Res<i64> {
     let id = state.ledger()?.hand_over(&NewHandover {
         client_id,
         invoice_ids,
@@ -263,7 +261,7 @@ pub fn hand_over(
         fee_terms,
         note,
     })?;
-    Ok(id.to_string())
+    Ok(id)
 }
 
 #[tauri::command(async)]

@@ -182,7 +182,7 @@ export const api = {
   exportTables: (asOf: string) => call<string | null>('export_tables', { asOf }),
   litigationFile: (clientId: number, asOf: string) => call<DossierDto | null>('litigation_file', { clientId, asOf }),
   handOver: (clientId: number, invoiceIds: number[], agency: string, kind: string, date: string, feeTerms: string, note: string) =>
-    call<string>('hand_over', { clientId, invoiceIds, agency, kind, date, feeTerms, note }),
+    call<number>('hand_over', { clientId, invoiceIds, agency, kind, date, feeTerms, note }),
   endHandover: (id: number, date: string, outcome: 'recovered' | 'returned') => call<null>('end_handover', { id, date, outcome }),
   handovers: (clientId: number | null, asOf: string) => call<HandoverView[]>('handovers', { clientId, asOf }),
   onOutbox: (handler: () => void): Promise<UnlistenFn> => listen('outbox', () => handler()),

@@ -3,7 +3,7 @@
 /**
  * Letters saved to a file and recorded.
  */
-export type LettersSavedDto = { path: string, count: string, 
+export type LettersSavedDto = { path: string, count: number, 
 /**
  * The letters not produced (address missing or too long), and why.
  */

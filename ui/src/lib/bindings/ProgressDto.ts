@@ -3,4 +3,4 @@
 /**
  * Progress of long work, sent as the `progress` event.
  */
-export type ProgressDto = { task: string, done: string, total: string, };
+export type ProgressDto = { task: string, done: number, total: number, };

@@ -3,12 +3,12 @@
 /**
  * What sending did.
  */
-export type SendOutcomeDto = { queued: string, 
+export type SendOutcomeDto = { queued: number, 
 /**
  * Not queued: client and reason.
  */
-skipped: Array<Array<string>>, sent: string, waiting: string, failed: string, cancelled: string, 
+skipped: Array<Array<string>>, sent: number, waiting: number, failed: number, cancelled: number, 
 /**
  * Not sent: their amounts changed since written; held for the user.
  */
-held: string, stopped: string | null, };
+held: number, stopped: string | null, };
