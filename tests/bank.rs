@@ -196,7 +196,7 @@ fn each_matching_rule_gives_its_reason_and_confidence() {
     // The invoice number in the text ("F 2026-0101"), the exact amount.
     let martin = &by_amount(1_200_00).proposals[0];
     assert_eq!(martin.confidence, Confidence::Sure);
-    assert_eq!(number_of(martin.invoice_ids[0]), "F-2026-0101");
+    assert_eq!(number_of(martin.invoice_ids()[0]), "F-2026-0101");
     assert!(
         martin.reasons[0].contains("facture F-2026-0101 dans le libellé, montant exact"),
         "{:?}",
@@ -207,7 +207,7 @@ fn each_matching_rule_gives_its_reason_and_confidence() {
     // and one invoice of that amount.
     let garage = &by_amount(845_50).proposals[0];
     assert_eq!(garage.confidence, Confidence::Sure);
-    assert_eq!(number_of(garage.invoice_ids[0]), "F-2026-0201");
+    assert_eq!(number_of(garage.invoice_ids()[0]), "F-2026-0201");
     assert!(
         garage.reasons[0].contains("= client Garage Dupont et Fils"),
         "{:?}",
@@ -217,12 +217,12 @@ fn each_matching_rule_gives_its_reason_and_confidence() {
     // A structured reference in a batch.
     let hotel = &by_amount(500_00).proposals[0];
     assert_eq!(hotel.confidence, Confidence::Sure);
-    assert_eq!(number_of(hotel.invoice_ids[0]), "F-2026-0103");
+    assert_eq!(number_of(hotel.invoice_ids()[0]), "F-2026-0103");
 
     // The client's code in the text, the amount of its two oldest invoices.
     let leroux = &by_amount(2_400_00).proposals[0];
     assert_eq!(leroux.confidence, Confidence::Probable);
-    let numbers: Vec<String> = leroux.invoice_ids.iter().map(|&i| number_of(i)).collect();
+    let numbers: Vec<String> = leroux.invoice_ids().iter().map(|&i| number_of(i)).collect();
     assert_eq!(numbers, ["F-2026-0301", "F-2026-0302"]);
     assert!(
         leroux.reasons[0].contains("code client LEROUX01"),
@@ -273,17 +273,51 @@ fn a_name_close_to_a_client_or_an_amount_alone_is_not_sure() {
     // The name, but no amount fits: the client only.
     let no_amount = index.propose(&credit(42_00, "Transports Lefevre Freres"));
     assert_eq!(no_amount[0].confidence, Confidence::Doubtful);
-    assert!(no_amount[0].invoice_ids.is_empty());
+    assert!(no_amount[0].invoice_ids().is_empty());
     // Nothing but the amount of one open invoice.
     let amount_only = index.propose(&credit(99_00, "X"));
     assert_eq!(amount_only[0].confidence, Confidence::Doubtful);
-    assert_eq!(amount_only[0].invoice_ids, vec![11]);
+    assert_eq!(amount_only[0].invoice_ids(), vec![11]);
     // Another currency is never proposed.
     let dollars = index.propose(&bank::matching::Credit {
         currency: Currency::parse("USD").unwrap(),
         ..credit(150_00, "Transports Lefevre Freres")
     });
-    assert!(dollars.iter().all(|p| p.invoice_ids.is_empty()));
+    assert!(dollars.iter().all(|p| p.invoice_ids().is_empty()));
+}
+
+#[test]
+fn two_sure_lines_for_the_same_invoice_record_only_the_first() {
+    let invoice = bank::matching::ProposedInvoice {
+        id: 7,
+        number: "F-7".into(),
+        open: Money::new(100_00, Currency::EUR),
+    };
+    let line = |id: i64| bank::BankLine {
+        id,
+        account: String::new(),
+        date: date("2026-12-01"),
+        amount: Money::new(100_00, Currency::EUR),
+        payer: "Martin".into(),
+        remittance: "F-7".into(),
+        bank_ref: String::new(),
+        file_name: "releve.xml".into(),
+        state: LineState::Pending,
+        payment_id: None,
+        proposals: vec![bank::Proposal {
+            client_id: 1,
+            client_code: "C1".into(),
+            client_name: "Martin".into(),
+            invoices: vec![invoice.clone()],
+            open_cents: 100_00,
+            confidence: Confidence::Sure,
+            reasons: vec![],
+        }],
+    };
+    let lines = [line(1), line(2)];
+    let sure = bank::sure_lines(&lines);
+    assert_eq!(sure.len(), 1, "the second stays pending, to be looked at");
+    assert_eq!(sure[0].0.id, 1);
 }
 
 #[test]
@@ -293,7 +327,15 @@ fn confirming_the_sure_matches_pays_the_invoices_and_shrinks_the_work_list() {
     let before = ledger.work_list(today).unwrap().rows.len();
     ledger.import_bank(&statement("camt053-v02.xml")).unwrap();
     ledger.import_bank(&statement("camt053-v08.xml")).unwrap();
+    // What the "Tout valider" button announces is what it records.
+    let pending = ledger.bank_lines(Some(LineState::Pending)).unwrap();
+    let announced: Vec<i64> = bank::sure_lines(&pending)
+        .iter()
+        .map(|(l, _)| l.amount.cents)
+        .collect();
     let done = ledger.confirm_sure_bank_lines().unwrap();
+    assert_eq!(announced.len(), done.payments);
+    assert_eq!(announced.iter().sum::<i64>(), done.total[0].cents);
     assert_eq!(done.payments, 3, "Martin, Garage Dupont, Hôtel des Alpes");
     assert_eq!(done.total, vec![Money::new(2_545_50, Currency::EUR)]);
     for number in ["F-2026-0101", "F-2026-0201", "F-2026-0103"] {

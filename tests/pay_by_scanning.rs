@@ -204,7 +204,7 @@ fn a_transfer_naming_a_sent_letters_reference_is_a_sure_match_for_exactly_its_in
     assert_eq!(best.client_id, letter.facts.client_id);
     let mut want = letter.facts.invoice_ids.clone();
     want.sort();
-    let mut got = best.invoice_ids.clone();
+    let mut got = best.invoice_ids();
     got.sort();
     assert_eq!(got, want, "exactly the letter's invoices");
     assert!(
@@ -325,7 +325,7 @@ fn the_reference_is_found_in_the_structured_field_of_a_camt_statement() {
     let proposals = ledger.propose_bank_lines(&statement.lines).unwrap();
     let best = &proposals[0][0];
     assert_eq!(best.confidence, Confidence::Sure, "{proposals:?}");
-    let mut got = best.invoice_ids.clone();
+    let mut got = best.invoice_ids();
     got.sort();
     let mut want = letter.facts.invoice_ids.clone();
     want.sort();

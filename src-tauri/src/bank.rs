@@ -120,7 +120,7 @@ pub fn bank_pending(state: State<'_, App>) -> Res<BankPendingDto> {
     let lines = state.ledger()?.bank_lines(Some(LineState::Pending))?;
     let mut sure_total = Vec::new();
     let mut sure_count = 0;
-    for line in lines.iter().filter(|l| l.sure_proposal().is_some()) {
+    for (line, _) in bank::sure_lines(&lines) {
         sure_count += 1;
         encaisse::ledger::add_to(&mut sure_total, line.amount)?;
     }

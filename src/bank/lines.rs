@@ -62,11 +62,31 @@ pub struct BankLine {
 impl BankLine {
     /// The proposal "Tout valider" would record: the strongest, when it is
     /// sure and names invoices.
-    pub fn sure_proposal(&self) -> Option<&Proposal> {
+    fn sure_proposal(&self) -> Option<&Proposal> {
         self.proposals
             .first()
-            .filter(|p| p.confidence == Confidence::Sure && !p.invoice_ids.is_empty())
+            .filter(|p| p.confidence == Confidence::Sure && !p.invoices.is_empty())
     }
+}
+
+/// The lines "Tout valider" records, in order, with the proposal each is
+/// recorded for: those whose strongest proposal is sure, but a line whose
+/// invoices an earlier sure line already pays stays pending, to be looked
+/// at. The button's summary and the confirmation both read this.
+pub fn sure_lines(lines: &[BankLine]) -> Vec<(&BankLine, &Proposal)> {
+    let mut used: HashSet<i64> = HashSet::new();
+    let mut out = Vec::new();
+    for line in lines {
+        let Some(p) = line.sure_proposal() else {
+            continue;
+        };
+        if p.invoices.iter().any(|i| used.contains(&i.id)) {
+            continue;
+        }
+        used.extend(p.invoices.iter().map(|i| i.id));
+        out.push((line, p));
+    }
+    out
 }
 
 /// What importing a statement did.
@@ -349,25 +369,13 @@ impl Ledger {
     /// transaction; a line whose invoices another sure line already pays
     /// stays pending, to be looked at.
     pub fn confirm_sure_bank_lines(&mut self) -> Result<Confirmed> {
-        let sure: Vec<(i64, i64, Vec<i64>, Money)> = self
-            .bank_lines(Some(LineState::Pending))?
-            .into_iter()
-            .filter_map(|l| {
-                let p = l.sure_proposal()?;
-                Some((l.id, p.client_id, p.invoice_ids.clone(), l.amount))
-            })
-            .collect();
+        let lines = self.bank_lines(Some(LineState::Pending))?;
         let tx = self.conn.transaction()?;
-        let mut used: HashSet<i64> = HashSet::new();
         let mut done = Confirmed::default();
-        for (line, client, invoices, amount) in sure {
-            if invoices.iter().any(|i| used.contains(i)) {
-                continue;
-            }
-            confirm_in(&tx, line, client, &invoices)?;
-            used.extend(invoices);
+        for (line, p) in sure_lines(&lines) {
+            confirm_in(&tx, line.id, p.client_id, &p.invoice_ids())?;
             done.payments += 1;
-            crate::books::ledger::add_to(&mut done.total, amount)?;
+            crate::books::ledger::add_to(&mut done.total, line.amount)?;
         }
         tx.commit()?;
         Ok(done)

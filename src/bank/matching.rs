@@ -84,14 +84,21 @@ pub struct Proposal {
     pub client_id: i64,
     pub client_code: String,
     pub client_name: String,
-    pub invoice_ids: Vec<i64>,
-    /// The same invoices, with their number and what each has open.
+    /// The invoices it pays, in order, with their number and what each has
+    /// open.
     pub invoices: Vec<ProposedInvoice>,
     /// What the invoices have open together, in cents.
     pub open_cents: i64,
     pub confidence: Confidence,
     /// Why, in French, one reason per rule that found it.
     pub reasons: Vec<String>,
+}
+
+impl Proposal {
+    /// The ids of the invoices it pays, in order.
+    pub fn invoice_ids(&self) -> Vec<i64> {
+        self.invoices.iter().map(|i| i.id).collect()
+    }
 }
 
 /// An invoice a proposal would pay.
@@ -419,7 +426,7 @@ impl<'a> Index<'a> {
             }
         }
         out.sort_by(|a, b| {
-            (a.confidence, a.invoice_ids.is_empty()).cmp(&(b.confidence, b.invoice_ids.is_empty()))
+            (a.confidence, a.invoices.is_empty()).cmp(&(b.confidence, b.invoices.is_empty()))
         });
         out
     }
@@ -436,7 +443,6 @@ impl<'a> Index<'a> {
             client_id: client,
             client_code: named.map(|c| c.code.clone()).unwrap_or_default(),
             client_name: named.map(|c| c.name.clone()).unwrap_or_default(),
-            invoice_ids: invoices.iter().map(|&i| self.open[i].id).collect(),
             invoices: invoices
                 .iter()
                 .map(|&i| ProposedInvoice {
@@ -486,7 +492,7 @@ impl<'a> Index<'a> {
 fn push(out: &mut Vec<Proposal>, p: Proposal) {
     match out
         .iter_mut()
-        .find(|o| o.client_id == p.client_id && o.invoice_ids == p.invoice_ids)
+        .find(|o| o.client_id == p.client_id && o.invoices == p.invoices)
     {
         Some(o) => {
             o.confidence = o.confidence.min(p.confidence);

@@ -35,7 +35,7 @@ use crate::books::import::{text, ImportIssue};
 use crate::books::money::Currency;
 
 pub(crate) use lines::remember_reference;
-pub use lines::{BankImport, BankLine, Confirmed, LineState};
+pub use lines::{sure_lines, BankImport, BankLine, Confirmed, LineState};
 pub use matching::{Confidence, Proposal};
 
 /// The formats read.

@@ -6,9 +6,10 @@ import type { ProposedInvoice } from "./ProposedInvoice";
  * One way to place a credit: a client and the invoices it pays, named as
  * the user knows them.
  */
-export type Proposal = { client_id: number, client_code: string, client_name: string, invoice_ids: Array<number>, 
+export type Proposal = { client_id: number, client_code: string, client_name: string, 
 /**
- * The same invoices, with their number and what each has open.
+ * The invoices it pays, in order, with their number and what each has
+ * open.
  */
 invoices: Array<ProposedInvoice>, 
 /**
