@@ -60,6 +60,7 @@ const COMMANDS: &[&str] = &[
     "add_dispute",
     "add_pause",
     "set_reminder_days",
+    "reminder_days",
     "reliability",
     "set_score",
     "timeline",

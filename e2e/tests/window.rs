@@ -135,6 +135,30 @@ async fn the_demo_ledger_fills_the_dashboard_and_the_aged_balance() {
         |v| v == "30,60,90",
     )
     .await;
+    // The reminder days, saved in any order, read back in order.
+    app.set_value("[data-testid=reminder-days]", "15, 1").await;
+    app.js_click("[data-testid=reminder-days-save]").await;
+    app.script_until(
+        "reminder days read back",
+        "return document.querySelector('[data-testid=reminder-days]').value",
+        vec![],
+        |v| v == "1, 15",
+    )
+    .await;
+    assert_eq!(core.reminder_days().unwrap(), [1, 15]);
+    // The dashboard names them, and its aging bar shows the EUR buckets.
+    app.click("[data-nav=dashboard]").await;
+    app.text_until("[data-testid=next-session]", |t| {
+        t.contains("le 1, 15 du mois")
+    })
+    .await;
+    let legend = app.texts(".agingbar .legend .num").await;
+    let buckets: Vec<String> = want.aging.totals[0]
+        .buckets
+        .iter()
+        .map(|&c| euros(c).replace(' ', "\u{a0}"))
+        .collect();
+    assert_eq!(legend, buckets);
     // From a client file to that client's invoices only.
     app.click("[data-nav=clients]").await;
     app.click("[data-testid=client-name]").await;

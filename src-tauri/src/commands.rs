@@ -243,13 +243,16 @@ pub fn record_payment(state: State<'_, App>, payment: NewPaymentDto) -> Res<Matc
     };
     let mut ledger = state.ledger()?;
     if payment.auto_match {
-        let (id, outcome) = ledger.record_payment_and_match(&new)?;
-        Ok(MatchOutcomeDto::from_outcome(id, Some(outcome)))
+        let (payment_id, outcome) = ledger.record_payment_and_match(&new)?;
+        Ok(MatchOutcomeDto {
+            payment_id,
+            outcome: Some(outcome),
+        })
     } else {
-        Ok(MatchOutcomeDto::from_outcome(
-            ledger.record_payment(&new)?,
-            None,
-        ))
+        Ok(MatchOutcomeDto {
+            payment_id: ledger.record_payment(&new)?,
+            outcome: None,
+        })
     }
 }
 
@@ -574,7 +577,11 @@ pub fn day_work(state: State<'_, App>, as_of: String) -> Res<DayWorkDto> {
     let ledger = state.ledger()?;
     let today = ledger.work_list(as_of)?;
     let next = ledger.next_session(as_of)?;
-    Ok(DayWorkDto::new(today, next, &ledger.reminder_days()?))
+    Ok(DayWorkDto {
+        work: today,
+        next_session: next,
+        reminder_days: ledger.reminder_days()?,
+    })
 }
 
 /// "Enregistrer comme effectuée": each selected invoice moves to the level that was due.
@@ -698,13 +705,14 @@ pub fn add_pause(
 
 /// Sets the reminder days of the month (`1, 15`).
 #[tauri::command(async)]
-pub fn set_reminder_days(state: State<'_, App>, days: String) -> Res<String> {
-    let days = state.ledger()?.set_reminder_days(&days)?;
-    Ok(days
-        .iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(", "))
+pub fn set_reminder_days(state: State<'_, App>, days: String) -> Res<Vec<u32>> {
+    Ok(state.ledger()?.set_reminder_days(&days)?)
+}
+
+/// The reminder days of the month.
+#[tauri::command(async)]
+pub fn reminder_days(state: State<'_, App>) -> Res<Vec<u32>> {
+    Ok(state.ledger()?.reminder_days()?)
 }
 
 // ---- Reliability, timeline, scenarios, rates, waivers ----
@@ -831,10 +839,9 @@ pub fn save_letters(
     merged: bool,
 ) -> Res<Option<LettersSavedDto>> {
     let as_of = parse_date(&as_of)?;
-    let ids = invoice_ids;
     let (letters, held) = {
         let ledger = state.ledger()?;
-        let rows = ledger.work_rows_for_invoices(&ids, as_of)?;
+        let rows = ledger.work_rows_for_invoices(&invoice_ids, as_of)?;
         (
             ledger.letters(&rows, as_of)?,
             ledger.letters_held_back(&rows)?,
@@ -920,10 +927,7 @@ pub fn templates(state: State<'_, App>) -> Res<Vec<TemplateInfoDto>> {
         out.push(TemplateInfoDto {
             language: language.into(),
             key: key.into(),
-            kind: serde_json::to_value(kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            kind,
             edited: Some(current.as_str())
                 != encaisse::documents::default_source(language, key, kind),
         });

@@ -193,36 +193,12 @@ pub struct NewPaymentDto {
     pub auto_match: bool,
 }
 
+/// A payment recorded, and how it was matched (`null`: not asked).
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct MatchOutcomeDto {
     pub payment_id: i64,
-    /// `exact_amount`, `oldest_first`, `left_for_user` or `none` (not asked).
-    pub rule: String,
-    pub invoices: Vec<i64>,
-    pub unallocated_cents: i64,
-}
-
-impl MatchOutcomeDto {
-    pub fn from_outcome(payment_id: i64, o: Option<MatchOutcome>) -> Self {
-        match o {
-            Some(o) => MatchOutcomeDto {
-                payment_id,
-                rule: serde_json::to_value(o.rule)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                invoices: o.allocations.iter().map(|&(id, _)| id).collect(),
-                unallocated_cents: o.unallocated_cents,
-            },
-            None => MatchOutcomeDto {
-                payment_id,
-                rule: "none".into(),
-                invoices: vec![],
-                unallocated_cents: 0,
-            },
-        }
-    }
+    pub outcome: Option<MatchOutcome>,
 }
 
 /// The dashboard, and what the window adds to it: the saved settings that
@@ -287,10 +263,6 @@ pub struct OpeningDecisionDto {
 
 // ---- Follow-up: the Relances screen, promises, disputes, pauses ----
 
-fn iso(d: dates::Date) -> String {
-    dates::iso(d)
-}
-
 /// Filters of the Relances table; empty strings mean "any".
 #[derive(Debug, Default, Deserialize, TS)]
 #[ts(export)]
@@ -315,22 +287,8 @@ pub struct DayWorkDto {
     #[ts(flatten)]
     pub work: DayWork,
     pub next_session: Option<SessionOutlook>,
-    /// The reminder days, as set in Paramètres (`1, 15`).
-    pub reminder_days: String,
-}
-
-impl DayWorkDto {
-    pub fn new(work: DayWork, next_session: Option<SessionOutlook>, days: &[u32]) -> Self {
-        DayWorkDto {
-            work,
-            next_session,
-            reminder_days: days
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-        }
-    }
+    /// The reminder days of the month, as set in Paramètres.
+    pub reminder_days: Vec<u32>,
 }
 
 // ---- Reliability, timeline, scenarios, rates ----
@@ -489,7 +447,7 @@ impl From<encaisse::charges::RateTables> for RateTablesDto {
         let rows = |t: &[encaisse::charges::DatedRate]| {
             t.iter()
                 .map(|d| RateRowDto {
-                    from: iso(d.from),
+                    from: dates::iso(d.from),
                     percent: d.percent.to_string().replace('.', ","),
                 })
                 .collect()
@@ -499,8 +457,8 @@ impl From<encaisse::charges::RateTables> for RateTablesDto {
             fr_legal_other: rows(&r.fr_legal_other),
             de_base: rows(&r.de_base),
             boe_base: rows(&r.boe_base),
-            ecb_known_through: iso(r.ecb_known_through),
-            boe_known_through: iso(r.boe_known_through),
+            ecb_known_through: dates::iso(r.ecb_known_through),
+            boe_known_through: dates::iso(r.boe_known_through),
         }
     }
 }
@@ -614,8 +572,7 @@ pub struct LettersSavedDto {
 pub struct TemplateInfoDto {
     pub language: String,
     pub key: String,
-    /// `letter`, `email` or `script`.
-    pub kind: String,
+    pub kind: encaisse::documents::Kind,
     pub edited: bool,
 }
 

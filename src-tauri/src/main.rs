@@ -99,6 +99,7 @@ fn main() {
             commands::add_dispute,
             commands::add_pause,
             commands::set_reminder_days,
+            commands::reminder_days,
             commands::reliability,
             commands::set_score,
             commands::timeline,

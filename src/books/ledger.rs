@@ -75,6 +75,7 @@ pub struct NewInvoice {
 /// The matching rule that placed a payment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum MatchRule {
     /// One open invoice had exactly the payment's amount.
     ExactAmount,
@@ -86,6 +87,7 @@ pub enum MatchRule {
 
 /// What auto-matching did with a payment.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct MatchOutcome {
     pub rule: MatchRule,
     /// `(invoice id, cents)` allocated.

@@ -26,6 +26,7 @@ use super::girocode::{self, Transfer};
 /// What a template is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, rename = "TemplateKind"))]
 pub enum Kind {
     /// A postal letter (PDF).
     Letter,

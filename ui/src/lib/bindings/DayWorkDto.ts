@@ -9,9 +9,9 @@ import type { WorkRow } from "./WorkRow";
  */
 export type DayWorkDto = { next_session: SessionOutlook | null, 
 /**
- * The reminder days, as set in Paramètres (`1, 15`).
+ * The reminder days of the month, as set in Paramètres.
  */
-reminder_days: string, as_of: string, rows: Array<WorkRow>, held: Array<HeldRow>, promises_due: Array<PromiseView>, broken_promises: Array<PromiseView>, 
+reminder_days: Array<number>, as_of: string, rows: Array<WorkRow>, held: Array<HeldRow>, promises_due: Array<PromiseView>, broken_promises: Array<PromiseView>, 
 /**
  * Every reminder is held until this day (inclusive).
  */
