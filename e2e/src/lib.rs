@@ -242,6 +242,18 @@ impl App {
         }
     }
 
+    /// Waits until the field `css` holds `want` (a value the window writes
+    /// into it after a load or a save).
+    pub async fn value_until(&self, css: &str, want: &str) {
+        self.script_until(
+            css,
+            "return document.querySelector(arguments[0]).value",
+            vec![css.into()],
+            |v| v == want,
+        )
+        .await;
+    }
+
     /// Waits until nothing matches `css` (a dialog or a popover closed).
     pub async fn gone(&self, css: &str) {
         let deadline = Instant::now() + Duration::from_secs(15);

@@ -128,23 +128,13 @@ async fn the_demo_ledger_fills_the_dashboard_and_the_aged_balance() {
     app.click("[data-nav=settings]").await;
     app.click("[data-tab=reminders]").await;
     app.wait("[data-testid=aging-bounds]").await;
-    app.script_until(
-        "bounds shown",
-        "return document.querySelector('[data-testid=aging-bounds]').value",
-        vec![],
-        |v| v == "30,60,90",
-    )
-    .await;
+    app.value_until("[data-testid=aging-bounds]", "30,60,90")
+        .await;
     // The reminder days, saved in any order, read back in order.
     app.set_value("[data-testid=reminder-days]", "15, 1").await;
     app.js_click("[data-testid=reminder-days-save]").await;
-    app.script_until(
-        "reminder days read back",
-        "return document.querySelector('[data-testid=reminder-days]').value",
-        vec![],
-        |v| v == "1, 15",
-    )
-    .await;
+    app.value_until("[data-testid=reminder-days]", "1, 15")
+        .await;
     assert_eq!(core.reminder_days().unwrap(), [1, 15]);
     // The dashboard names them, and its aging bar shows the EUR buckets.
     app.click("[data-nav=dashboard]").await;
@@ -292,15 +282,6 @@ async fn a_fec_imported_through_the_wizard_shows_its_aged_balance() {
         .await;
     assert_eq!(total, "52\u{202f}517,24 €");
     // A date is picked from a calendar that opens on it, in French, or typed.
-    let typed = || async {
-        app.client
-            .execute(
-                "return document.querySelector('[data-testid=as-of]').value",
-                vec![],
-            )
-            .await
-            .unwrap()
-    };
     app.click("[data-testid=as-of-pick]").await;
     let month = app.text_until(".calendar-heading", |t| !t.is_empty()).await;
     assert_eq!(month.to_lowercase(), "août 2022");
@@ -310,7 +291,7 @@ async fn a_fec_imported_through_the_wizard_shows_its_aged_balance() {
     assert_eq!(chosen, "31");
     app.shot("date-picker").await;
     app.click(".calendar-day[data-date='2022-08-15']").await;
-    assert_eq!(typed().await, "15/08/2022");
+    app.value_until("[data-testid=as-of]", "15/08/2022").await;
     app.text_until("[data-testid=aging-grand-total]", |t| t != total)
         .await;
     // A day picked closes the calendar.
